@@ -1,0 +1,1 @@
+"""PeerPath: Medicaid Peer Support Services, run correctly."""

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
+
+
+@admin.register(ServiceNote)
+class ServiceNoteAdmin(admin.ModelAdmin):
+    list_display = (
+        "date",
+        "start_time",
+        "end_time",
+        "person",
+        "staff",
+        "kind",
+        "modality",
+        "status",
+    )
+    list_filter = ("status", "kind", "modality", "staff")
+    raw_id_fields = ("person", "goal", "intervention", "group_session", "amends")
+    date_hierarchy = "date"
+
+    def has_change_permission(self, request: HttpRequest, obj: ServiceNote | None = None) -> bool:
+        # Signed notes are read-only here as everywhere; amendments go through the service.
+        if obj is not None and obj.status != NoteStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: ServiceNote | None = None) -> bool:
+        if obj is not None and obj.status != NoteStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class AttendanceInline(admin.TabularInline):
+    model = GroupAttendance
+    extra = 0
+    raw_id_fields = ("person",)
+
+
+@admin.register(GroupSession)
+class GroupSessionAdmin(admin.ModelAdmin):
+    list_display = ("date", "topic", "start_time", "end_time", "site")
+    inlines = [AttendanceInline]

@@ -1,0 +1,9 @@
+"""Settings for the test suite: the same as production, with a fast password hasher."""
+
+import os
+
+os.environ.setdefault("PEERPATH_TESTING", "1")
+
+from peerpath.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

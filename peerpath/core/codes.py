@@ -18,7 +18,8 @@ _SUD_PREFIXES = tuple(f"F1{d}" for d in range(10) if d != 7)
 def _icd() -> ModuleType:
     import simple_icd_10_cm
 
-    return simple_icd_10_cm
+    module: ModuleType = simple_icd_10_cm
+    return module
 
 
 def normalize_icd10(code: str) -> str:

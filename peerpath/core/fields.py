@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -41,9 +42,12 @@ class Activity(models.TextChoices):
     FAMILY_SERVICES = "family_services", "Service to a family member"
 
 
+SpanT = TypeVar("SpanT", dt.date, dt.time)
+
+
 def validate_span(
-    start: dt.date | dt.time | None,
-    end: dt.date | dt.time | None,
+    start: SpanT | None,
+    end: SpanT | None,
     *,
     end_field: str = "end",
     what: str = "span",

@@ -10,7 +10,7 @@ import datetime as dt
 import decimal
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import models
 
 from peerpath.audit.models import ChangeRecord
@@ -44,7 +44,7 @@ def record_change(
     changes: dict[str, Any] | None = None,
     reason: str = "",
 ) -> ChangeRecord:
-    user = actor if isinstance(actor, AbstractBaseUser) and actor.pk else None
+    user = actor if isinstance(actor, User) and actor.pk else None
     label = user.get_username() if user is not None else "system"
     return ChangeRecord.objects.create(
         actor=user,

@@ -36,7 +36,9 @@ class GroupSession(models.Model):
     modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.IN_PERSON)
     setting = models.CharField(max_length=30, choices=Setting.choices, default=Setting.COMMUNITY)
     facilitators = models.ManyToManyField(StaffMember, related_name="groups_facilitated")
-    attendees = models.ManyToManyField(Person, through="GroupAttendance", related_name="groups")
+    attendees: models.ManyToManyField[Person, GroupAttendance] = models.ManyToManyField(
+        Person, through="GroupAttendance", related_name="groups"
+    )
     shared_narrative = models.TextField(
         blank=True, help_text="What the group did together, shared by every attendee's note."
     )
@@ -163,9 +165,10 @@ class ServiceNote(models.Model):
             raise ValidationError({"group_session": "A group note belongs to a group session."})
         if self.kind == "individual" and self.group_session_id is not None:
             raise ValidationError({"kind": "A note in a group session is a group note."})
-        if self.intervention_id and self.goal_id and self.intervention.goal_id != self.goal_id:
+        intervention, goal = self.intervention, self.goal
+        if intervention is not None and goal is not None and intervention.goal_id != goal.pk:
             raise ValidationError({"intervention": "This intervention belongs to another goal."})
-        if self.goal_id and self.person_id and self.goal.plan.person_id != self.person_id:
+        if goal is not None and self.person_id and goal.plan.person_id != self.person_id:
             raise ValidationError({"goal": "This goal is in someone else's plan."})
         if self.amends_id and not self.amendment_reason.strip():
             raise ValidationError({"amendment_reason": "Say why the note is being amended."})

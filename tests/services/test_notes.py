@@ -176,7 +176,7 @@ def test_group_notes_come_from_checked_in_attendees_with_the_shared_part(actor, 
 
 
 def test_group_needs_a_peer_facilitator_and_a_person_checks_in_once(actor, setup):
-    person, staff, *_ = setup
+    person, _staff, *_ = setup
     with pytest.raises(ValidationError):
         services.group_session_create(
             actor=actor, agency=person.agency, topic="x", date=dt.date(2026, 4, 7),

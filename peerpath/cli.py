@@ -1,0 +1,185 @@
+"""The `peerpath` command.
+
+    peerpath demo        set up the database, load the demo agency, serve the app
+    peerpath generate    load a demo agency into the current database
+    peerpath serve       serve the app
+    peerpath manage ...  any Django management command (migrate, createsuperuser, ...)
+    peerpath policy ...  policy packs and rules (list, show, diff, check)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+DEMO_PASSWORD = "peer-support-demo"
+
+
+def _django(debug: bool = False) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerpath.settings")
+    if debug:
+        os.environ.setdefault("PEERPATH_DEBUG", "1")
+    import django
+
+    django.setup()
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["peerpath manage", *args.rest])
+    return 0
+
+
+def _generate(seed: int, people: int, end: dt.date, months: int) -> None:
+    from peerpath.demo.generator import generate
+
+    report = generate(seed=seed, people=people, end=end, months=months)
+    print(report.summary())
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    _generate(args.seed, args.people, args.end, args.months)
+    return 0
+
+
+def _demo_logins() -> list[tuple[str, str]]:
+    """Give the demo's first user of each role a known password; return (username, role)."""
+    from django.contrib.auth import get_user_model
+
+    from peerpath.staff.models import Role, StaffMember
+
+    user_model = get_user_model()
+    admin, _ = user_model.objects.get_or_create(
+        username="admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    admin.set_password(DEMO_PASSWORD)
+    admin.save()
+    logins = [("admin", "site administrator (Django admin)")]
+    for role in Role:
+        staff = (
+            StaffMember.objects.filter(role=role, user__isnull=False)
+            .select_related("user")
+            .order_by("pk")
+            .first()
+        )
+        if staff is None or staff.user is None:
+            continue
+        staff.user.set_password(DEMO_PASSWORD)
+        staff.user.save()
+        logins.append((staff.user.get_username(), str(role.label)))
+    return logins
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _django(debug=True)
+    from django.core.management import call_command
+
+    from peerpath.organizations.models import Agency
+
+    call_command("migrate", verbosity=0)
+    if args.reset or not Agency.objects.exists():
+        if args.reset:
+            call_command("flush", interactive=False, verbosity=0)
+        _generate(args.seed, args.people, args.end, args.months)
+    else:
+        print("Demo data already loaded (use --reset to rebuild it).")
+    logins = _demo_logins()
+    address = f"http://{args.host}:{args.port}/"
+    print()
+    print(f"PeerPath is running at {address}  (admin: {address}admin/)")
+    print(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for username, role in logins:
+        print(f"  {username:<24} {role}")
+    sys.stdout.flush()
+    if args.no_serve:
+        return 0
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peerpath", description="PeerPath: Medicaid Peer Support Services, run correctly."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def demo_sizes(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+        p.add_argument("--people", type=int, default=160, help="people served (default 160)")
+        p.add_argument("--end", type=_date, default=dt.date(2026, 9, 30),
+                       help="last day of demo service (default 2026-09-30)")
+        p.add_argument("--months", type=int, default=6, help="months of notes (default 6)")
+
+    def server(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+
+    p = sub.add_parser("demo", help="set up the database, load the demo agency and serve it")
+    demo_sizes(p)
+    server(p)
+    p.add_argument("--reset", action="store_true", help="wipe the database and reload the demo")
+    p.add_argument("--no-serve", action="store_true", help="set up and print logins, don't serve")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("generate", help="load a demo agency into the (empty) database")
+    demo_sizes(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("serve", help="serve the app (set PEERPATH_SECRET_KEY in production)")
+    server(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    """Sub-command groups that live with their business area (policy, audit ...)."""
+    found = []
+    try:
+        from peerpath.policy.cli import register as policy_register
+
+        found.append(policy_register)
+    except ImportError:
+        pass
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Evaluate a pack's rules over tables and return findings.
+
+Rules are compiled once per set of parameter values to DuckDB SQL (ibis), cached, and run
+on whatever tables are registered: one person's rows while a note is written, or the whole
+agency in a batch audit. A pack's period is cut where any parameter a rule reads changes,
+so each stretch of dates is judged by the figures in force then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from peerpath.policy import rules as _rules  # noqa: F401  (registers the rules)
+from peerpath.policy.parameters import Pack, ParameterNotFound
+from peerpath.policy.rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
+from peerpath.policy.tables import SCHEMAS, Tables
+
+
+@dataclass(frozen=True)
+class Citation:
+    parameter: str
+    value: object
+    source: str
+    ref: str
+    section: str
+    confidence: str
+    origin: str
+    note: str = ""
+
+    def short(self) -> str:
+        return f"{self.source}, {self.section} ({self.confidence})"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    pack_id: str
+    title: str
+    category: str
+    severity: str
+    subject_type: str
+    subject_id: int
+    person_id: int | None
+    staff_id: int | None
+    date: dt.date | None
+    evidence: str
+    citation: Citation
+    explanation: str
+    fix: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        data["citation"]["value"] = _jsonable(self.citation.value)
+        return data
+
+
+def _jsonable(value: object) -> object:
+    try:
+        json.dumps(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def citation_for(pack: Pack, key: str, on: dt.date) -> Citation:
+    entry = pack.entry(key, on)
+    return Citation(
+        parameter=key, value=entry.value, source=entry.source.title, ref=entry.source.ref,
+        section=entry.section, confidence=entry.confidence, origin=entry.origin,
+        note=entry.note,
+    )
+
+
+class Evaluator:
+    """Holds the compiled-SQL cache; one per process is enough."""
+
+    def __init__(self) -> None:
+        self._tables = Tables()
+        self._sql: dict[tuple[str, str], str] = {}
+
+    def sql_for(self, rule: Rule, params: Params) -> str:
+        key = (rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
+        sql = self._sql.get(key)
+        if sql is None:
+            expr = rule.build(self._tables, params)
+            if tuple(expr.columns) != FINDING_COLUMNS:
+                raise ValueError(f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}")
+            sql = str(ibis.to_sql(expr, dialect="duckdb"))
+            self._sql[key] = sql
+        return sql
+
+    def evaluate(
+        self, pack: Pack, data: Mapping[str, pa.Table], *, as_of: dt.date,
+        period_start: dt.date | None = None, rules: Iterable[Rule] | None = None,
+    ) -> list[Finding]:
+        lo = max(pack.start, period_start or pack.start)
+        hi = min(pack.end or as_of, as_of)
+        if hi < lo:
+            return []
+        con = duckdb.connect()
+        try:
+            for name, schema in SCHEMAS.items():
+                table = data.get(name)
+                con.register(name, table if table is not None else schema.empty_table())
+            con.register("context", pa.table(
+                {"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"]
+            ))
+            in_scope = _scope(pack, data)
+            findings: list[Finding] = []
+            for rule in rules if rules is not None else REGISTRY.values():
+                findings.extend(self._run(con, pack, rule, lo, hi, in_scope))
+            return sorted(findings, key=_order)
+        finally:
+            con.close()
+
+    def _run(
+        self, con: duckdb.DuckDBPyConnection, pack: Pack, rule: Rule, lo: dt.date,
+        hi: dt.date, in_scope: _Scope,
+    ) -> list[Finding]:
+        try:
+            params_by_key = {k: pack.param(k) for k in rule.params}
+        except ParameterNotFound:
+            return []  # the pack says nothing the rule could check
+        lo = max(lo, rule.effective_from)
+        hi = min(hi, rule.effective_to or hi)
+        cuts = sorted({
+            v.start for p in params_by_key.values() for v in p.values if lo < v.start <= hi
+        })
+        starts = [lo, *cuts]
+        out: list[Finding] = []
+        for i, seg_start in enumerate(starts):
+            seg_end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
+            entries = {k: p.entry(seg_start) for k, p in params_by_key.items()}
+            if any(e is None for e in entries.values()):
+                continue
+            params = Params({k: e.value for k, e in entries.items() if e is not None})
+            if not rule.applies(params):
+                continue
+            citation = citation_for(pack, rule.cites, seg_start)
+            rows = con.execute(self.sql_for(rule, params)).to_arrow_table().to_pylist()
+            for row in rows:
+                day = row["date"]
+                if day is not None and not (seg_start <= day <= seg_end):
+                    continue
+                if not in_scope.keeps(row["person_id"], row["staff_id"]):
+                    continue
+                out.append(Finding(
+                    rule_id=rule.id, pack_id=pack.id, title=rule.title,
+                    category=rule.category, severity=rule.severity,
+                    subject_type=row["subject_type"], subject_id=row["subject_id"],
+                    person_id=row["person_id"], staff_id=row["staff_id"], date=day,
+                    evidence=row["evidence"], citation=citation,
+                    explanation=rule.explanation, fix=rule.fix,
+                ))
+        return out
+
+
+class _Scope:
+    """Which people and staff a pack judges: by their payer's state (or a contract's pack
+    override) and their agency's state."""
+
+    def __init__(self, people: set[int], staff: set[int]) -> None:
+        self.people, self.staff = people, staff
+
+    def keeps(self, person_id: int | None, staff_id: int | None) -> bool:
+        if person_id is not None:
+            return person_id in self.people
+        if staff_id is not None:
+            return staff_id in self.staff
+        return True
+
+
+def _scope(pack: Pack, data: Mapping[str, pa.Table]) -> _Scope:
+    people: set[int] = set()
+    table = data.get("people")
+    if table is not None:
+        for row in table.select(["person_id", "state", "pack_override"]).to_pylist():
+            override = row["pack_override"]
+            if override == pack.id or (not override and row["state"] == pack.jurisdiction):
+                people.add(row["person_id"])
+    staff: set[int] = set()
+    table = data.get("staff")
+    if table is not None:
+        for row in table.select(["staff_id", "state"]).to_pylist():
+            if row["state"] == pack.jurisdiction:
+                staff.add(row["staff_id"])
+    return _Scope(people, staff)
+
+
+def _order(f: Finding) -> tuple[object, ...]:
+    return (f.date or dt.date.min, f.rule_id, f.subject_type, f.subject_id)
+
+
+EVALUATOR = Evaluator()

@@ -1,0 +1,127 @@
+"""The tables the rules read: one schema each, shared by the database extract, the rule
+compiler and the YAML test cases, so that one rule definition runs anywhere.
+
+Times of day are minutes after midnight; dates are dates; ids are integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+_ID = pa.int64()
+_D = pa.date32()
+_S = pa.string()
+_I = pa.int64()
+_B = pa.bool_()
+_F = pa.float64()
+
+SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType({
+    # One row: the evaluation's "as of" date (for overdue checks) and period start.
+    "context": pa.schema([("as_of", _D), ("period_start", _D)]),
+    "people": pa.schema([
+        ("person_id", _ID), ("agency_id", _ID), ("state", _S), ("date_of_birth", _D),
+        ("pack_override", _S),
+    ]),
+    "episodes": pa.schema([
+        ("episode_id", _ID), ("person_id", _ID), ("start", _D), ("end", _D),
+        ("discharge_reason", _S), ("has_transition_plan", _B),
+    ]),
+    "diagnoses": pa.schema([
+        ("diagnosis_id", _ID), ("person_id", _ID), ("code", _S), ("category", _S),
+        ("start", _D), ("end", _D),
+    ]),
+    "assessments": pa.schema([
+        ("assessment_id", _ID), ("person_id", _ID), ("date", _D), ("medical_necessity", _B),
+        ("needs_areas", pa.list_(_S)), ("no_alternative", _B),
+    ]),
+    "service_orders": pa.schema([
+        ("order_id", _ID), ("person_id", _ID), ("signed_on", _D), ("credential", _S),
+    ]),
+    "plans": pa.schema([
+        ("plan_id", _ID), ("person_id", _ID), ("version", _I), ("status", _S), ("start", _D),
+        ("review_due", _D), ("has_crisis_plan", _B),
+    ]),
+    "notes": pa.schema([
+        ("note_id", _ID), ("person_id", _ID), ("staff_id", _ID), ("date", _D),
+        ("start_min", _I), ("end_min", _I), ("modality", _S), ("setting", _S), ("kind", _S),
+        ("group_session_id", _ID), ("activity", _S), ("goal_id", _ID),
+        ("intervention_id", _ID), ("goal_plan_id", _ID), ("status", _S),
+    ]),
+    "group_sessions": pa.schema([
+        ("session_id", _ID), ("date", _D), ("attendees", _I), ("facilitators", _I),
+    ]),
+    "authorizations": pa.schema([
+        ("auth_id", _ID), ("person_id", _ID), ("kind", _S), ("status", _S), ("start", _D),
+        ("end", _D), ("units_approved", _I), ("requested_on", _D),
+    ]),
+    "other_services": pa.schema([
+        ("service_id", _ID), ("person_id", _ID), ("category", _S), ("date", _D),
+        ("start_min", _I), ("end_min", _I),
+    ]),
+    "enrollments": pa.schema([
+        ("enrollment_id", _ID), ("person_id", _ID), ("program", _S), ("start", _D),
+        ("end", _D),
+    ]),
+    "staff": pa.schema([
+        ("staff_id", _ID), ("agency_id", _ID), ("state", _S), ("role", _S),
+        ("hire_date", _D), ("end_date", _D),
+    ]),
+    "certifications": pa.schema([
+        ("certification_id", _ID), ("staff_id", _ID), ("start", _D), ("end", _D),
+    ]),
+    "trainings": pa.schema([
+        ("training_id", _ID), ("staff_id", _ID), ("topic", _S), ("hours", _F),
+        ("completed_on", _D),
+    ]),
+    "caseloads": pa.schema([
+        ("assignment_id", _ID), ("staff_id", _ID), ("person_id", _ID), ("start", _D),
+        ("end", _D),
+    ]),
+    "supervision": pa.schema([
+        ("assignment_id", _ID), ("supervisor_id", _ID), ("staff_id", _ID), ("start", _D),
+        ("end", _D),
+    ]),
+    "supervisor_contacts": pa.schema([
+        ("contact_id", _ID), ("person_id", _ID), ("supervisor_id", _ID), ("date", _D),
+        ("kind", _S),
+    ]),
+    "evaluations": pa.schema([("evaluation_id", _ID), ("person_id", _ID), ("date", _D)]),
+    "family": pa.schema([("person_id", _ID), ("staff_id", _ID)]),
+})
+
+
+class Tables:
+    """Unbound ibis tables, one per schema, that rule definitions are written against."""
+
+    def __init__(self) -> None:
+        self._tables = {
+            name: ibis.table(ibis.schema(schema), name=name) for name, schema in SCHEMAS.items()
+        }
+
+    def __getattr__(self, name: str) -> ir.Table:
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise AttributeError(f"no table {name!r}; known: {sorted(self._tables)}") from None
+
+
+def empty_tables() -> dict[str, pa.Table]:
+    return {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+
+
+def rows_to_table(name: str, rows: list[dict[str, object]]) -> pa.Table:
+    """Build a table from row dicts; missing columns are null. Unknown columns are an error
+    naming the table and column (test cases and imports must not mistype a column)."""
+    schema = SCHEMAS[name]
+    known = set(schema.names)
+    for i, row in enumerate(rows):
+        unknown = set(row) - known
+        if unknown:
+            raise ValueError(f"table {name!r} row {i + 1}: unknown columns {sorted(unknown)}")
+    columns = {col: [row.get(col) for row in rows] for col in schema.names}
+    return pa.table(columns, schema=schema)

@@ -1,0 +1,534 @@
+"""Policy packs: effective-dated, cited parameters loaded from YAML.
+
+Pure Python on purpose (no Django): the rules engine, the CLI and the tests read packs
+without a database, and a payer contract's overrides are applied as a pure function.
+The file format and the catalogue of keys are described in docs/parameters.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, cast, get_args
+
+import yaml
+
+Confidence = Literal["seed", "official", "secondary", "assumed"]
+CONFIDENCES: frozenset[str] = frozenset(get_args(Confidence))
+UNITS: frozenset[str] = frozenset(
+    {
+        "count",
+        "people",
+        "minutes",
+        "days",
+        "months",
+        "years",
+        "hours",
+        "units",
+        "code",
+        "list",
+        "bool",
+        "text",
+        "ratio",
+    }
+)
+_WHOLE_NUMBER_UNITS = frozenset({"count", "people", "minutes", "days", "months", "years", "hours"})
+DEFAULT_DIRECTORY = Path(__file__).parent / "packs"
+
+# Every pack must define or inherit each of these keys, with this unit.
+CATALOGUE: Mapping[str, str] = MappingProxyType(
+    {
+        "program.min_age": "years",
+        "eligibility.diagnosis_scope": "list",
+        "eligibility.needs_areas": "list",
+        "eligibility.needs_areas_required": "count",
+        "eligibility.no_equally_effective_alternative": "bool",
+        "entrance.cca_required": "bool",
+        "entrance.cca_before": "text",
+        "entrance.service_order_required": "bool",
+        "entrance.service_order_credentials": "list",
+        "authorization.prior_approval_required": "bool",
+        "authorization.unmanaged_units": "units",
+        "authorization.unmanaged_window": "text",
+        "fiscal_year.start_month": "code",
+        "units.minutes_per_unit": "minutes",
+        "units.min_minutes_first_unit": "minutes",
+        "units.cap": "units",
+        "ratios.qp_to_cpss": "count",
+        "ratios.cpss_to_people": "count",
+        "ratios.group_max": "people",
+        "supervision.supervisor_type": "text",
+        "supervision.first_contact_days": "days",
+        "supervision.contact_interval_days": "days",
+        "evaluation.first_due_months": "months",
+        "evaluation.interval_months": "months",
+        "training.requirements": "list",
+        "credential.required": "text",
+        "credential.renewal_years": "years",
+        "credential.qualifications": "list",
+        "modality.allowed": "list",
+        "modality.modifiers": "code",
+        "modality.telehealth_max_share": "ratio",
+        "settings.allowed": "list",
+        "concurrency.excluded_programs": "list",
+        "concurrency.transition_window_days": "days",
+        "concurrency.same_time_rule": "text",
+        "concurrency.allowed_concurrent_services": "list",
+        "limits.single_provider": "bool",
+        "limits.family_may_not_deliver": "bool",
+        "not_covered.activities": "list",
+        "billing.procedure_code": "code",
+        "billing.group_modifier": "code",
+        "billing.retired_codes": "list",
+        "billing.place_of_service": "code",
+        "plan.required": "bool",
+        "plan.name": "text",
+        "plan.review_interval_days": "days",
+        "plan.crisis_plan_required": "bool",
+        "plan.goal_quality": "list",
+        "continued_stay.criteria": "list",
+        "discharge.criteria": "list",
+        "decision.expedited_hours": "hours",
+        "decision.standard_days": "days",
+        "outcomes.instruments": "list",
+    }
+)
+
+
+class PolicyPackError(ValueError):
+    """A pack file is malformed; the message names the file, parameter and field."""
+
+
+class ParameterNotFound(LookupError):
+    pass
+
+
+class NoValueOnDate(LookupError):
+    pass
+
+
+class NoPackForDate(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    date: dt.date | None  # None only for standing code sets that have no single date
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A value another source gives, kept visible but not enforced."""
+
+    value: object
+    source: Source
+    section: str
+    confidence: Confidence
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    start: dt.date
+    end: dt.date | None  # inclusive; None = open-ended
+    value: object
+    source: Source
+    section: str
+    confidence: Confidence
+    note: str = ""
+    alternatives: tuple[Alternative, ...] = ()
+    origin: str = ""  # pack id that states it, or "override:<label>"
+    replaces: ParameterValue | None = None  # the pack value an override displaced
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    label: str
+    unit: str
+    values: tuple[ParameterValue, ...]
+
+    def entry(self, on: dt.date) -> ParameterValue | None:
+        return next((v for v in self.values if v.covers(on)), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Override:
+    """A payer contract's replacement for one parameter over one period."""
+
+    key: str
+    value: object
+    start: dt.date
+    end: dt.date | None
+    source_title: str
+    section: str
+    confidence: Confidence
+    note: str = ""
+    label: str
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    title: str
+    jurisdiction: str
+    start: dt.date
+    end: dt.date | None
+    extends: str | None
+    sources: Mapping[str, Source]
+    parameters: Mapping[str, Parameter]
+    period_confidence: Confidence = "assumed"
+    period_note: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def param(self, key: str) -> Parameter:
+        try:
+            return self.parameters[key]
+        except KeyError:
+            raise ParameterNotFound(f"pack {self.id!r} has no parameter {key!r}") from None
+
+    def entry(self, key: str, on: dt.date) -> ParameterValue:
+        param = self.param(key)
+        if not self.covers(on):
+            raise NoValueOnDate(
+                f"pack {self.id!r} is not in effect on {on.isoformat()} "
+                f"({self.start.isoformat()}..{_iso(self.end)}); asked for {key!r}"
+            )
+        found = param.entry(on)
+        if found is None:
+            raise NoValueOnDate(f"pack {self.id!r} has no value for {key!r} on {on.isoformat()}")
+        return found
+
+    def value(self, key: str, on: dt.date) -> object:
+        """The enforced value; None means the pack states no figure (not a lookup miss)."""
+        return self.entry(key, on).value
+
+    def is_inherited(self, key: str) -> bool:
+        """True when an ancestor pack, not this pack's own file, states the parameter."""
+        return any(
+            v.origin != self.id and not v.origin.startswith("override:")
+            for v in self.param(key).values
+        )
+
+    def missing_catalogue_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in CATALOGUE if k not in self.parameters)
+
+    def with_overrides(self, overrides: Sequence[Override]) -> Pack:
+        params = dict(self.parameters)
+        for ov in overrides:
+            if ov.confidence not in CONFIDENCES:
+                raise ValueError(f"override {ov.label!r} of {ov.key!r}: bad confidence")
+            if ov.end is not None and ov.end < ov.start:
+                raise ValueError(f"override {ov.label!r} of {ov.key!r}: ends before it starts")
+            if ov.key not in params:
+                raise ParameterNotFound(f"override {ov.label!r}: {self.id!r} has no {ov.key!r}")
+            param = params[ov.key]
+            params[ov.key] = replace(param, values=_apply_override(param.values, ov))
+        return replace(self, parameters=MappingProxyType(params))
+
+
+@dataclass(frozen=True)
+class ParamDiff:
+    key: str
+    label: str
+    unit: str
+    a: ParameterValue | None  # None: pack a lacks the parameter
+    b: ParameterValue | None
+    only_in_a: tuple[object, ...] = ()  # list items (by code/id) found only in a
+    only_in_b: tuple[object, ...] = ()
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else "open"
+
+
+def _apply_override(values: tuple[ParameterValue, ...], ov: Override) -> tuple[ParameterValue, ...]:
+    source = Source(f"override:{ov.label}", ov.source_title, ov.start, "contract", ov.label)
+    before_start = ov.start - dt.timedelta(days=1)
+    out: list[ParameterValue] = []
+    for v in values:
+        if v.start < ov.start:
+            out.append(replace(v, end=before_start if v.end is None else min(v.end, before_start)))
+        lo = max(v.start, ov.start)
+        hi = ov.end if v.end is None else (v.end if ov.end is None else min(v.end, ov.end))
+        if hi is None or lo <= hi:
+            new = ParameterValue(lo, hi, _freeze(ov.value), source, ov.section, ov.confidence)
+            out.append(replace(new, note=ov.note, origin=source.key, replaces=v))
+        if ov.end is not None and (v.end is None or v.end > ov.end):
+            out.append(replace(v, start=max(v.start, ov.end + dt.timedelta(days=1))))
+    return tuple(sorted(out, key=lambda pv: pv.start))
+
+
+def _freeze(value: object) -> object:
+    # Packs are cached and shared, so callers must not be able to mutate them.
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    return value
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+class _Loader(yaml.SafeLoader):
+    """Leaves dates as text so a bad date is reported with its file and field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [r for r in rs if r[0] != "tag:yaml.org,2002:timestamp"]
+    for ch, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_VALUE_FIELDS = {"from", "value", "source", "section", "confidence", "note", "alternatives"}
+_ALT_FIELDS = {"value", "source", "section", "confidence", "note"}
+
+
+def _fail(at: str, msg: str) -> PolicyPackError:
+    return PolicyPackError(f"{at}: {msg}")
+
+
+def _mapping(raw: object, at: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _fail(at, "expected a mapping")
+    return cast(dict[str, Any], raw)
+
+
+def _text(raw: Mapping[str, Any], name: str, at: str, *, required: bool = True) -> str:
+    value = raw.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(at, f"field {name!r} is missing or not text")
+    return value
+
+
+def _date(value: object, at: str, name: str) -> dt.date:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _fail(at, f"field {name!r} is not an ISO date (YYYY-MM-DD): {value!r}")
+
+
+def _confidence(raw: Mapping[str, Any], at: str) -> Confidence:
+    value = raw.get("confidence")
+    if value not in CONFIDENCES:
+        raise _fail(at, f"field 'confidence' must be one of {sorted(CONFIDENCES)}, got {value!r}")
+    return cast(Confidence, value)
+
+
+def _cited(
+    raw: Mapping[str, Any], sources: Mapping[str, Source], at: str
+) -> tuple[Source, str, Confidence, str]:
+    """The citation every value and alternative must carry: source, section, confidence, note."""
+    key = _text(raw, "source", at)
+    if key not in sources:
+        raise _fail(at, f"field 'source': unknown source key {key!r}")
+    section, confidence = _text(raw, "section", at), _confidence(raw, at)
+    return sources[key], section, confidence, _text(raw, "note", at, required=False)
+
+
+def _check_type(unit: str, value: object, at: str) -> None:
+    if value is None:
+        return
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = {
+        "bool": isinstance(value, bool),
+        "list": isinstance(value, list),
+        "ratio": number and 0 <= cast(float, value) <= 1,
+        "text": isinstance(value, str),
+        "code": isinstance(value, str | int | dict),
+        "units": (number and isinstance(value, int)) or isinstance(value, dict),
+    }.get(unit, number and isinstance(value, int))
+    if not ok:
+        raise _fail(at, f"field 'value': {value!r} does not fit unit {unit!r}")
+
+
+def _parse_parameter(
+    key: str, raw_param: object, sources: Mapping[str, Source], origin: str, at: str
+) -> Parameter:
+    at = f"{at}: parameter {key!r}"
+    raw = _mapping(raw_param, at)
+    unit = _text(raw, "unit", at)
+    if unit not in UNITS:
+        raise _fail(at, f"field 'unit': unknown unit {unit!r}")
+    if key in CATALOGUE and CATALOGUE[key] != unit:
+        raise _fail(at, f"field 'unit': catalogue says {CATALOGUE[key]!r}, file says {unit!r}")
+    raw_values = raw.get("values")
+    if not isinstance(raw_values, list) or not raw_values:
+        raise _fail(at, "field 'values' must be a non-empty list")
+    starts: list[dt.date] = []
+    entries: list[ParameterValue] = []
+    for i, raw_entry in enumerate(raw_values, 1):
+        where = f"{at} value #{i}"
+        entry = _mapping(raw_entry, where)
+        unknown = set(entry) - _VALUE_FIELDS
+        if unknown:
+            raise _fail(where, f"unknown field(s) {sorted(unknown)}")
+        if "value" not in entry:
+            raise _fail(where, "field 'value' is missing (write null for 'not stated')")
+        start = _date(entry.get("from"), where, "from")
+        if starts and start <= starts[-1]:
+            raise _fail(where, f"field 'from': {start} is not after {starts[-1]} (date order)")
+        _check_type(unit, entry["value"], where)
+        alternatives = []
+        for j, raw_alt in enumerate(entry.get("alternatives") or [], 1):
+            alt_at = f"{where} alternative #{j}"
+            alt = _mapping(raw_alt, alt_at)
+            if set(alt) - _ALT_FIELDS:
+                raise _fail(alt_at, f"unknown field(s) {sorted(set(alt) - _ALT_FIELDS)}")
+            alternatives.append(
+                Alternative(_freeze(alt.get("value")), *_cited(alt, sources, alt_at))
+            )
+        starts.append(start)
+        cited = _cited(entry, sources, where)
+        value = ParameterValue(start, None, _freeze(entry["value"]), *cited)
+        entries.append(replace(value, alternatives=tuple(alternatives), origin=origin))
+    # A value runs until the day before the next one starts.
+    for i in range(len(entries) - 1):
+        entries[i] = replace(entries[i], end=starts[i + 1] - dt.timedelta(days=1))
+    return Parameter(key, _text(raw, "label", at), unit, tuple(entries))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise _fail(str(path), f"not valid YAML: {exc}") from exc
+    return _mapping(raw, str(path))
+
+
+_Raws = Mapping[str, tuple[Path, dict[str, Any]]]
+
+
+def _resolve(pack_id: str, raws: _Raws, done: dict[str, Pack], chain: tuple[str, ...]) -> Pack:
+    if pack_id in done:
+        return done[pack_id]
+    path, raw = raws[pack_id]
+    at = str(path)
+    if pack_id in chain:
+        raise _fail(at, f"'extends' forms a cycle: {' -> '.join((*chain, pack_id))}")
+    extends = raw.get("extends")
+    parent: Pack | None = None
+    if extends is not None:
+        if extends not in raws:
+            raise _fail(at, f"field 'extends': unknown pack {extends!r}")
+        parent = _resolve(extends, raws, done, (*chain, pack_id))
+    effective = _mapping(raw.get("effective"), f"{at}: field 'effective'")
+    start = _date(effective.get("start"), at, "effective.start")
+    end = None if effective.get("end") is None else _date(effective["end"], at, "effective.end")
+    if end is not None and end < start:
+        raise _fail(at, "field 'effective': end is before start")
+    sources = dict(parent.sources) if parent else {}
+    for key, raw_src in _mapping(raw.get("sources") or {}, f"{at}: field 'sources'").items():
+        src_at = f"{at}: source {key!r}"
+        src = _mapping(raw_src, src_at)
+        day = None if src.get("date") is None else _date(src["date"], src_at, "date")
+        title, kind, ref = (_text(src, name, src_at) for name in ("title", "kind", "ref"))
+        sources[key] = Source(key, title, day, kind, ref)
+    params = dict(parent.parameters) if parent else {}
+    own = _mapping(raw.get("parameters") or {}, f"{at}: field 'parameters'")
+    for key, raw_param in own.items():
+        params[key] = _parse_parameter(key, raw_param, sources, pack_id, at)
+    for key, param in params.items():
+        if param.values[0].start > start:
+            raise _fail(at, f"parameter {key!r}: no value on the pack's start date {start}")
+    title, jurisdiction = _text(raw, "title", at), _text(raw, "jurisdiction", at)
+    pack = Pack(pack_id, title, jurisdiction, start, end, extends, sources, params)
+    done[pack_id] = replace(
+        pack,  # dicts are wrapped read-only because the default packs are shared via the cache
+        sources=MappingProxyType(sources),
+        parameters=MappingProxyType(params),
+        period_confidence=_confidence({"confidence": "assumed", **effective}, f"{at}: effective"),
+        period_note=_text(effective, "note", at, required=False),
+    )
+    return done[pack_id]
+
+
+def _load(directory: Path) -> dict[str, Pack]:
+    raws: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path in sorted(directory.glob("*/pack.yaml")):
+        raw = _read(path)
+        pack_id = _text(raw, "id", str(path))
+        if pack_id != path.parent.name:
+            raise _fail(str(path), f"field 'id' {pack_id!r} differs from its folder name")
+        raws[pack_id] = (path, raw)
+    done: dict[str, Pack] = {}
+    for pack_id in raws:
+        _resolve(pack_id, raws, done, ())
+    return done
+
+
+@functools.cache
+def _load_default() -> Mapping[str, Pack]:
+    return MappingProxyType(_load(DEFAULT_DIRECTORY))
+
+
+def load_packs(directory: Path | None = None) -> dict[str, Pack]:
+    """All packs in `directory` (default: the shipped packs, loaded once per process)."""
+    if directory is None:
+        return dict(_load_default())
+    return _load(Path(directory))
+
+
+def select_pack(packs: Mapping[str, Pack], jurisdiction: str, on: dt.date) -> Pack:
+    """The pack in effect for a jurisdiction on a day; the latest start wins an overlap."""
+    wanted = jurisdiction.upper()
+    found = [p for p in packs.values() if p.jurisdiction.upper() == wanted and p.covers(on)]
+    if not found:
+        known = ", ".join(
+            f"{p.id} ({p.start.isoformat()}..{_iso(p.end)})"
+            for p in sorted(packs.values(), key=lambda p: p.start)
+            if p.jurisdiction.upper() == wanted
+        )
+        raise NoPackForDate(
+            f"no {jurisdiction} pack in effect on {on.isoformat()}; known: {known or 'none'}"
+        )
+    return max(found, key=lambda p: (p.start, p.id))
+
+
+def _item_ids(value: object) -> list[object] | None:
+    if not isinstance(value, tuple):
+        return None
+    return [i.get("code", i.get("id", i)) if isinstance(i, Mapping) else i for i in value]
+
+
+def diff_packs(
+    a: Pack, b: Pack, on_a: dt.date | None = None, on_b: dt.date | None = None
+) -> list[ParamDiff]:
+    """Parameters whose values differ, each pack read on its start date unless told."""
+    day_a, day_b = on_a or a.start, on_b or b.start
+    extra = sorted((set(a.parameters) | set(b.parameters)) - set(CATALOGUE))
+    diffs: list[ParamDiff] = []
+    for key in [*CATALOGUE, *extra]:
+        ea = a.entry(key, day_a) if key in a.parameters else None
+        eb = b.entry(key, day_b) if key in b.parameters else None
+        if ea is None and eb is None:
+            continue
+        if ea is not None and eb is not None and ea.value == eb.value:
+            continue
+        param = a.parameters.get(key) or b.parameters[key]
+        ids_a = _item_ids(ea.value) if ea else None
+        ids_b = _item_ids(eb.value) if eb else None
+        only_a: tuple[object, ...] = ()
+        only_b: tuple[object, ...] = ()
+        if ids_a is not None and ids_b is not None:
+            only_a = tuple(i for i in ids_a if i not in ids_b)
+            only_b = tuple(i for i in ids_b if i not in ids_a)
+        diffs.append(ParamDiff(key, param.label, param.unit, ea, eb, only_a, only_b))
+    return diffs

@@ -1,10 +1,10 @@
 """The `peerpath` command.
 
-    peerpath demo        set up the database, load the demo agency, serve the app
-    peerpath generate    load a demo agency into the current database
-    peerpath serve       serve the app
-    peerpath manage ...  any Django management command (migrate, createsuperuser, ...)
-    peerpath policy ...  policy packs and rules (list, show, diff, check)
+peerpath demo        set up the database, load the demo agency, serve the app
+peerpath generate    load a demo agency into the current database
+peerpath serve       serve the app
+peerpath manage ...  any Django management command (migrate, createsuperuser, ...)
+peerpath policy ...  policy packs and rules (list, show, diff, check)
 """
 
 from __future__ import annotations
@@ -130,8 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     def demo_sizes(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
         p.add_argument("--people", type=int, default=160, help="people served (default 160)")
-        p.add_argument("--end", type=_date, default=dt.date(2026, 9, 30),
-                       help="last day of demo service (default 2026-09-30)")
+        p.add_argument(
+            "--end",
+            type=_date,
+            default=dt.date(2026, 9, 30),
+            help="last day of demo service (default 2026-09-30)",
+        )
         p.add_argument("--months", type=int, default=6, help="months of notes (default 6)")
 
     def server(p: argparse.ArgumentParser) -> None:
@@ -164,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-command groups that live with their business area (policy, audit ...)."""
-    found = []
+    found: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
     try:
         from peerpath.policy.cli import register as policy_register
 

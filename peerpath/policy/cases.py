@@ -25,8 +25,13 @@ ROW_DEFAULTS: Mapping[str, Mapping[str, object]] = {
     "people": {"agency_id": 1, "date_of_birth": dt.date(1980, 1, 1)},
     "staff": {"agency_id": 1, "role": "cpss", "hire_date": dt.date(2015, 1, 5)},
     "notes": {
-        "staff_id": 1, "start_min": 600, "end_min": 645, "modality": "in_person",
-        "setting": "community", "kind": "individual", "activity": "peer_mentoring",
+        "staff_id": 1,
+        "start_min": 600,
+        "end_min": 645,
+        "modality": "in_person",
+        "setting": "community",
+        "kind": "individual",
+        "activity": "peer_mentoring",
         "status": "signed",
     },
     "plans": {"version": 1, "status": "active", "has_crisis_plan": True},
@@ -47,8 +52,10 @@ class Case:
     file: Path
 
     def data(self, jurisdiction: str) -> dict[str, pa.Table]:
-        rows = {name: [dict(ROW_DEFAULTS.get(name, {}), **r) for r in rs]
-                for name, rs in self.tables.items()}
+        rows = {
+            name: [dict(ROW_DEFAULTS.get(name, {}), **r) for r in rs]
+            for name, rs in self.tables.items()
+        }
         for name in rows:
             if name not in SCHEMAS:
                 raise ValueError(f"{self.file.name} case {self.name!r}: unknown table {name!r}")
@@ -67,15 +74,15 @@ def _add_missing(
     for r in rows.get(table, []):
         r.setdefault("state", extra["state"])
     referenced = {
-        r[key] for name, rs in rows.items() if name != table for r in rs
-        if r.get(key) is not None
+        r[key] for name, rs in rows.items() if name != table for r in rs if r.get(key) is not None
     }
     if table == "staff":
         referenced |= {r["supervisor_id"] for r in rows.get("supervision", [])}
         referenced |= {r["supervisor_id"] for r in rows.get("supervisor_contacts", [])}
     for missing in sorted(referenced - listed):
-        rows.setdefault(table, []).append(dict(ROW_DEFAULTS.get(table, {}), **{key: missing},
-                                               **extra))
+        rows.setdefault(table, []).append(
+            dict(ROW_DEFAULTS.get(table, {}), **{key: missing}, **extra)
+        )
 
 
 def load_cases(directory: Path = CASES_DIRECTORY) -> list[Case]:
@@ -86,11 +93,17 @@ def load_cases(directory: Path = CASES_DIRECTORY) -> list[Case]:
             raise ValueError(f"{path.name}: needs 'rule' and 'cases'")
         for i, c in enumerate(raw["cases"], start=1):
             try:
-                cases.append(Case(
-                    rule=str(raw["rule"]), name=str(c["name"]), pack=str(c["pack"]),
-                    as_of=c["as_of"], tables=dict(c.get("tables") or {}),
-                    expect=frozenset(str(x) for x in (c.get("expect") or [])), file=path,
-                ))
+                cases.append(
+                    Case(
+                        rule=str(raw["rule"]),
+                        name=str(c["name"]),
+                        pack=str(c["pack"]),
+                        as_of=c["as_of"],
+                        tables=dict(c.get("tables") or {}),
+                        expect=frozenset(str(x) for x in (c.get("expect") or [])),
+                        file=path,
+                    )
+                )
             except KeyError as exc:
                 raise ValueError(f"{path.name} case {i}: missing {exc}") from exc
     return cases

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -64,6 +64,13 @@ class Finding:
 
 
 def _jsonable(value: object) -> object:
+    """Pack values are frozen (tuples, read-only mappings); give JSON plain lists and dicts."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
     try:
         json.dumps(value)
     except TypeError:
@@ -74,8 +81,13 @@ def _jsonable(value: object) -> object:
 def citation_for(pack: Pack, key: str, on: dt.date) -> Citation:
     entry = pack.entry(key, on)
     return Citation(
-        parameter=key, value=entry.value, source=entry.source.title, ref=entry.source.ref,
-        section=entry.section, confidence=entry.confidence, origin=entry.origin,
+        parameter=key,
+        value=entry.value,
+        source=entry.source.title,
+        ref=entry.source.ref,
+        section=entry.section,
+        confidence=entry.confidence,
+        origin=entry.origin,
         note=entry.note,
     )
 
@@ -99,22 +111,36 @@ class Evaluator:
         return sql
 
     def evaluate(
-        self, pack: Pack, data: Mapping[str, pa.Table], *, as_of: dt.date,
-        period_start: dt.date | None = None, rules: Iterable[Rule] | None = None,
+        self,
+        pack: Pack,
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        period_start: dt.date | None = None,
+        rules: Iterable[Rule] | None = None,
+        people: Collection[int] | None = None,
+        threads: int | None = None,
     ) -> list[Finding]:
+        """Findings of `pack` over `data` from `period_start` (or the pack's start) to
+        `as_of`. `people` narrows the people judged (a contract's own pack variant)."""
         lo = max(pack.start, period_start or pack.start)
         hi = min(pack.end or as_of, as_of)
         if hi < lo:
             return []
         con = duckdb.connect()
+        if threads:
+            con.execute(f"SET threads={int(threads)}")
         try:
             for name, schema in SCHEMAS.items():
                 table = data.get(name)
                 con.register(name, table if table is not None else schema.empty_table())
-            con.register("context", pa.table(
-                {"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"]
-            ))
+            con.register(
+                "context",
+                pa.table({"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"]),
+            )
             in_scope = _scope(pack, data)
+            if people is not None:
+                in_scope.people &= set(people)
             findings: list[Finding] = []
             for rule in rules if rules is not None else REGISTRY.values():
                 findings.extend(self._run(con, pack, rule, lo, hi, in_scope))
@@ -123,8 +149,13 @@ class Evaluator:
             con.close()
 
     def _run(
-        self, con: duckdb.DuckDBPyConnection, pack: Pack, rule: Rule, lo: dt.date,
-        hi: dt.date, in_scope: _Scope,
+        self,
+        con: duckdb.DuckDBPyConnection,
+        pack: Pack,
+        rule: Rule,
+        lo: dt.date,
+        hi: dt.date,
+        in_scope: _Scope,
     ) -> list[Finding]:
         try:
             params_by_key = {k: pack.param(k) for k in rule.params}
@@ -132,9 +163,9 @@ class Evaluator:
             return []  # the pack says nothing the rule could check
         lo = max(lo, rule.effective_from)
         hi = min(hi, rule.effective_to or hi)
-        cuts = sorted({
-            v.start for p in params_by_key.values() for v in p.values if lo < v.start <= hi
-        })
+        cuts = sorted(
+            {v.start for p in params_by_key.values() for v in p.values if lo < v.start <= hi}
+        )
         starts = [lo, *cuts]
         out: list[Finding] = []
         for i, seg_start in enumerate(starts):
@@ -146,21 +177,32 @@ class Evaluator:
             if not rule.applies(params):
                 continue
             citation = citation_for(pack, rule.cites, seg_start)
-            rows = con.execute(self.sql_for(rule, params)).to_arrow_table().to_pylist()
+            relation = con.sql(self.sql_for(rule, params))
+            rows = relation.to_arrow_table().to_pylist() if relation is not None else []
             for row in rows:
                 day = row["date"]
                 if day is not None and not (seg_start <= day <= seg_end):
                     continue
                 if not in_scope.keeps(row["person_id"], row["staff_id"]):
                     continue
-                out.append(Finding(
-                    rule_id=rule.id, pack_id=pack.id, title=rule.title,
-                    category=rule.category, severity=rule.severity,
-                    subject_type=row["subject_type"], subject_id=row["subject_id"],
-                    person_id=row["person_id"], staff_id=row["staff_id"], date=day,
-                    evidence=row["evidence"], citation=citation,
-                    explanation=rule.explanation, fix=rule.fix,
-                ))
+                out.append(
+                    Finding(
+                        rule_id=rule.id,
+                        pack_id=pack.id,
+                        title=rule.title,
+                        category=rule.category,
+                        severity=rule.severity,
+                        subject_type=row["subject_type"],
+                        subject_id=row["subject_id"],
+                        person_id=row["person_id"],
+                        staff_id=row["staff_id"],
+                        date=day,
+                        evidence=row["evidence"],
+                        citation=citation,
+                        explanation=rule.explanation,
+                        fix=rule.fix,
+                    )
+                )
         return out
 
 

@@ -20,79 +20,184 @@ _I = pa.int64()
 _B = pa.bool_()
 _F = pa.float64()
 
-SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType({
-    # One row: the evaluation's "as of" date (for overdue checks) and period start.
-    "context": pa.schema([("as_of", _D), ("period_start", _D)]),
-    "people": pa.schema([
-        ("person_id", _ID), ("agency_id", _ID), ("state", _S), ("date_of_birth", _D),
-        ("pack_override", _S),
-    ]),
-    "episodes": pa.schema([
-        ("episode_id", _ID), ("person_id", _ID), ("start", _D), ("end", _D),
-        ("discharge_reason", _S), ("has_transition_plan", _B),
-    ]),
-    "diagnoses": pa.schema([
-        ("diagnosis_id", _ID), ("person_id", _ID), ("code", _S), ("category", _S),
-        ("start", _D), ("end", _D),
-    ]),
-    "assessments": pa.schema([
-        ("assessment_id", _ID), ("person_id", _ID), ("date", _D), ("medical_necessity", _B),
-        ("needs_areas", pa.list_(_S)), ("no_alternative", _B),
-    ]),
-    "service_orders": pa.schema([
-        ("order_id", _ID), ("person_id", _ID), ("signed_on", _D), ("credential", _S),
-    ]),
-    "plans": pa.schema([
-        ("plan_id", _ID), ("person_id", _ID), ("version", _I), ("status", _S), ("start", _D),
-        ("review_due", _D), ("has_crisis_plan", _B),
-    ]),
-    "notes": pa.schema([
-        ("note_id", _ID), ("person_id", _ID), ("staff_id", _ID), ("date", _D),
-        ("start_min", _I), ("end_min", _I), ("modality", _S), ("setting", _S), ("kind", _S),
-        ("group_session_id", _ID), ("activity", _S), ("goal_id", _ID),
-        ("intervention_id", _ID), ("goal_plan_id", _ID), ("status", _S),
-    ]),
-    "group_sessions": pa.schema([
-        ("session_id", _ID), ("date", _D), ("attendees", _I), ("facilitators", _I),
-    ]),
-    "authorizations": pa.schema([
-        ("auth_id", _ID), ("person_id", _ID), ("kind", _S), ("status", _S), ("start", _D),
-        ("end", _D), ("units_approved", _I), ("requested_on", _D),
-    ]),
-    "other_services": pa.schema([
-        ("service_id", _ID), ("person_id", _ID), ("category", _S), ("date", _D),
-        ("start_min", _I), ("end_min", _I),
-    ]),
-    "enrollments": pa.schema([
-        ("enrollment_id", _ID), ("person_id", _ID), ("program", _S), ("start", _D),
-        ("end", _D),
-    ]),
-    "staff": pa.schema([
-        ("staff_id", _ID), ("agency_id", _ID), ("state", _S), ("role", _S),
-        ("hire_date", _D), ("end_date", _D),
-    ]),
-    "certifications": pa.schema([
-        ("certification_id", _ID), ("staff_id", _ID), ("start", _D), ("end", _D),
-    ]),
-    "trainings": pa.schema([
-        ("training_id", _ID), ("staff_id", _ID), ("topic", _S), ("hours", _F),
-        ("completed_on", _D),
-    ]),
-    "caseloads": pa.schema([
-        ("assignment_id", _ID), ("staff_id", _ID), ("person_id", _ID), ("start", _D),
-        ("end", _D),
-    ]),
-    "supervision": pa.schema([
-        ("assignment_id", _ID), ("supervisor_id", _ID), ("staff_id", _ID), ("start", _D),
-        ("end", _D),
-    ]),
-    "supervisor_contacts": pa.schema([
-        ("contact_id", _ID), ("person_id", _ID), ("supervisor_id", _ID), ("date", _D),
-        ("kind", _S),
-    ]),
-    "evaluations": pa.schema([("evaluation_id", _ID), ("person_id", _ID), ("date", _D)]),
-    "family": pa.schema([("person_id", _ID), ("staff_id", _ID)]),
-})
+SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
+    {
+        # One row: the evaluation's "as of" date (for overdue checks) and period start.
+        "context": pa.schema([("as_of", _D), ("period_start", _D)]),
+        "people": pa.schema(
+            [
+                ("person_id", _ID),
+                ("agency_id", _ID),
+                ("state", _S),
+                ("date_of_birth", _D),
+                ("pack_override", _S),
+            ]
+        ),
+        "episodes": pa.schema(
+            [
+                ("episode_id", _ID),
+                ("person_id", _ID),
+                ("start", _D),
+                ("end", _D),
+                ("discharge_reason", _S),
+                ("has_transition_plan", _B),
+            ]
+        ),
+        "diagnoses": pa.schema(
+            [
+                ("diagnosis_id", _ID),
+                ("person_id", _ID),
+                ("code", _S),
+                ("category", _S),
+                ("start", _D),
+                ("end", _D),
+            ]
+        ),
+        "assessments": pa.schema(
+            [
+                ("assessment_id", _ID),
+                ("person_id", _ID),
+                ("date", _D),
+                ("medical_necessity", _B),
+                ("needs_areas", pa.list_(_S)),
+                ("no_alternative", _B),
+            ]
+        ),
+        "service_orders": pa.schema(
+            [
+                ("order_id", _ID),
+                ("person_id", _ID),
+                ("signed_on", _D),
+                ("credential", _S),
+            ]
+        ),
+        "plans": pa.schema(
+            [
+                ("plan_id", _ID),
+                ("person_id", _ID),
+                ("version", _I),
+                ("status", _S),
+                ("start", _D),
+                ("review_due", _D),
+                ("has_crisis_plan", _B),
+            ]
+        ),
+        "notes": pa.schema(
+            [
+                ("note_id", _ID),
+                ("person_id", _ID),
+                ("staff_id", _ID),
+                ("date", _D),
+                ("start_min", _I),
+                ("end_min", _I),
+                ("modality", _S),
+                ("setting", _S),
+                ("kind", _S),
+                ("group_session_id", _ID),
+                ("activity", _S),
+                ("goal_id", _ID),
+                ("intervention_id", _ID),
+                ("goal_plan_id", _ID),
+                ("status", _S),
+            ]
+        ),
+        "group_sessions": pa.schema(
+            [
+                ("session_id", _ID),
+                ("date", _D),
+                ("attendees", _I),
+                ("facilitators", _I),
+            ]
+        ),
+        "authorizations": pa.schema(
+            [
+                ("auth_id", _ID),
+                ("person_id", _ID),
+                ("kind", _S),
+                ("status", _S),
+                ("start", _D),
+                ("end", _D),
+                ("units_approved", _I),
+                ("requested_on", _D),
+            ]
+        ),
+        "other_services": pa.schema(
+            [
+                ("service_id", _ID),
+                ("person_id", _ID),
+                ("category", _S),
+                ("date", _D),
+                ("start_min", _I),
+                ("end_min", _I),
+            ]
+        ),
+        "enrollments": pa.schema(
+            [
+                ("enrollment_id", _ID),
+                ("person_id", _ID),
+                ("program", _S),
+                ("start", _D),
+                ("end", _D),
+            ]
+        ),
+        "staff": pa.schema(
+            [
+                ("staff_id", _ID),
+                ("agency_id", _ID),
+                ("state", _S),
+                ("role", _S),
+                ("hire_date", _D),
+                ("end_date", _D),
+            ]
+        ),
+        "certifications": pa.schema(
+            [
+                ("certification_id", _ID),
+                ("staff_id", _ID),
+                ("start", _D),
+                ("end", _D),
+            ]
+        ),
+        "trainings": pa.schema(
+            [
+                ("training_id", _ID),
+                ("staff_id", _ID),
+                ("topic", _S),
+                ("hours", _F),
+                ("completed_on", _D),
+            ]
+        ),
+        "caseloads": pa.schema(
+            [
+                ("assignment_id", _ID),
+                ("staff_id", _ID),
+                ("person_id", _ID),
+                ("start", _D),
+                ("end", _D),
+            ]
+        ),
+        "supervision": pa.schema(
+            [
+                ("assignment_id", _ID),
+                ("supervisor_id", _ID),
+                ("staff_id", _ID),
+                ("start", _D),
+                ("end", _D),
+            ]
+        ),
+        "supervisor_contacts": pa.schema(
+            [
+                ("contact_id", _ID),
+                ("person_id", _ID),
+                ("supervisor_id", _ID),
+                ("date", _D),
+                ("kind", _S),
+            ]
+        ),
+        "evaluations": pa.schema([("evaluation_id", _ID), ("person_id", _ID), ("date", _D)]),
+        "family": pa.schema([("person_id", _ID), ("staff_id", _ID)]),
+    }
+)
 
 
 class Tables:

@@ -22,9 +22,24 @@ import ibis.expr.types as ir
 from peerpath.policy.tables import Tables
 
 Category = Literal[
-    "eligibility", "entrance", "authorization", "units", "modality", "concurrency",
-    "not-covered", "documentation", "plan", "crisis-plan", "staffing-ratio", "credential",
-    "training", "supervision", "evaluation", "continued-stay", "discharge", "billing",
+    "eligibility",
+    "entrance",
+    "authorization",
+    "units",
+    "modality",
+    "concurrency",
+    "not-covered",
+    "documentation",
+    "plan",
+    "crisis-plan",
+    "staffing-ratio",
+    "credential",
+    "training",
+    "supervision",
+    "evaluation",
+    "continued-stay",
+    "discharge",
+    "billing",
 ]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 Severity = Literal["deny", "warn", "info"]
@@ -118,10 +133,18 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    *, id: str, title: str, category: Category, severity: Severity, cites: str,
-    explanation: str, fix: str, params: tuple[str, ...] = (),
+    *,
+    id: str,
+    title: str,
+    category: Category,
+    severity: Severity,
+    cites: str,
+    explanation: str,
+    fix: str,
+    params: tuple[str, ...] = (),
     applies: Callable[[Params], bool] | None = None,
-    effective_from: dt.date = dt.date(2003, 1, 1), effective_to: dt.date | None = None,
+    effective_from: dt.date = dt.date(2003, 1, 1),
+    effective_to: dt.date | None = None,
 ) -> Callable[[Build], Build]:
     """Declare a rule. `params` are the other parameters it reads besides `cites`."""
     if category not in CATEGORIES:
@@ -134,10 +157,18 @@ def rule(
             raise ValueError(f"rule {id} is declared twice")
         keys = (cites, *[p for p in params if p != cites])
         REGISTRY[id] = Rule(
-            id=id, title=title, category=category, severity=severity, cites=cites, params=keys,
-            explanation=" ".join(explanation.split()), fix=" ".join(fix.split()), build=build,
+            id=id,
+            title=title,
+            category=category,
+            severity=severity,
+            cites=cites,
+            params=keys,
+            explanation=" ".join(explanation.split()),
+            fix=" ".join(fix.split()),
+            build=build,
             applies=applies or (lambda p: is_stated(p[cites])),
-            effective_from=effective_from, effective_to=effective_to,
+            effective_from=effective_from,
+            effective_to=effective_to,
         )
         return build
 
@@ -145,8 +176,14 @@ def rule(
 
 
 def violations(
-    table: ir.Table, *, subject_type: str, subject_id: ir.Value, date: ir.Value,
-    evidence: ir.Value, person_id: ir.Value | None = None, staff_id: ir.Value | None = None,
+    table: ir.Table,
+    *,
+    subject_type: str,
+    subject_id: ir.Value,
+    date: ir.Value,
+    evidence: ir.Value,
+    person_id: ir.Value | None = None,
+    staff_id: ir.Value | None = None,
 ) -> ir.Table:
     """Shape a rule's result into the finding columns."""
     null_id = ibis.null().cast("int64")

@@ -26,8 +26,11 @@ def plan_in_force(t: Tables) -> ir.Table:
     joined = notes.join(
         plans, (notes.person_id == plans.person_id) & (plans.start <= notes.date)
     ).select(
-        note_id=notes.note_id, plan_id=plans.plan_id, version=plans.version,
-        review_due=plans.review_due, has_crisis_plan=plans.has_crisis_plan,
+        note_id=notes.note_id,
+        plan_id=plans.plan_id,
+        version=plans.version,
+        review_due=plans.review_due,
+        has_crisis_plan=plans.has_crisis_plan,
     )
     ranked = joined.mutate(
         rank=ibis.row_number().over(group_by=joined.note_id, order_by=ibis.desc(joined.version))

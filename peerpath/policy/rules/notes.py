@@ -23,8 +23,11 @@ _FAMILY_CODES = {"family_services", "non_member"}
 
 
 @rule(
-    id="NOTE.MODALITY_ALLOWED", title="Delivered in a way the policy allows",
-    category="modality", severity="deny", cites="modality.allowed",
+    id="NOTE.MODALITY_ALLOWED",
+    title="Delivered in a way the policy allows",
+    category="modality",
+    severity="deny",
+    cites="modality.allowed",
     explanation="The policy lists how peer support may be delivered (in person, audio-video, "
     "audio only). A contact delivered another way is not billable under this policy.",
     fix="Record the contact as it really happened; if it was by phone or video and the policy "
@@ -34,16 +37,24 @@ def modality_allowed(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(~notes.modality.isin(p.codes("modality.allowed")))
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date,
-        evidence=text("modality ", bad.modality, "; allowed: ",
-                      ", ".join(p.codes("modality.allowed"))),
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
+        evidence=text(
+            "modality ", bad.modality, "; allowed: ", ", ".join(p.codes("modality.allowed"))
+        ),
     )
 
 
 @rule(
-    id="NOTE.SETTING_ALLOWED", title="Delivered in a setting the policy names",
-    category="modality", severity="warn", cites="settings.allowed",
+    id="NOTE.SETTING_ALLOWED",
+    title="Delivered in a setting the policy names",
+    category="modality",
+    severity="warn",
+    cites="settings.allowed",
     explanation="The policy names the places peer support is delivered. A contact in another "
     "setting may be questioned in a review.",
     fix="Check the setting on the note. If it is right, note why that place served the "
@@ -53,16 +64,22 @@ def setting_allowed(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(~notes.setting.isin(p.codes("settings.allowed")))
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date,
-        evidence=text("setting ", bad.setting, "; named: ",
-                      ", ".join(p.codes("settings.allowed"))),
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
+        evidence=text("setting ", bad.setting, "; named: ", ", ".join(p.codes("settings.allowed"))),
     )
 
 
 @rule(
-    id="NOTE.NOT_COVERED_ACTIVITY", title="Activity the policy does not cover",
-    category="not-covered", severity="deny", cites="not_covered.activities",
+    id="NOTE.NOT_COVERED_ACTIVITY",
+    title="Activity the policy does not cover",
+    category="not-covered",
+    severity="deny",
+    cites="not_covered.activities",
     explanation="Some activities are never billable as peer support under this policy, such "
     "as transportation alone, recreation, habilitation or childcare.",
     fix="If the time was spent on a covered peer support activity (mentoring, connecting to "
@@ -77,8 +94,13 @@ def not_covered_activity(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(notes.activity.isin(activities or ["<none>"]))
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date, evidence=text("activity ", bad.activity),
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
+        evidence=text("activity ", bad.activity),
     )
 
 
@@ -87,9 +109,13 @@ def _not_in_plan_listed(p: Params) -> bool:
 
 
 @rule(
-    id="NOTE.PLAN_GOAL", title="Note tied to a goal and intervention of the plan",
-    category="documentation", severity="deny", cites="not_covered.activities",
-    params=("plan.required",), applies=_not_in_plan_listed,
+    id="NOTE.PLAN_GOAL",
+    title="Note tied to a goal and intervention of the plan",
+    category="documentation",
+    severity="deny",
+    cites="not_covered.activities",
+    params=("plan.required",),
+    applies=_not_in_plan_listed,
     explanation="Interventions not in the person-centered plan are not covered: every note "
     "must say which of the person's goals it worked on, and which planned intervention.",
     fix="Pick the goal and intervention from the person's current plan. If the work was on "
@@ -99,15 +125,23 @@ def plan_goal(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(notes.goal_id.isnull() | notes.intervention_id.isnull())
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date,
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
         evidence=text("goal ", bad.goal_id, ", intervention ", bad.intervention_id),
     )
 
 
 @rule(
-    id="PLAN.CURRENT", title="A current plan on the date of service",
-    category="plan", severity="deny", cites="plan.required", params=("plan.review_interval_days",),
+    id="PLAN.CURRENT",
+    title="A current plan on the date of service",
+    category="plan",
+    severity="deny",
+    cites="plan.required",
+    params=("plan.review_interval_days",),
     explanation="Peer support follows the person's plan: on the day of service the plan must "
     "be in force (signed, not past its review date) and the note's goal must come from it.",
     fix="Review the plan with the person and sign the new version, then tie the note to a goal "
@@ -122,24 +156,33 @@ def plan_current(t: Tables, p: Params) -> ir.Table:
         | (joined.date > joined.review_due)
         | (joined.goal_plan_id.notnull() & (joined.goal_plan_id != joined.plan_id))
     )
-    why = (
-        ibis.cases(
-            (bad.plan_id.isnull(), "no signed plan had started by this date"),
-            (bad.date > bad.review_due, text("plan ", bad.plan_id, " was due for review on ",
-                                             bad.review_due)),
-            else_=text("the goal is from plan ", bad.goal_plan_id, ", but plan ", bad.plan_id,
-                       " was in force"),
-        )
+    why = ibis.cases(
+        (bad.plan_id.isnull(), "no signed plan had started by this date"),
+        (
+            bad.date > bad.review_due,
+            text("plan ", bad.plan_id, " was due for review on ", bad.review_due),
+        ),
+        else_=text(
+            "the goal is from plan ", bad.goal_plan_id, ", but plan ", bad.plan_id, " was in force"
+        ),
     )
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date, evidence=why,
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
+        evidence=why,
     )
 
 
 @rule(
-    id="CRISIS.PLAN_PRESENT", title="The plan has a crisis plan",
-    category="crisis-plan", severity="deny", cites="plan.crisis_plan_required",
+    id="CRISIS.PLAN_PRESENT",
+    title="The plan has a crisis plan",
+    category="crisis-plan",
+    severity="deny",
+    cites="plan.crisis_plan_required",
     explanation="Every person-centered plan must include an individual crisis plan, made with "
     "the person and kept up to date.",
     fix="Write the crisis plan with the person: triggers, early signs, what helps, who to call.",
@@ -151,14 +194,21 @@ def crisis_plan_present(t: Tables, p: Params) -> ir.Table:
     bad = joined.filter(~joined.has_crisis_plan)
     first = bad.group_by([bad.plan_id, bad.person_id]).aggregate(date=bad.date.min())
     return violations(
-        first, subject_type="plan", subject_id=first.plan_id, person_id=first.person_id,
-        date=first.date, evidence=text("plan ", first.plan_id, " has no crisis plan"),
+        first,
+        subject_type="plan",
+        subject_id=first.plan_id,
+        person_id=first.person_id,
+        date=first.date,
+        evidence=text("plan ", first.plan_id, " has no crisis plan"),
     )
 
 
 @rule(
-    id="CREDENTIAL.CURRENT", title="Certification current on the date of service",
-    category="credential", severity="deny", cites="credential.required",
+    id="CREDENTIAL.CURRENT",
+    title="Certification current on the date of service",
+    category="credential",
+    severity="deny",
+    cites="credential.required",
     explanation="Peer support is billable only when given by a certified peer support "
     "specialist whose certification is current on the day of service.",
     fix="Renew the certification and upload the new card. Notes written while it was lapsed "
@@ -167,22 +217,34 @@ def crisis_plan_present(t: Tables, p: Params) -> ir.Table:
 def credential_current(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     certs = t.certifications
-    covered = notes.join(
-        certs, (notes.staff_id == certs.staff_id) & active_on(certs.start, certs.end, notes.date)
-    ).select(note_id=notes.note_id).distinct()
+    covered = (
+        notes.join(
+            certs,
+            (notes.staff_id == certs.staff_id) & active_on(certs.start, certs.end, notes.date),
+        )
+        .select(note_id=notes.note_id)
+        .distinct()
+    )
     bad = notes.anti_join(covered, notes.note_id == covered.note_id)
     last = certs.group_by(certs.staff_id).aggregate(last_end=certs.end.max())
     bad = bad.left_join(last, bad.staff_id == last.staff_id)
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date,
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
         evidence=text("no certification covers this date; last expiry ", bad.last_end),
     )
 
 
 @rule(
-    id="LIMITS.FAMILY_MEMBER", title="Not given by a family member",
-    category="credential", severity="deny", cites="limits.family_may_not_deliver",
+    id="LIMITS.FAMILY_MEMBER",
+    title="Not given by a family member",
+    category="credential",
+    severity="deny",
+    cites="limits.family_may_not_deliver",
     explanation="Family members and legally responsible people may not give a person their "
     "peer support.",
     fix="Move the person to another peer specialist's caseload.",
@@ -190,12 +252,14 @@ def credential_current(t: Tables, p: Params) -> ir.Table:
 def family_member(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     fam = t.family
-    bad = notes.join(
-        fam, (notes.person_id == fam.person_id) & (notes.staff_id == fam.staff_id)
-    )
+    bad = notes.join(fam, (notes.person_id == fam.person_id) & (notes.staff_id == fam.staff_id))
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date,
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
         evidence=text("staff ", bad.staff_id, " is family of person ", bad.person_id),
     )
 
@@ -205,9 +269,13 @@ def _same_time_applies(p: Params) -> bool:
 
 
 @rule(
-    id="CONCURRENCY.OTHER_SERVICE", title="Not at the same time as another service",
-    category="concurrency", severity="deny", cites="concurrency.same_time_rule",
-    params=("concurrency.allowed_concurrent_services",), applies=_same_time_applies,
+    id="CONCURRENCY.OTHER_SERVICE",
+    title="Not at the same time as another service",
+    category="concurrency",
+    severity="deny",
+    cites="concurrency.same_time_rule",
+    params=("concurrency.allowed_concurrent_services",),
+    applies=_same_time_applies,
     explanation="Only the time the person actually receives peer support is billable; it may "
     "not overlap another service billed for the same person (some states allow a short list "
     "of services at the same time).",
@@ -222,14 +290,28 @@ def other_service_overlap(t: Tables, p: Params) -> ir.Table:
         other = other.filter(~other.category.isin(allowed or ["<none>"]))
     hit = notes.join(
         other,
-        (notes.person_id == other.person_id) & (notes.date == other.date)
-        & (notes.start_min < other.end_min) & (other.start_min < notes.end_min),
+        (notes.person_id == other.person_id)
+        & (notes.date == other.date)
+        & (notes.start_min < other.end_min)
+        & (other.start_min < notes.end_min),
     )
     return violations(
-        hit, subject_type="note", subject_id=hit.note_id, person_id=hit.person_id,
-        staff_id=hit.staff_id, date=hit.date,
-        evidence=text("overlaps ", hit.category, " (service ", hit.service_id, ") ",
-                      _clock(hit.start_min_right), "-", _clock(hit.end_min_right)),
+        hit,
+        subject_type="note",
+        subject_id=hit.note_id,
+        person_id=hit.person_id,
+        staff_id=hit.staff_id,
+        date=hit.date,
+        evidence=text(
+            "overlaps ",
+            hit.category,
+            " (service ",
+            hit.service_id,
+            ") ",
+            _clock(hit.start_min_right),
+            "-",
+            _clock(hit.end_min_right),
+        ),
     )
 
 
@@ -240,8 +322,11 @@ def _clock(minutes: ir.IntegerValue) -> ir.StringValue:
 
 
 @rule(
-    id="CONCURRENCY.EXCLUDED_PROGRAM", title="Not while in a program that excludes peer support",
-    category="concurrency", severity="deny", cites="concurrency.excluded_programs",
+    id="CONCURRENCY.EXCLUDED_PROGRAM",
+    title="Not while in a program that excludes peer support",
+    category="concurrency",
+    severity="deny",
+    cites="concurrency.excluded_programs",
     params=("concurrency.transition_window_days",),
     explanation="People receiving some services (in NC: ACT, Community Support Team, the "
     "Innovations waiver) cannot also receive peer support, except during the last days of "
@@ -259,20 +344,28 @@ def excluded_program(t: Tables, p: Params) -> ir.Table:
     if isinstance(window, int) and window > 0:
         # The transition exception: the last `window` days of an ACT or CST span.
         in_transition = (
-            hit.program.isin(["ACTT", "CST"]) & hit.end.notnull()
+            hit.program.isin(["ACTT", "CST"])
+            & hit.end.notnull()
             & ((hit.end - hit.date).cast("int64") < window)
         )
         hit = hit.filter(~in_transition)
     return violations(
-        hit, subject_type="note", subject_id=hit.note_id, person_id=hit.person_id,
-        staff_id=hit.staff_id, date=hit.date,
+        hit,
+        subject_type="note",
+        subject_id=hit.note_id,
+        person_id=hit.person_id,
+        staff_id=hit.staff_id,
+        date=hit.date,
         evidence=text("enrolled in ", hit.program, " ", hit.start, " to ", hit.end),
     )
 
 
 @rule(
-    id="DISCHARGE.NO_SERVICE_AFTER", title="No service after discharge",
-    category="discharge", severity="deny", cites="discharge.criteria",
+    id="DISCHARGE.NO_SERVICE_AFTER",
+    title="No service after discharge",
+    category="discharge",
+    severity="deny",
+    cites="discharge.criteria",
     explanation="Once a person is discharged, their episode of care is closed: a later "
     "contact needs a new admission (and its assessment, plan and authorization).",
     fix="If the person came back, open a new episode with them; otherwise the note's date is "
@@ -284,22 +377,34 @@ def no_service_after_discharge(t: Tables, p: Params) -> ir.Table:
     later = t.episodes
     hit = notes.join(eps, (notes.person_id == eps.person_id) & (notes.date > eps.end))
     # Not a finding when a later episode covers the note.
-    covered = hit.join(
-        later, (hit.person_id == later.person_id) & active_on(later.start, later.end, hit.date)
-    ).select(note_id=hit.note_id).distinct()
+    covered = (
+        hit.join(
+            later, (hit.person_id == later.person_id) & active_on(later.start, later.end, hit.date)
+        )
+        .select(note_id=hit.note_id)
+        .distinct()
+    )
     bad = hit.anti_join(covered, hit.note_id == covered.note_id)
     bad = bad.group_by([bad.note_id, bad.person_id, bad.staff_id, bad.date]).aggregate(
         discharged=bad.end.max()
     )
     return violations(
-        bad, subject_type="note", subject_id=bad.note_id, person_id=bad.person_id,
-        staff_id=bad.staff_id, date=bad.date, evidence=text("discharged on ", bad.discharged),
+        bad,
+        subject_type="note",
+        subject_id=bad.note_id,
+        person_id=bad.person_id,
+        staff_id=bad.staff_id,
+        date=bad.date,
+        evidence=text("discharged on ", bad.discharged),
     )
 
 
 @rule(
-    id="DISCHARGE.REASON", title="Discharge for a reason the policy names",
-    category="discharge", severity="info", cites="discharge.criteria",
+    id="DISCHARGE.REASON",
+    title="Discharge for a reason the policy names",
+    category="discharge",
+    severity="info",
+    cites="discharge.criteria",
     explanation="The policy names the reasons for discharge (goals met with a transition plan, "
     "stable recovery, no progress after every reasonable strategy, or the person's choice).",
     fix="Record which of the policy's discharge reasons applies, with the transition plan.",
@@ -310,6 +415,10 @@ def discharge_reason(t: Tables, p: Params) -> ir.Table:
         eps.discharge_reason.isnull() | ~eps.discharge_reason.isin(p.codes("discharge.criteria"))
     )
     return violations(
-        bad, subject_type="episode", subject_id=bad.episode_id, person_id=bad.person_id,
-        date=bad.end, evidence=text("reason ", bad.discharge_reason),
+        bad,
+        subject_type="episode",
+        subject_id=bad.episode_id,
+        person_id=bad.person_id,
+        date=bad.end,
+        evidence=text("reason ", bad.discharge_reason),
     )

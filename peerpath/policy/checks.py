@@ -1,0 +1,225 @@
+"""Run the rules on the application's records: the whole agency, one person, or a note
+being written; and determine eligibility with a trace of each criterion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+
+from .engine import EVALUATOR, Citation, Finding, citation_for
+from .extract import extract
+from .models import ParameterOverride
+from .parameters import Override, Pack, load_packs, select_pack
+from .rules.base import REGISTRY, Rule
+
+
+def contract_overrides() -> dict[tuple[int, int], list[Override]]:
+    """(agency id, payer id) -> the contract's cited parameter overrides."""
+    found: dict[tuple[int, int], list[Override]] = defaultdict(list)
+    for ov in ParameterOverride.objects.select_related("contract").order_by("key", "start"):
+        found[(ov.contract.agency_id, ov.contract.payer_id)].append(
+            Override(
+                key=ov.key,
+                value=ov.value,
+                start=ov.start,
+                end=ov.end,
+                source_title=ov.source,
+                section=ov.section,
+                confidence=ov.confidence,  # type: ignore[arg-type]
+                note=ov.note,
+                label=f"contract {ov.contract.number}",
+            )
+        )
+    return dict(found)
+
+
+def _contract_groups(data: Mapping[str, pa.Table]) -> dict[tuple[int, int], set[int]]:
+    from peerpath.people.models import Person
+
+    ids = data["people"].column("person_id").to_pylist()
+    groups: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for pid, agency, payer in Person.objects.filter(pk__in=ids).values_list(
+        "pk", "agency_id", "payer_id"
+    ):
+        groups[(agency, payer)].add(pid)
+    return groups
+
+
+def run_packs(
+    data: Mapping[str, pa.Table],
+    *,
+    as_of: dt.date,
+    period_start: dt.date | None = None,
+    pack_ids: Sequence[str] | None = None,
+    rules: Sequence[Rule] | None = None,
+    threads: int | None = None,
+) -> list[Finding]:
+    """Every pack (or those named) over the data; people under a contract that overrides
+    parameters are judged by the pack with the contract's values."""
+    packs = load_packs()
+    chosen = [packs[p] for p in pack_ids] if pack_ids else list(packs.values())
+    overrides = contract_overrides()
+    groups = _contract_groups(data) if overrides else {}
+    overridden = {pid for key, ids in groups.items() if key in overrides for pid in ids}
+    everyone = set(data["people"].column("person_id").to_pylist())
+    findings: list[Finding] = []
+    for pack in chosen:
+        findings += EVALUATOR.evaluate(
+            pack,
+            data,
+            as_of=as_of,
+            period_start=period_start,
+            rules=rules,
+            people=everyone - overridden if overridden else None,
+            threads=threads,
+        )
+        for key, ids in groups.items():
+            if key in overrides:
+                findings += EVALUATOR.evaluate(
+                    pack.with_overrides(overrides[key]),
+                    data,
+                    as_of=as_of,
+                    period_start=period_start,
+                    rules=rules,
+                    people=ids,
+                    threads=threads,
+                )
+    if overridden:
+        # Staff-level findings were produced by both variants; keep one of each.
+        seen: set[tuple[object, ...]] = set()
+        unique = []
+        for f in findings:
+            key2 = (f.rule_id, f.pack_id, f.subject_type, f.subject_id, f.date, f.evidence)
+            if key2 not in seen:
+                seen.add(key2)
+                unique.append(f)
+        findings = unique
+    return findings
+
+
+def check_agency(
+    *,
+    as_of: dt.date,
+    period_start: dt.date | None = None,
+    pack_ids: Sequence[str] | None = None,
+) -> list[Finding]:
+    """The batch audit: one extract of every table, each pack's rules over all of it."""
+    return run_packs(extract(), as_of=as_of, period_start=period_start, pack_ids=pack_ids)
+
+
+DRAFT_NOTE_ID = -1
+
+
+def check_person(
+    person_id: int,
+    *,
+    as_of: dt.date,
+    draft: Mapping[str, object] | None = None,
+    period_start: dt.date | None = None,
+) -> list[Finding]:
+    """One person's whole record (and an unsaved draft note, id -1), as a note is written.
+    Findings about other people are dropped; staff-level findings stay (they explain a
+    lapsed credential or a full caseload)."""
+    extra = [dict(draft, note_id=DRAFT_NOTE_ID)] if draft is not None else []
+    data = extract(person_ids=[person_id], extra_notes=extra)
+    findings = run_packs(data, as_of=as_of, period_start=period_start, threads=1)
+    return [f for f in findings if f.person_id in (None, person_id)]
+
+
+# ---- eligibility with a trace -------------------------------------------------------------
+
+CriterionStatus = Literal["met", "not met", "missing"]
+
+# Which table must hold a record for the criterion to be judged at all.
+_NEEDS_TABLE = {
+    "ELIG.DIAGNOSIS_IN_SCOPE": "diagnoses",
+    "ELIG.NEEDS_AREAS": "assessments",
+    "ELIG.NO_BETTER_ALTERNATIVE": "assessments",
+    "ENTRANCE.CCA_BEFORE_SERVICE": "assessments",
+    "ENTRANCE.SERVICE_ORDER": "service_orders",
+    "ENTRANCE.SERVICE_ORDER_CREDENTIAL": "service_orders",
+}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    rule_id: str
+    title: str
+    status: CriterionStatus
+    evidence: str
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Determination:
+    person_id: int
+    pack_id: str
+    on: dt.date
+    eligible: bool
+    criteria: list[Criterion] = field(default_factory=list)
+
+
+def determine_eligibility(
+    person_id: int, *, on: dt.date, pack: Pack | None = None
+) -> Determination:
+    """Would a peer support contact on `on` meet the pack's eligibility and entrance
+    criteria? Each criterion is reported met, not met or missing, with its evidence."""
+    from peerpath.people.models import Person
+
+    person = Person.objects.select_related("payer").get(pk=person_id)
+    pack = pack or select_pack(load_packs(), person.payer.state, on)
+    probe = {
+        "person_id": person_id,
+        "date": on,
+        "start_min": 0,
+        "end_min": 0,
+        "status": "draft",
+        "kind": "individual",
+    }
+    data = extract(person_ids=[person_id], extra_notes=[dict(probe, note_id=DRAFT_NOTE_ID)])
+    rules = [r for r in REGISTRY.values() if r.category in ("eligibility", "entrance")]
+    findings = EVALUATOR.evaluate(pack, data, as_of=on, rules=rules, people=[person_id], threads=1)
+    by_rule: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_rule[f.rule_id].append(f)
+    criteria: list[Criterion] = []
+    for rule in sorted(rules, key=lambda r: r.id):
+        try:
+            citation = citation_for(pack, rule.cites, on)
+        except LookupError:
+            continue
+        from .rules.base import Params
+
+        params = Params({k: pack.entry(k, on).value for k in rule.params if k in pack.parameters})
+        if len(params) != len(rule.params) or not rule.applies(params):
+            continue
+        table = _NEEDS_TABLE.get(rule.id)
+        if table is not None and data[table].num_rows == 0:
+            criteria.append(
+                Criterion(
+                    rule.id,
+                    rule.title,
+                    "missing",
+                    f"no {table.replace('_', ' ')} on file",
+                    citation,
+                )
+            )
+        elif by_rule.get(rule.id):
+            criteria.append(
+                Criterion(
+                    rule.id,
+                    rule.title,
+                    "not met",
+                    "; ".join(f.evidence for f in by_rule[rule.id]),
+                    citation,
+                )
+            )
+        else:
+            criteria.append(Criterion(rule.id, rule.title, "met", "", citation))
+    eligible = all(c.status == "met" for c in criteria)
+    return Determination(person_id, pack.id, on, eligible, criteria)

@@ -80,6 +80,10 @@ def _demo_logins() -> list[tuple[str, str]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.require_2fa:
+        # The local demo skips the second factor so anyone can look around; production
+        # keeps it on (PEERPATH_REQUIRE_2FA defaults to 1).
+        os.environ.setdefault("PEERPATH_REQUIRE_2FA", "0")
     _django(debug=True)
     from django.core.management import call_command
 
@@ -97,6 +101,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"PeerPath is running at {address}  (admin: {address}admin/)")
     print(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    if not args.require_2fa:
+        print("  (two-step sign-in is off in this demo; --require-2fa turns it on)")
     for username, role in logins:
         print(f"  {username:<24} {role}")
     sys.stdout.flush()
@@ -147,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     server(p)
     p.add_argument("--reset", action="store_true", help="wipe the database and reload the demo")
     p.add_argument("--no-serve", action="store_true", help="set up and print logins, don't serve")
+    p.add_argument("--require-2fa", action="store_true",
+                   help="ask administrators and supervisors for a second factor, as in production")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("generate", help="load a demo agency into the (empty) database")

@@ -41,7 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "peerpath.core",
+    "peerpath.accounts",
     "peerpath.audit",
     "peerpath.organizations",
     "peerpath.staff",
@@ -54,14 +58,44 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "peerpath.accounts.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "peerpath.accounts.middleware.IdleTimeoutMiddleware",
+    "peerpath.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the result of authentication (django-axes' own advice).
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "home"
+
+# Sign-in safety. Lock an account after repeated failures; sign out after a quiet stretch;
+# a second factor (TOTP) for the roles that see many people's records.
+AXES_FAILURE_LIMIT = int(os.environ.get("PEERPATH_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("PEERPATH_LOCKOUT_HOURS", "0.5"))
+# Per account, not per address: an agency office shares one address, and locking it would
+# lock every colleague out after one person's mistakes.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False
+PEERPATH_IDLE_MINUTES = int(os.environ.get("PEERPATH_IDLE_MINUTES", "15"))
+PEERPATH_REQUIRE_2FA = os.environ.get("PEERPATH_REQUIRE_2FA", "1") == "1"
+PEERPATH_2FA_ROLES = frozenset({"admin", "supervisor"})
+SESSION_COOKIE_AGE = 12 * 60 * 60
+OTP_TOTP_ISSUER = "PeerPath"
 
 ROOT_URLCONF = "peerpath.urls"
 WSGI_APPLICATION = "peerpath.wsgi.application"

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -16,7 +17,10 @@ admin.site.site_header = "PeerPath administration"
 admin.site.site_title = "PeerPath"
 
 urlpatterns = [
+    # The admin signs in through PeerPath's own sign-in (lockout and second factor).
+    path("admin/login/", RedirectView.as_view(pattern_name="signin", query_string=True)),
     path("admin/", admin.site.urls),
+    path("", include("peerpath.accounts.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import duckdb
@@ -57,8 +57,10 @@ class Finding:
     fix: str
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Not dataclasses.asdict: it deep-copies pack values, which are read-only mappings.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["date"] = self.date.isoformat() if self.date else None
+        data["citation"] = {f.name: getattr(self.citation, f.name) for f in fields(Citation)}
         data["citation"]["value"] = _jsonable(self.citation.value)
         return data
 

@@ -19,10 +19,10 @@ def judged_notes(t: Tables) -> ir.Table:
 
 def plan_in_force(t: Tables) -> ir.Table:
     """For each judged note, the plan version in force on its date (highest version that
-    has started and is not a draft), if any: columns note_id, plan_id, review_due,
-    has_crisis_plan."""
+    has started and was made active: not a draft, not closed), if any: columns note_id,
+    plan_id, review_due, has_crisis_plan."""
     notes = judged_notes(t)
-    plans = t.plans.filter(t.plans.status != "draft")
+    plans = t.plans.filter(t.plans.status.isin(["active", "superseded"]))
     joined = notes.join(
         plans, (notes.person_id == plans.person_id) & (plans.start <= notes.date)
     ).select(
@@ -41,3 +41,36 @@ def plan_in_force(t: Tables) -> ir.Table:
 def active_on(start: ir.DateValue, end: ir.DateValue, day: ir.DateValue) -> ir.BooleanValue:
     """Inclusive date span test; a missing end means still open."""
     return (start <= day) & (end.isnull() | (day <= end))
+
+
+def first_notes(t: Tables) -> ir.Table:
+    """Each person's first judged note date: columns person_id, first_date. People without
+    notes have no row, so rules built on it say nothing about them."""
+    notes = judged_notes(t)
+    return notes.group_by(notes.person_id).aggregate(first_date=notes.date.min())
+
+
+def first_per(table: ir.Table, by: str | list[str], *order: ir.Value) -> ir.Table:
+    """The first row of each group of `table` by the `order` keys, in turn (list enough keys
+    to make the order total, or a tie picks any one row)."""
+    ranked = table.mutate(_rank=ibis.row_number().over(group_by=by, order_by=list(order)))
+    return ranked.filter(ranked._rank == 0).drop("_rank")
+
+
+def shift_date(day: ir.DateValue, *, days: int = 0, months: int = 0) -> ir.DateValue:
+    """`day` moved by whole months, then days, kept a date (DuckDB's date plus an interval is
+    a timestamp). A month shift onto a day the month lacks gives its last day: six months
+    before 31 August is 28 (or 29) February."""
+    moved = day
+    if months:
+        moved = moved + ibis.interval(months=months)
+    if days:
+        moved = moved + ibis.interval(days=days)
+    return moved.cast("timestamp").date()
+
+
+def clock(minutes: ir.IntegerValue) -> ir.StringValue:
+    """Minutes after midnight as HH:MM."""
+    hours = (minutes // 60).cast("string").lpad(2, "0")
+    mins = (minutes % 60).cast("string").lpad(2, "0")
+    return hours + ":" + mins

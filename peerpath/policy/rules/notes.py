@@ -113,8 +113,8 @@ def _not_in_plan_listed(p: Params) -> bool:
     title="Note tied to a goal and intervention of the plan",
     category="documentation",
     severity="deny",
-    cites="not_covered.activities",
-    params=("plan.required",),
+    cites="plan.required",
+    params=("not_covered.activities",),
     applies=_not_in_plan_listed,
     explanation="Interventions not in the person-centered plan are not covered: every note "
     "must say which of the person's goals it worked on, and which planned intervention.",
@@ -141,7 +141,6 @@ def plan_goal(t: Tables, p: Params) -> ir.Table:
     category="plan",
     severity="deny",
     cites="plan.required",
-    params=("plan.review_interval_days",),
     explanation="Peer support follows the person's plan: on the day of service the plan must "
     "be in force (signed, not past its review date) and the note's goal must come from it.",
     fix="Review the plan with the person and sign the new version, then tie the note to a goal "
@@ -235,7 +234,7 @@ def credential_current(t: Tables, p: Params) -> ir.Table:
         person_id=bad.person_id,
         staff_id=bad.staff_id,
         date=bad.date,
-        evidence=text("no certification covers this date; last expiry ", bad.last_end),
+        evidence=text("no certification covers this date; latest expiry on file ", bad.last_end),
     )
 
 
@@ -356,7 +355,14 @@ def excluded_program(t: Tables, p: Params) -> ir.Table:
         person_id=hit.person_id,
         staff_id=hit.staff_id,
         date=hit.date,
-        evidence=text("enrolled in ", hit.program, " ", hit.start, " to ", hit.end),
+        evidence=text(
+            "enrolled in ",
+            hit.program,
+            " from ",
+            hit.start,
+            " to ",
+            hit.end.cast("string").fill_null("open"),
+        ),
     )
 
 

@@ -153,8 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     server(p)
     p.add_argument("--reset", action="store_true", help="wipe the database and reload the demo")
     p.add_argument("--no-serve", action="store_true", help="set up and print logins, don't serve")
-    p.add_argument("--require-2fa", action="store_true",
-                   help="ask administrators and supervisors for a second factor, as in production")
+    p.add_argument(
+        "--require-2fa",
+        action="store_true",
+        help="ask administrators and supervisors for a second factor, as in production",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("generate", help="load a demo agency into the (empty) database")
@@ -175,15 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    """Sub-command groups that live with their business area (policy, audit ...)."""
-    found: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
-    try:
-        from peerpath.policy.cli import register as policy_register
+    """Sub-command groups that live with their business area."""
+    from peerpath.access.cli import register as accesslog
+    from peerpath.policy.cli import register as policy
 
-        found.append(policy_register)
-    except ImportError:
-        pass
-    return found
+    return [policy, accesslog]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "peerpath.services",
     "peerpath.policy",
     "peerpath.consent",
+    "peerpath.access",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,7 @@ SESSION_COOKIE_AGE = 12 * 60 * 60
 OTP_TOTP_ISSUER = "PeerPath"
 
 ROOT_URLCONF = "peerpath.urls"
+PEERPATH_BREAK_GLASS_HOURS = float(os.environ.get("PEERPATH_BREAK_GLASS_HOURS", "4"))
 WSGI_APPLICATION = "peerpath.wsgi.application"
 
 TEMPLATES = [

@@ -4,11 +4,15 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from peerpath.access.permissions import declare
 
+
+@declare(roles="public")
 def health(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+@declare(roles="public")
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 

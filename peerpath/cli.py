@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 DEMO_PASSWORD = "peer-support-demo"
 
@@ -79,6 +80,25 @@ def _demo_logins() -> list[tuple[str, str]]:
     return logins
 
 
+def _reset_database() -> bool:
+    """Start the demo over. Signed notes and the access log refuse deletion, by design, so
+    the SQLite file is removed rather than emptied; other databases are left to their owner."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        print(
+            "--reset only removes the embedded SQLite database; drop and recreate "
+            f"your {connection.vendor} database yourself.",
+            file=sys.stderr,
+        )
+        return False
+    name = str(connection.settings_dict["NAME"])
+    connection.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(name + suffix).unlink(missing_ok=True)
+    return True
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if not args.require_2fa:
         # The local demo skips the second factor so anyone can look around; production
@@ -89,10 +109,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from peerpath.organizations.models import Agency
 
+    if args.reset and not _reset_database():
+        return 2
     call_command("migrate", verbosity=0)
-    if args.reset or not Agency.objects.exists():
-        if args.reset:
-            call_command("flush", interactive=False, verbosity=0)
+    if not Agency.objects.exists():
         _generate(args.seed, args.people, args.end, args.months)
     else:
         print("Demo data already loaded (use --reset to rebuild it).")

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "peerpath.authorizations",
     "peerpath.services",
     "peerpath.policy",
+    "peerpath.demo",
     "peerpath.consent",
     "peerpath.access",
 ]

@@ -1,0 +1,1 @@
+"""A deterministic demo agency: realistic, fictional records with a few planted defects."""

@@ -120,7 +120,7 @@ MH_CODES = (
     "F25.1",
     "F33.2",
 )
-CLINICIAN_CREDENTIALS = ("LCSW", "LCAS", "LPC", "MD", "DO", "PhD", "LCSW", "LPC", "LCAS", "MD")
+CLINICIAN_CREDENTIALS = ("LCSW", "LCAS", "LPC", "MD", "DO", "LP", "LCSW", "LPC", "LCAS", "MD")
 INDIVIDUAL_ACTIVITIES = (
     "peer_mentoring",
     "resource_connecting",
@@ -259,8 +259,9 @@ FALLBACK_NEEDS_AREAS = (
 )
 
 
-def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, ...]]:
-    """Training schedule and needs-area codes from the NC pack in effect, or the fallback."""
+def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, ...], int]:
+    """Training schedule, needs-area codes and unmanaged units from the NC pack in effect,
+    or the fallback."""
     try:
         from peerpath.policy.parameters import load_packs, select_pack
 
@@ -272,8 +273,9 @@ def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, .
         on = max(day, pack.start)
         raw_reqs = pack.value("training.requirements", on)
         raw_areas = pack.value("eligibility.needs_areas", on)
+        unmanaged = pack.value("authorization.unmanaged_units", on)
     except Exception:  # no pack, or a malformed one: the demo still works
-        return FALLBACK_TRAINING, FALLBACK_NEEDS_AREAS
+        return FALLBACK_TRAINING, FALLBACK_NEEDS_AREAS, UNMANAGED_UNITS
     reqs: list[TrainingRequirement] = []
     for item in raw_reqs or ():  # type: ignore[attr-defined]
         due = item.get("due") or {}
@@ -289,7 +291,8 @@ def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, .
         str(a.get("code")) if hasattr(a, "get") else str(a)
         for a in raw_areas or ()  # type: ignore[attr-defined]
     )
-    return (tuple(reqs) or FALLBACK_TRAINING), (areas or FALLBACK_NEEDS_AREAS)
+    units = unmanaged if isinstance(unmanaged, int) else UNMANAGED_UNITS
+    return (tuple(reqs) or FALLBACK_TRAINING), (areas or FALLBACK_NEEDS_AREAS), units
 
 
 # ------------------------------------------------------------------------------ dates
@@ -323,6 +326,11 @@ def at(day: dt.date, minutes: int) -> dt.datetime:
 
 def clock(minutes: int) -> dt.time:
     return dt.time(minutes // 60, minutes % 60)
+
+
+# Fallback for NC 8G's unmanaged units per fiscal year and episode; the generator reads
+# authorization.unmanaged_units from the pack in force (see _policy).
+UNMANAGED_UNITS = 24
 
 
 def units_for(minutes: int) -> int:
@@ -374,7 +382,10 @@ class _Person:
     discharge: dt.date | None = None
     first_day: dt.date = dt.date.min
     last_day: dt.date = dt.date.min
-    extra_day: dt.date | None = None
+    # note_outside_authorization: weekly visits after the last authorization ends, enough
+    # to use up the unmanaged units (NC 8G: 24 per fiscal year and episode) and go past them.
+    extra_days: list[dt.date] = field(default_factory=list)
+    unmanaged_used: dict[int, int] = field(default_factory=dict)
     spans: list[tuple[dt.date, dt.date | None, _Cpss]] = field(default_factory=list)
     versions: list[_Version] = field(default_factory=list)
     notes: list[ServiceNote] = field(default_factory=list)
@@ -513,7 +524,7 @@ class _Generator:
         self.window_days = (self.we - self.ws).days + 1
         self.defect_rate = defect_rate
         self.validate = validate
-        self.training, self.needs_areas = _policy(self.ws)
+        self.training, self.needs_areas, self.unmanaged_units = _policy(self.ws)
         self.user_model = get_user_model()
         self.facilitator_through = GroupSession.facilitators.through
         self.order: list[type[models.Model]] = [
@@ -1011,7 +1022,7 @@ class _Generator:
             )
         elif kind == DefectKind.NOTE_OUTSIDE_AUTHORIZATION:
             lo = ws + (21 - 179) * DAY
-            hi = min(ws - DAY, we - (21 + 179) * DAY)
+            hi = min(ws - DAY, we - (84 + 179) * DAY)
             adm = prev_weekday(self.day_between(lo, max(lo, hi)))
         elif kind in PRE_WINDOW_KINDS or rng.random() < 0.72:
             adm = prev_weekday(ws - self.days(1, 180))
@@ -1024,7 +1035,10 @@ class _Generator:
             cutoff = adm + 179 * DAY
             if p.first_day + 14 * DAY <= cutoff <= we - 14 * DAY:
                 p.last_day = cutoff
-                p.extra_day = next_weekday(cutoff + self.days(3, 9))
+                first = next_weekday(cutoff + self.days(3, 9))
+                p.extra_days = [
+                    d for d in (first + 7 * k * DAY for k in range(26)) if d <= we
+                ]
         elif p.clean and not over_ratio and rng.random() < 0.08:
             lo, hi = p.first_day + 28 * DAY, we - 7 * DAY
             if lo <= hi:
@@ -1298,7 +1312,7 @@ class _Generator:
                 summary=self.pick(texts.SUPERVISOR_CONTACT).format(first=p.first),
             )
             gap = self.days(35, 55)
-            if long_gap and day >= self.ws - 10 * DAY and day + 85 * DAY <= last:
+            if long_gap and day >= self.ws and day + 85 * DAY <= last:
                 gap = self.days(70, 85)
                 long_gap = False
                 team.placed.append(DefectKind.MISSED_SUPERVISOR_CONTACT)
@@ -1427,8 +1441,9 @@ class _Generator:
         rng = self.rng
         family = p.family_week == week
         candidates = [d for d in days if p.first_day <= d <= p.last_day]
-        if p.extra_day and p.extra_day in days:
-            candidates, family = [p.extra_day], False
+        extra = next((d for d in p.extra_days if d in days), None)
+        if extra is not None:
+            candidates, family = [extra], False
         elif not candidates or (rng.random() < 0.12 and not family):
             return
         rng.shuffle(candidates)
@@ -1439,7 +1454,7 @@ class _Generator:
             minutes = self.pick(DURATIONS)
             starts = list(range(DAY_START, DAY_END - minutes + 1, 15))
             tries = [self.pick(starts) for _ in range(8)]
-            if p.extra_day == day or family:
+            if extra == day or family:
                 tries += starts  # these notes must happen: try every slot
             for start in tries:
                 end = start + minutes
@@ -1457,13 +1472,13 @@ class _Generator:
                         end,
                         intervention,
                         kind="individual",
-                        force_signed=family or p.extra_day == day,
+                        force_signed=family or extra == day,
                     )
                     if family:
                         p.family_week = None
                         self.family_defect(p, author, note)
-                    if p.extra_day == day:
-                        self.outside_auth_defect(p, note)
+                    if extra == day:
+                        self.count_unmanaged(p, note)
                     return
         if family:
             p.family_week = week + 1  # no room this week: the relative covers next week
@@ -1679,7 +1694,19 @@ class _Generator:
             f"for the usual peer specialist, {p.cpss_on(note.date).staff.full_name}.",
         )
 
-    def outside_auth_defect(self, p: _Person, note: ServiceNote) -> None:
+    def count_unmanaged(self, p: _Person, note: ServiceNote) -> None:
+        """Unauthorized visits use the unmanaged units of their state fiscal year (July to
+        June); the visit that goes past them is the planted defect."""
+        fiscal_year = note.date.year + (1 if note.date.month >= 7 else 0)
+        before = p.unmanaged_used.get(fiscal_year, 0)
+        after = before + units_for(minutes_of(note.end_time) - minutes_of(note.start_time))
+        p.unmanaged_used[fiscal_year] = after
+        if before <= self.unmanaged_units < after and DefectKind.NOTE_OUTSIDE_AUTHORIZATION not in (
+            self.team.placed
+        ):
+            self.outside_auth_defect(p, note, after)
+
+    def outside_auth_defect(self, p: _Person, note: ServiceNote, used: int) -> None:
         cutoff = p.last_day
         self.team.placed.append(DefectKind.NOTE_OUTSIDE_AUTHORIZATION)
         self.defect(
@@ -1689,7 +1716,9 @@ class _Generator:
             staff=note.staff,
             day=note.date,
             text=f"The last authorization ended {cutoff.isoformat()} and no continued-stay "
-            f"request was made; this visit on {note.date.isoformat()} is not authorized.",
+            f"request was made; this visit on {note.date.isoformat()} brings the fiscal "
+            f"year's unauthorized units to {used}, past the {self.unmanaged_units} unmanaged "
+            "units.",
         )
 
     def signed(self, p: _Person, kind: str | None = None) -> list[ServiceNote]:
@@ -1938,7 +1967,7 @@ class _Generator:
         rng = self.rng
         last = (
             p.last_day
-            if p.defect == DefectKind.NOTE_OUTSIDE_AUTHORIZATION and p.extra_day
+            if p.defect == DefectKind.NOTE_OUTSIDE_AUTHORIZATION and p.extra_days
             else (p.discharge or self.we)
         )
         spans: list[tuple[dt.date, dt.date]] = []

@@ -50,6 +50,7 @@ class Case:
     tables: dict[str, list[dict[str, Any]]]
     expect: frozenset[str]
     file: Path
+    since: dt.date | None = None  # the audit period's first day (default: the pack's start)
 
     def data(self, jurisdiction: str) -> dict[str, pa.Table]:
         rows = {
@@ -102,6 +103,7 @@ def load_cases(directory: Path = CASES_DIRECTORY) -> list[Case]:
                         tables=dict(c.get("tables") or {}),
                         expect=frozenset(str(x) for x in (c.get("expect") or [])),
                         file=path,
+                        since=c.get("since"),
                     )
                 )
             except KeyError as exc:

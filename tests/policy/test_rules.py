@@ -17,8 +17,10 @@ PACKS = load_packs()
 def test_rule_case(case):
     rule = REGISTRY[case.rule]
     pack = PACKS[case.pack]
-    findings = EVALUATOR.evaluate(pack, case.data(pack.jurisdiction), as_of=case.as_of,
-                                  rules=[rule])
+    findings = EVALUATOR.evaluate(
+        pack, case.data(pack.jurisdiction), as_of=case.as_of, period_start=case.since,
+        rules=[rule],
+    )
     got = {f"{f.subject_type}:{f.subject_id}" for f in findings}
     assert got == case.expect, [f.evidence for f in findings]
     for f in findings:

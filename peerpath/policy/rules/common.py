@@ -19,10 +19,10 @@ def judged_notes(t: Tables) -> ir.Table:
 
 def plan_in_force(t: Tables) -> ir.Table:
     """For each judged note, the plan version in force on its date (highest version that
-    has started and was made active: not a draft, not closed), if any: columns note_id,
-    plan_id, review_due, has_crisis_plan."""
+    has started and is not a draft; a plan closed at discharge was in force until then),
+    if any: columns note_id, plan_id, review_due, has_crisis_plan."""
     notes = judged_notes(t)
-    plans = t.plans.filter(t.plans.status.isin(["active", "superseded"]))
+    plans = t.plans.filter(t.plans.status != "draft")
     joined = notes.join(
         plans, (notes.person_id == plans.person_id) & (plans.start <= notes.date)
     ).select(

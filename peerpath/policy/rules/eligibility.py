@@ -21,7 +21,12 @@ from peerpath.policy.tables import Tables
 # compared without case, spaces or punctuation ("M.D." is "md", "Licensed Psychologist" is
 # "licensed_psychologist"); these add the usual abbreviations of a pack's words (a pack says
 # "physician", an order form says "MD" or "DO").
-CREDENTIAL_ALIASES: dict[str, tuple[str, ...]] = {"physician": ("md", "do")}
+# How signers write the credentials the packs name: physicians sign as MD or DO; NC's
+# licensed psychologists sign as LP.
+CREDENTIAL_ALIASES: dict[str, tuple[str, ...]] = {
+    "physician": ("md", "do"),
+    "licensed_psychologist": ("lp",),
+}
 
 
 def _age_on(born: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:

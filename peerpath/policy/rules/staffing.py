@@ -361,30 +361,39 @@ def initial_training(t: Tables, p: Params) -> ir.Table:
     for req_id, hours, days, roles in _requirements(p, "days_after_hire"):
         staff = t.staff.filter(t.staff.role.isin(roles) & t.staff.hire_date.notnull())
         staff = _with_context(staff.mutate(deadline=_days_after(staff.hire_date, days)), t)
-        overdue = _days_after(staff.deadline, 1)
+        staff = staff.mutate(overdue=_days_after(staff.deadline, 1))
         staff = staff.filter(
-            _overdue_in_period(staff, overdue)
+            (staff.overdue <= staff.as_of)
             & (staff.end_date.isnull() | (staff.end_date > staff.deadline))
         )
         done = t.trainings.filter(t.trainings.topic == req_id)
-        joined = staff.left_join(
-            done,
-            (staff.staff_id == done.staff_id) & (done.completed_on <= staff.deadline),
+        joined = staff.left_join(done, staff.staff_id == done.staff_id)
+        in_time = (joined.completed_on <= joined.deadline).ifelse(joined.hours, 0.0)
+        before_period = (joined.completed_on < joined.period_start).ifelse(joined.hours, 0.0)
+        sums = joined.group_by(
+            [joined.staff_id, joined.deadline, joined.overdue, joined.period_start]
+        ).aggregate(
+            by_deadline=in_time.sum().fill_null(0.0),
+            by_period=before_period.sum().fill_null(0.0),
         )
-        sums = joined.group_by([joined.staff_id, joined.deadline]).aggregate(
-            done=joined.hours.sum().fill_null(0.0)
+        # Missed inside the period, or missed earlier and still not made up when the period
+        # starts (an audit of this period must still see it).
+        in_period = sums.overdue >= sums.period_start
+        short = sums.filter(
+            (in_period & (sums.by_deadline < hours)) | (~in_period & (sums.by_period < hours))
         )
-        short = sums.filter(sums.done < hours)
         parts.append(
             violations(
                 short,
                 subject_type="staff",
                 subject_id=short.staff_id,
                 staff_id=short.staff_id,
-                date=_days_after(short.deadline, 1),
+                date=(short.overdue >= short.period_start).ifelse(
+                    short.overdue, short.period_start
+                ),
                 evidence=text(
                     f"{req_id}: ",
-                    short.done.round(2),
+                    short.by_deadline.round(2),
                     f" of {_hours(hours)} hours done by ",
                     short.deadline,
                     f" ({days} days after hire)",

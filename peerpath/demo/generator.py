@@ -1036,9 +1036,7 @@ class _Generator:
             if p.first_day + 14 * DAY <= cutoff <= we - 14 * DAY:
                 p.last_day = cutoff
                 first = next_weekday(cutoff + self.days(3, 9))
-                p.extra_days = [
-                    d for d in (first + 7 * k * DAY for k in range(26)) if d <= we
-                ]
+                p.extra_days = [d for d in (first + 7 * k * DAY for k in range(26)) if d <= we]
         elif p.clean and not over_ratio and rng.random() < 0.08:
             lo, hi = p.first_day + 28 * DAY, we - 7 * DAY
             if lo <= hi:

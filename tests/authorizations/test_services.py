@@ -11,8 +11,13 @@ T0 = dt.datetime(2026, 2, 20, 9, tzinfo=dt.UTC)
 
 def request(actor, person, **kw):
     fields = dict(
-        actor=actor, person=person, payer=person.payer, units_requested=96,
-        start=dt.date(2026, 3, 1), end=dt.date(2026, 8, 27), requested_at=T0,
+        actor=actor,
+        person=person,
+        payer=person.payer,
+        units_requested=96,
+        start=dt.date(2026, 3, 1),
+        end=dt.date(2026, 8, 27),
+        requested_at=T0,
     )
     fields.update(kw)
     return services.authorization_request(**fields)
@@ -37,8 +42,12 @@ def test_zero_units_cannot_be_requested(actor):
 def test_approval_records_units_number_and_reviewer(actor):
     person = PersonFactory()
     auth = services.authorization_decide(
-        actor=actor, authorization=request(actor, person), reviewer=reviewer_for(person),
-        status="approved", decided_at=T0 + dt.timedelta(days=2), units_approved=96,
+        actor=actor,
+        authorization=request(actor, person),
+        reviewer=reviewer_for(person),
+        status="approved",
+        decided_at=T0 + dt.timedelta(days=2),
+        units_approved=96,
         number="PA1234",
     )
     assert auth.status == "approved" and auth.units_approved == 96 and auth.number == "PA1234"
@@ -49,7 +58,10 @@ def test_denial_needs_a_specific_reason(actor):
     req = request(actor, person)
     with pytest.raises(ValidationError) as err:
         services.authorization_decide(
-            actor=actor, authorization=req, reviewer=reviewer_for(person), status="denied",
+            actor=actor,
+            authorization=req,
+            reviewer=reviewer_for(person),
+            status="denied",
             decided_at=T0 + dt.timedelta(days=1),
         )
     assert "reason" in err.value.message_dict
@@ -61,9 +73,14 @@ def test_partial_approval_must_cut_units(actor):
     person = PersonFactory()
     with pytest.raises(ValidationError) as err:
         services.authorization_decide(
-            actor=actor, authorization=request(actor, person), reviewer=reviewer_for(person),
-            status="partial", decided_at=T0 + dt.timedelta(days=1), units_approved=96,
-            number="PA9", reason="Fewer units fit the goals",
+            actor=actor,
+            authorization=request(actor, person),
+            reviewer=reviewer_for(person),
+            status="partial",
+            decided_at=T0 + dt.timedelta(days=1),
+            units_approved=96,
+            number="PA9",
+            reason="Fewer units fit the goals",
         )
     assert "units_approved" in err.value.message_dict
 
@@ -73,19 +90,33 @@ def test_only_a_reviewer_of_the_payer_decides_and_only_once(actor):
     req = request(actor, person)
     with pytest.raises(ValidationError) as err:
         services.authorization_decide(
-            actor=actor, authorization=req, reviewer=StaffFactory(), status="approved",
-            decided_at=T0, units_approved=10, number="PA1",
+            actor=actor,
+            authorization=req,
+            reviewer=StaffFactory(),
+            status="approved",
+            decided_at=T0,
+            units_approved=10,
+            number="PA1",
         )
     assert "reviewer" in err.value.message_dict
     reviewer = reviewer_for(person)
     services.authorization_decide(
-        actor=actor, authorization=req, reviewer=reviewer, status="denied",
-        decided_at=T0 + dt.timedelta(hours=3), reason="No CCA on file showing medical necessity",
+        actor=actor,
+        authorization=req,
+        reviewer=reviewer,
+        status="denied",
+        decided_at=T0 + dt.timedelta(hours=3),
+        reason="No CCA on file showing medical necessity",
     )
     with pytest.raises(ValidationError):
         services.authorization_decide(
-            actor=actor, authorization=req, reviewer=reviewer, status="approved",
-            decided_at=T0 + dt.timedelta(hours=5), units_approved=10, number="PA2",
+            actor=actor,
+            authorization=req,
+            reviewer=reviewer,
+            status="approved",
+            decided_at=T0 + dt.timedelta(hours=5),
+            units_approved=10,
+            number="PA2",
         )
 
 
@@ -93,8 +124,12 @@ def test_decision_before_the_request_is_refused(actor):
     person = PersonFactory()
     with pytest.raises(ValidationError) as err:
         services.authorization_decide(
-            actor=actor, authorization=request(actor, person), reviewer=reviewer_for(person),
-            status="approved", decided_at=T0 - dt.timedelta(days=1), units_approved=10,
+            actor=actor,
+            authorization=request(actor, person),
+            reviewer=reviewer_for(person),
+            status="approved",
+            decided_at=T0 - dt.timedelta(days=1),
+            units_approved=10,
             number="PA1",
         )
     assert "decided_at" in err.value.message_dict

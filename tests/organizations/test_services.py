@@ -51,13 +51,21 @@ def test_contract_cannot_end_before_it_starts_or_name_an_unknown_pack(actor):
     assert ok.pk
     with pytest.raises(ValidationError) as err:
         services.contract_create(
-            actor=actor, agency=agency, payer=payer, number="C2", start=dt.date(2025, 1, 1),
+            actor=actor,
+            agency=agency,
+            payer=payer,
+            number="C2",
+            start=dt.date(2025, 1, 1),
             end=dt.date(2024, 1, 1),
         )
     assert "end" in err.value.message_dict
     with pytest.raises(ValidationError) as err:
         services.contract_create(
-            actor=actor, agency=agency, payer=payer, number="C3", start=dt.date(2025, 1, 1),
+            actor=actor,
+            agency=agency,
+            payer=payer,
+            number="C3",
+            start=dt.date(2025, 1, 1),
             pack_override="xx-none",
         )
     assert "pack_override" in err.value.message_dict
@@ -66,13 +74,23 @@ def test_contract_cannot_end_before_it_starts_or_name_an_unknown_pack(actor):
 def test_contract_rate_is_cited_and_never_negative(actor):
     contract = ContractFactory()
     rate = services.contract_rate_add(
-        actor=actor, contract=contract, procedure_code="H0038", modifiers="HQ",
-        start=dt.date(2019, 11, 1), rate_per_unit=Decimal("2.88"), source="fee schedule",
+        actor=actor,
+        contract=contract,
+        procedure_code="H0038",
+        modifiers="HQ",
+        start=dt.date(2019, 11, 1),
+        rate_per_unit=Decimal("2.88"),
+        source="fee schedule",
     )
     assert str(rate) == "H0038 HQ $2.88 from 2019-11-01"
     with pytest.raises(ValidationError) as err:
         services.contract_rate_add(
-            actor=actor, contract=contract, procedure_code="H0038", modifiers="",
-            start=dt.date(2019, 11, 1), rate_per_unit=Decimal("-1"), source="x",
+            actor=actor,
+            contract=contract,
+            procedure_code="H0038",
+            modifiers="",
+            start=dt.date(2019, 11, 1),
+            rate_per_unit=Decimal("-1"),
+            source="x",
         )
     assert "rate_per_unit" in err.value.message_dict

@@ -11,8 +11,13 @@ from tests.factories import AgencyFactory, EpisodeFactory, PayerFactory, PersonF
 
 def make_person(actor, **overrides):
     fields = dict(
-        actor=actor, agency=AgencyFactory(), payer=PayerFactory(), first_name="Jordan",
-        last_name="Bell", date_of_birth=dt.date(1990, 5, 1), medicaid_id="123456789t",
+        actor=actor,
+        agency=AgencyFactory(),
+        payer=PayerFactory(),
+        first_name="Jordan",
+        last_name="Bell",
+        date_of_birth=dt.date(1990, 5, 1),
+        medicaid_id="123456789t",
     )
     fields.update(overrides)
     return services.person_create(**fields)
@@ -60,7 +65,10 @@ def test_second_open_episode_is_refused(actor):
 def test_discharge_closes_the_episode(actor):
     episode = EpisodeFactory()
     services.person_discharge(
-        actor=actor, episode=episode, date=dt.date(2026, 6, 1), reason="person_declines",
+        actor=actor,
+        episode=episode,
+        date=dt.date(2026, 6, 1),
+        reason="person_declines",
         natural_supports="Weekly church group",
     )
     episode.refresh_from_db()
@@ -71,7 +79,9 @@ def test_discharge_for_improved_functioning_needs_a_transition_plan(actor):
     episode = EpisodeFactory()
     with pytest.raises(ValidationError) as err:
         services.person_discharge(
-            actor=actor, episode=episode, date=dt.date(2026, 6, 1),
+            actor=actor,
+            episode=episode,
+            date=dt.date(2026, 6, 1),
             reason="functioning_improved_with_transition_plan",
         )
     assert "transition_plan" in err.value.message_dict
@@ -91,14 +101,20 @@ def test_discharge_before_admission_is_refused(actor):
 def test_program_enrollment_span_must_not_end_before_it_starts(actor):
     person = PersonFactory()
     enrollment = services.program_enrollment_add(
-        actor=actor, person=person, program="ACTT", start=dt.date(2026, 1, 1),
+        actor=actor,
+        person=person,
+        program="ACTT",
+        start=dt.date(2026, 1, 1),
         end=dt.date(2026, 3, 31),
     )
     assert enrollment.active_on(dt.date(2026, 3, 31))
     assert not enrollment.active_on(dt.date(2026, 4, 1))
     with pytest.raises(ValidationError) as err:
         services.program_enrollment_add(
-            actor=actor, person=person, program="CST", start=dt.date(2026, 3, 1),
+            actor=actor,
+            person=person,
+            program="CST",
+            start=dt.date(2026, 3, 1),
             end=dt.date(2026, 2, 1),
         )
     assert "end" in err.value.message_dict
@@ -107,14 +123,22 @@ def test_program_enrollment_span_must_not_end_before_it_starts(actor):
 def test_other_service_ending_before_it_starts_is_refused(actor):
     person = PersonFactory()
     ok = services.other_service_add(
-        actor=actor, person=person, category="THERAPY", date=dt.date(2026, 4, 6),
-        start_time=dt.time(9), end_time=dt.time(10),
+        actor=actor,
+        person=person,
+        category="THERAPY",
+        date=dt.date(2026, 4, 6),
+        start_time=dt.time(9),
+        end_time=dt.time(10),
     )
     assert ok.pk
     with pytest.raises(ValidationError) as err:
         services.other_service_add(
-            actor=actor, person=person, category="THERAPY", date=dt.date(2026, 4, 6),
-            start_time=dt.time(10), end_time=dt.time(9),
+            actor=actor,
+            person=person,
+            category="THERAPY",
+            date=dt.date(2026, 4, 6),
+            start_time=dt.time(10),
+            end_time=dt.time(9),
         )
     assert "end_time" in err.value.message_dict
 
@@ -153,14 +177,23 @@ def test_new_primary_diagnosis_makes_the_old_one_secondary(actor):
 def test_assessment_records_needs_areas_and_refuses_duplicates(actor):
     person = PersonFactory()
     cca = services.assessment_record(
-        actor=actor, person=person, date=dt.date(2026, 2, 1), author_name="Dana Lee",
-        author_credential="LCSW", medical_necessity=True, needs_areas=["daily_living"],
+        actor=actor,
+        person=person,
+        date=dt.date(2026, 2, 1),
+        author_name="Dana Lee",
+        author_credential="LCSW",
+        medical_necessity=True,
+        needs_areas=["daily_living"],
     )
     assert cca.needs_areas == ["daily_living"]
     with pytest.raises(ValidationError) as err:
         services.assessment_record(
-            actor=actor, person=person, date=dt.date(2026, 2, 1), author_name="Dana Lee",
-            author_credential="LCSW", medical_necessity=True,
+            actor=actor,
+            person=person,
+            date=dt.date(2026, 2, 1),
+            author_name="Dana Lee",
+            author_credential="LCSW",
+            medical_necessity=True,
             needs_areas=["daily_living", "daily_living"],
         )
     assert "needs_areas" in err.value.message_dict
@@ -169,13 +202,19 @@ def test_assessment_records_needs_areas_and_refuses_duplicates(actor):
 def test_service_order_needs_who_signed(actor):
     person = PersonFactory()
     order = services.service_order_record(
-        actor=actor, person=person, signed_by="Pat Chen", credential="MD",
+        actor=actor,
+        person=person,
+        signed_by="Pat Chen",
+        credential="MD",
         signed_on=dt.date(2026, 2, 1),
     )
     assert order.procedure_code == "H0038"
     with pytest.raises(ValidationError) as err:
         services.service_order_record(
-            actor=actor, person=person, signed_by="", credential="MD",
+            actor=actor,
+            person=person,
+            signed_by="",
+            credential="MD",
             signed_on=dt.date(2026, 2, 1),
         )
     assert "signed_by" in err.value.message_dict

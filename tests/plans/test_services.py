@@ -16,14 +16,20 @@ GOAL = GoalInput(
     whole_health_factor="healthy_eating",
 )
 CRISIS = CrisisPlanInput(
-    triggers="Money worries", early_signs="Not sleeping", what_helps="Talking to my sister",
+    triggers="Money worries",
+    early_signs="Not sleeping",
+    what_helps="Talking to my sister",
     contacts=[{"name": "Rosa", "relationship": "sister", "phone": "919-555-0101"}],
 )
 
 
 def active_plan(actor, person):
     plan = services.plan_create(
-        actor=actor, person=person, start=START, review_due=REVIEW, goals=[GOAL],
+        actor=actor,
+        person=person,
+        start=START,
+        review_due=REVIEW,
+        goals=[GOAL],
         crisis_plan=CRISIS,
     )
     services.plan_sign(actor=actor, plan=plan, role="person", name="Jordan", signed_on=START)
@@ -32,7 +38,11 @@ def active_plan(actor, person):
 
 def test_plan_create_keeps_goals_in_the_persons_words_with_interventions(actor):
     plan = services.plan_create(
-        actor=actor, person=PersonFactory(), start=START, review_due=REVIEW, goals=[GOAL],
+        actor=actor,
+        person=PersonFactory(),
+        start=START,
+        review_due=REVIEW,
+        goals=[GOAL],
         crisis_plan=CRISIS,
     )
     goal = plan.goals.get()
@@ -65,7 +75,10 @@ def test_bad_intervention_names_its_goal_and_nothing_is_written(actor):
 def test_plan_review_before_start_is_refused(actor):
     with pytest.raises(ValidationError) as err:
         services.plan_create(
-            actor=actor, person=PersonFactory(), start=START, review_due=START - dt.timedelta(1),
+            actor=actor,
+            person=PersonFactory(),
+            start=START,
+            review_due=START - dt.timedelta(1),
             goals=[GOAL],
         )
     assert "review_due" in err.value.message_dict

@@ -37,11 +37,21 @@ def ready_person():
 
 
 def draft_for(person, cpss, intervention, **kw):
-    row = dict(person_id=person.pk, staff_id=cpss.pk, date=DAY, start_min=600, end_min=645,
-               modality="in_person", setting="home", kind="individual",
-               activity="peer_mentoring", goal_id=intervention.goal_id,
-               intervention_id=intervention.pk, goal_plan_id=intervention.goal.plan_id,
-               status="draft")
+    row = dict(
+        person_id=person.pk,
+        staff_id=cpss.pk,
+        date=DAY,
+        start_min=600,
+        end_min=645,
+        modality="in_person",
+        setting="home",
+        kind="individual",
+        activity="peer_mentoring",
+        goal_id=intervention.goal_id,
+        intervention_id=intervention.pk,
+        goal_plan_id=intervention.goal.plan_id,
+        status="draft",
+    )
     row.update(kw)
     return row
 
@@ -50,10 +60,21 @@ def overlapping_note_person():
     from peerpath.people.models import OtherService
 
     person, cpss, intervention = ready_person()
-    NoteFactory(person=person, staff=cpss, date=DAY, goal=intervention.goal,
-                intervention=intervention, status="draft")
-    OtherService.objects.create(person=person, category="THERAPY", date=DAY,
-                                start_time=dt.time(10, 30), end_time=dt.time(11, 30))
+    NoteFactory(
+        person=person,
+        staff=cpss,
+        date=DAY,
+        goal=intervention.goal,
+        intervention=intervention,
+        status="draft",
+    )
+    OtherService.objects.create(
+        person=person,
+        category="THERAPY",
+        date=DAY,
+        start_time=dt.time(10, 30),
+        end_time=dt.time(11, 30),
+    )
     return person
 
 
@@ -67,8 +88,13 @@ def test_draft_overlapping_another_service_is_caught_before_it_is_saved():
     from peerpath.people.models import OtherService
 
     person, cpss, intervention = ready_person()
-    OtherService.objects.create(person=person, category="THERAPY", date=DAY,
-                                start_time=dt.time(10, 30), end_time=dt.time(11, 30))
+    OtherService.objects.create(
+        person=person,
+        category="THERAPY",
+        date=DAY,
+        start_time=dt.time(10, 30),
+        end_time=dt.time(11, 30),
+    )
     findings = check_person(person.pk, as_of=DAY, draft=draft_for(person, cpss, intervention))
     hit = [f for f in findings if f.rule_id == "CONCURRENCY.OTHER_SERVICE"]
     assert len(hit) == 1 and hit[0].subject_id == DRAFT_NOTE_ID
@@ -81,8 +107,12 @@ def test_contract_override_replaces_the_figure_and_is_cited():
         agency=person.agency, payer=person.payer, number="K-1", start=dt.date(2025, 1, 1)
     )
     ParameterOverride.objects.create(
-        contract=contract, key="modality.allowed", value=["in_person"],
-        start=dt.date(2026, 1, 1), source="Contract K-1 amendment 2", section="Exhibit B",
+        contract=contract,
+        key="modality.allowed",
+        value=["in_person"],
+        start=dt.date(2026, 1, 1),
+        source="Contract K-1 amendment 2",
+        section="Exhibit B",
         confidence="official",
     )
     draft = draft_for(person, cpss, intervention, modality="audio_video")

@@ -34,7 +34,7 @@ def test_diff_nc_8g_2025_against_sc_shows_group_size_and_concurrency(capsys):
 
 def test_diff_as_html_is_a_table(capsys):
     out = run(capsys, "policy", "diff", "nc-8g-2025", "sc-pss-2003", "--format", "html")
-    assert "<table>" in out and "<th scope=\"col\">parameter</th>" in out
+    assert "<table>" in out and '<th scope="col">parameter</th>' in out
 
 
 def test_list_shows_packs_rules_and_parameter_confidence(capsys):
@@ -67,8 +67,17 @@ def test_check_prints_json_lines(capsys):
     from tests.policy.test_checks import overlapping_note_person
 
     person = overlapping_note_person()
-    out = run(capsys, "policy", "check", "--person", str(person.pk), "--as-of", "2026-06-30",
-              "--format", "jsonl")
+    out = run(
+        capsys,
+        "policy",
+        "check",
+        "--person",
+        str(person.pk),
+        "--as-of",
+        "2026-06-30",
+        "--format",
+        "jsonl",
+    )
     lines = [json.loads(line) for line in out.splitlines()]
     assert any(f["rule_id"] == "CONCURRENCY.OTHER_SERVICE" for f in lines)
     assert all(f["citation"]["source"] for f in lines)

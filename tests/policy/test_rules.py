@@ -18,7 +18,10 @@ def test_rule_case(case):
     rule = REGISTRY[case.rule]
     pack = PACKS[case.pack]
     findings = EVALUATOR.evaluate(
-        pack, case.data(pack.jurisdiction), as_of=case.as_of, period_start=case.since,
+        pack,
+        case.data(pack.jurisdiction),
+        as_of=case.as_of,
+        period_start=case.since,
         rules=[rule],
     )
     got = {f"{f.subject_type}:{f.subject_id}" for f in findings}

@@ -23,9 +23,16 @@ def setup(db):
 def draft(actor, setup, **kw):
     person, staff, goal, intervention = setup
     fields = dict(
-        actor=actor, person=person, staff=staff, date=dt.date(2026, 4, 6),
-        start_time=dt.time(10), end_time=dt.time(10, 45), activity="peer_mentoring", goal=goal,
-        intervention=intervention, intervention_text="Practiced a landlord call together.",
+        actor=actor,
+        person=person,
+        staff=staff,
+        date=dt.date(2026, 4, 6),
+        start_time=dt.time(10),
+        end_time=dt.time(10, 45),
+        activity="peer_mentoring",
+        goal=goal,
+        intervention=intervention,
+        intervention_text="Practiced a landlord call together.",
         response="Made two calls; proud of it.",
     )
     fields.update(kw)
@@ -157,19 +164,33 @@ def test_amendment_needs_a_reason_and_a_signed_note(actor, setup):
 def test_group_notes_come_from_checked_in_attendees_with_the_shared_part(actor, setup):
     person, staff, goal, intervention = setup
     session = services.group_session_create(
-        actor=actor, agency=person.agency, topic="Managing stress", date=dt.date(2026, 4, 7),
-        start_time=dt.time(13), end_time=dt.time(14, 30), facilitators=[staff],
+        actor=actor,
+        agency=person.agency,
+        topic="Managing stress",
+        date=dt.date(2026, 4, 7),
+        start_time=dt.time(13),
+        end_time=dt.time(14, 30),
+        facilitators=[staff],
         shared_narrative="We practiced three breathing tools and shared what works.",
     )
     with pytest.raises(ValidationError):
         services.group_note_create(
-            actor=actor, session=session, person=person, staff=staff, goal=goal,
+            actor=actor,
+            session=session,
+            person=person,
+            staff=staff,
+            goal=goal,
             intervention=intervention,
         )
     services.group_check_in(actor=actor, session=session, person=person, at=AT)
     note = services.group_note_create(
-        actor=actor, session=session, person=person, staff=staff, goal=goal,
-        intervention=intervention, response="Led the second exercise.",
+        actor=actor,
+        session=session,
+        person=person,
+        staff=staff,
+        goal=goal,
+        intervention=intervention,
+        response="Led the second exercise.",
     )
     assert note.kind == "group" and note.minutes == 90
     assert note.intervention_text.startswith("We practiced three breathing tools")
@@ -179,8 +200,13 @@ def test_group_needs_a_peer_facilitator_and_a_person_checks_in_once(actor, setup
     person, _staff, *_ = setup
     with pytest.raises(ValidationError):
         services.group_session_create(
-            actor=actor, agency=person.agency, topic="x", date=dt.date(2026, 4, 7),
-            start_time=dt.time(13), end_time=dt.time(14), facilitators=[],
+            actor=actor,
+            agency=person.agency,
+            topic="x",
+            date=dt.date(2026, 4, 7),
+            start_time=dt.time(13),
+            end_time=dt.time(14),
+            facilitators=[],
         )
     session = GroupSessionFactory(agency=person.agency)
     services.group_check_in(actor=actor, session=session, person=person, at=AT)

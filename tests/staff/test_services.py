@@ -12,8 +12,14 @@ from tests.factories import AgencyFactory, PayerFactory, PersonFactory, StaffFac
 def test_staff_create_for_a_peer_specialist_needs_a_hire_date(actor):
     agency = AgencyFactory()
     cpss = services.staff_create(
-        actor=actor, role="cpss", first_name="Sam", last_name="Ray", agency=agency,
-        credential="CPSS", npi="1234567893", hire_date=dt.date(2025, 1, 6),
+        actor=actor,
+        role="cpss",
+        first_name="Sam",
+        last_name="Ray",
+        agency=agency,
+        credential="CPSS",
+        npi="1234567893",
+        hire_date=dt.date(2025, 1, 6),
     )
     assert cpss.pk
     with pytest.raises(ValidationError) as err:
@@ -36,8 +42,13 @@ def test_um_reviewer_must_work_for_a_payer(actor):
 def test_rendering_npi_check_digit_is_validated(actor):
     with pytest.raises(ValidationError) as err:
         services.staff_create(
-            actor=actor, role="cpss", first_name="S", last_name="R", agency=AgencyFactory(),
-            npi="1234567890", hire_date=dt.date(2025, 1, 6),
+            actor=actor,
+            role="cpss",
+            first_name="S",
+            last_name="R",
+            agency=AgencyFactory(),
+            npi="1234567890",
+            hire_date=dt.date(2025, 1, 6),
         )
     assert "npi" in err.value.message_dict
 
@@ -45,13 +56,19 @@ def test_rendering_npi_check_digit_is_validated(actor):
 def test_certification_expiring_before_issue_is_refused(actor):
     staff = StaffFactory()
     cert = services.certification_add(
-        actor=actor, staff=staff, kind="NC CPSS", issued=dt.date(2024, 1, 1),
+        actor=actor,
+        staff=staff,
+        kind="NC CPSS",
+        issued=dt.date(2024, 1, 1),
         expires=dt.date(2026, 1, 1),
     )
     assert cert.active_on(dt.date(2026, 1, 1)) and not cert.active_on(dt.date(2026, 1, 2))
     with pytest.raises(ValidationError) as err:
         services.certification_add(
-            actor=actor, staff=staff, kind="NC CPSS", issued=dt.date(2024, 1, 1),
+            actor=actor,
+            staff=staff,
+            kind="NC CPSS",
+            issued=dt.date(2024, 1, 1),
             expires=dt.date(2023, 1, 1),
         )
     assert "end" in err.value.message_dict
@@ -60,13 +77,19 @@ def test_certification_expiring_before_issue_is_refused(actor):
 def test_training_needs_positive_hours(actor):
     staff = StaffFactory()
     ok = services.training_record(
-        actor=actor, staff=staff, topic="mi_intro", hours=Decimal("13"),
+        actor=actor,
+        staff=staff,
+        topic="mi_intro",
+        hours=Decimal("13"),
         completed_on=dt.date(2024, 2, 1),
     )
     assert ok.pk
     with pytest.raises(ValidationError) as err:
         services.training_record(
-            actor=actor, staff=staff, topic="mi_intro", hours=Decimal("0"),
+            actor=actor,
+            staff=staff,
+            topic="mi_intro",
+            hours=Decimal("0"),
             completed_on=dt.date(2024, 2, 1),
         )
     assert "hours" in err.value.message_dict
@@ -87,7 +110,9 @@ def test_only_a_supervisor_or_mhp_can_supervise(actor):
     agency = AgencyFactory()
     with pytest.raises(ValidationError) as err:
         services.supervision_assign(
-            actor=actor, supervisor=StaffFactory(agency=agency), staff=StaffFactory(agency=agency),
+            actor=actor,
+            supervisor=StaffFactory(agency=agency),
+            staff=StaffFactory(agency=agency),
             start=dt.date(2026, 1, 1),
         )
     assert "supervisor" in err.value.message_dict
@@ -124,7 +149,9 @@ def test_caseload_is_for_peer_specialists_of_the_same_agency(actor):
 def test_caseload_end_closes_the_span(actor):
     person = PersonFactory()
     span = services.caseload_assign(
-        actor=actor, staff=StaffFactory(agency=person.agency), person=person,
+        actor=actor,
+        staff=StaffFactory(agency=person.agency),
+        person=person,
         start=dt.date(2026, 1, 5),
     )
     services.caseload_end(actor=actor, assignment=span, end=dt.date(2026, 2, 1))
@@ -136,14 +163,20 @@ def test_supervisor_contact_is_recorded_by_a_supervisor(actor):
     person = PersonFactory()
     qp = StaffFactory(agency=person.agency, role="supervisor", credential="QP")
     contact = services.supervisor_contact_record(
-        actor=actor, supervisor=qp, person=person, date=dt.date(2026, 3, 20),
+        actor=actor,
+        supervisor=qp,
+        person=person,
+        date=dt.date(2026, 3, 20),
         kind="face_to_face",
     )
     assert contact.pk
     with pytest.raises(ValidationError):
         services.supervisor_contact_record(
-            actor=actor, supervisor=StaffFactory(agency=person.agency), person=person,
-            date=dt.date(2026, 3, 20), kind="face_to_face",
+            actor=actor,
+            supervisor=StaffFactory(agency=person.agency),
+            person=person,
+            date=dt.date(2026, 3, 20),
+            kind="face_to_face",
         )
 
 
@@ -155,6 +188,8 @@ def test_evaluation_is_recorded_by_an_mhp(actor):
     ).pk
     with pytest.raises(ValidationError):
         services.evaluation_record(
-            actor=actor, evaluator=StaffFactory(agency=person.agency), person=person,
+            actor=actor,
+            evaluator=StaffFactory(agency=person.agency),
+            person=person,
             date=dt.date(2026, 8, 1),
         )

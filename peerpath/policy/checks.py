@@ -57,7 +57,7 @@ def run_packs(
     period_start: dt.date | None = None,
     pack_ids: Sequence[str] | None = None,
     rules: Sequence[Rule] | None = None,
-    threads: int | None = None,
+    live: bool = False,
 ) -> list[Finding]:
     """Every pack (or those named) over the data; people under a contract that overrides
     parameters are judged by the pack with the contract's values."""
@@ -76,7 +76,7 @@ def run_packs(
             period_start=period_start,
             rules=rules,
             people=everyone - overridden if overridden else None,
-            threads=threads,
+            live=live,
         )
         for key, ids in groups.items():
             if key in overrides:
@@ -87,7 +87,7 @@ def run_packs(
                     period_start=period_start,
                     rules=rules,
                     people=ids,
-                    threads=threads,
+                    live=live,
                 )
     if overridden:
         # Staff-level findings were produced by both variants; keep one of each.
@@ -127,7 +127,16 @@ def check_person(
     lapsed credential or a full caseload)."""
     extra = [dict(draft, note_id=DRAFT_NOTE_ID)] if draft is not None else []
     data = extract(person_ids=[person_id], extra_notes=extra)
-    findings = run_packs(data, as_of=as_of, period_start=period_start, threads=1)
+    from peerpath.people.models import Person
+
+    state = Person.objects.filter(pk=person_id).values_list("payer__state", flat=True).first()
+    drafted = draft.get("date") if draft is not None else None
+    day = drafted if isinstance(drafted, dt.date) else as_of
+    try:
+        pack_ids = [select_pack(load_packs(), state or "", day).id]
+    except LookupError:
+        return []
+    findings = run_packs(data, as_of=as_of, period_start=period_start, pack_ids=pack_ids, live=True)
     return [f for f in findings if f.person_id in (None, person_id)]
 
 
@@ -183,7 +192,7 @@ def determine_eligibility(
     }
     data = extract(person_ids=[person_id], extra_notes=[dict(probe, note_id=DRAFT_NOTE_ID)])
     rules = [r for r in REGISTRY.values() if r.category in ("eligibility", "entrance")]
-    findings = EVALUATOR.evaluate(pack, data, as_of=on, rules=rules, people=[person_id], threads=1)
+    findings = EVALUATOR.evaluate(pack, data, as_of=on, rules=rules, people=[person_id], live=True)
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_rule[f.rule_id].append(f)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -121,38 +122,38 @@ class Evaluator:
         period_start: dt.date | None = None,
         rules: Iterable[Rule] | None = None,
         people: Collection[int] | None = None,
-        threads: int | None = None,
+        live: bool = False,
     ) -> list[Finding]:
         """Findings of `pack` over `data` from `period_start` (or the pack's start) to
-        `as_of`. `people` narrows the people judged (a contract's own pack variant)."""
+        `as_of`. `people` narrows the people judged (a contract's own pack variant).
+
+        `live` is for small slices checked while someone types: a connection kept per
+        thread, with each rule's SQL prepared once, so a check costs execution only."""
         lo = max(pack.start, period_start or pack.start)
         hi = min(pack.end or as_of, as_of)
         if hi < lo:
             return []
-        con = duckdb.connect()
-        if threads:
-            con.execute(f"SET threads={int(threads)}")
+        context = pa.table({"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"])
+        session = _live_session() if live else _BatchSession()
         try:
-            for name, schema in SCHEMAS.items():
-                table = data.get(name)
-                con.register(name, table if table is not None else schema.empty_table())
-            con.register(
-                "context",
-                pa.table({"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"]),
-            )
+            session.load({**data, "context": context})
             in_scope = _scope(pack, data)
             if people is not None:
                 in_scope.people &= set(people)
             findings: list[Finding] = []
             for rule in rules if rules is not None else REGISTRY.values():
-                findings.extend(self._run(con, pack, rule, lo, hi, in_scope))
+                if any(
+                    data.get(name) is not None and data[name].num_rows == 0 for name in rule.needs
+                ):
+                    continue  # the rule can only fire on rows of a table this data lacks
+                findings.extend(self._run(session, pack, rule, lo, hi, in_scope))
             return sorted(findings, key=_order)
         finally:
-            con.close()
+            session.close()
 
     def _run(
         self,
-        con: duckdb.DuckDBPyConnection,
+        session: _Session,
         pack: Pack,
         rule: Rule,
         lo: dt.date,
@@ -179,8 +180,10 @@ class Evaluator:
             if not rule.applies(params):
                 continue
             citation = citation_for(pack, rule.cites, seg_start)
-            relation = con.sql(self.sql_for(rule, params))
-            rows = relation.to_arrow_table().to_pylist() if relation is not None else []
+            rows = [
+                dict(zip(FINDING_COLUMNS, r, strict=True))
+                for r in session.run(self.sql_for(rule, params))
+            ]
             for row in rows:
                 day = row["date"]
                 if day is not None and not (seg_start <= day <= seg_end):
@@ -206,6 +209,80 @@ class Evaluator:
                     )
                 )
         return out
+
+
+class _Session:
+    """A DuckDB connection holding one evaluation's tables."""
+
+    def load(self, data: Mapping[str, pa.Table]) -> None:
+        raise NotImplementedError
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _BatchSession(_Session):
+    """A fresh connection whose tables are views over the Arrow data (no copy); DuckDB
+    uses every core."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+
+    def load(self, data: Mapping[str, pa.Table]) -> None:
+        for name, schema in SCHEMAS.items():
+            table = data.get(name)
+            self.con.register(name, table if table is not None else schema.empty_table())
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _LiveSession(_Session):
+    """A connection kept for the thread, with real tables refilled for each check and each
+    rule's statement prepared once: on a few hundred rows planning is much of a query's
+    cost. (Views over Arrow would be cheaper to refill, but a prepared plan keeps reading
+    the Arrow table it was planned with.)"""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect(config={"threads": 1})
+        for name, schema in SCHEMAS.items():
+            self.con.register("_incoming", schema.empty_table())
+            self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')
+            self.con.unregister("_incoming")
+        self.prepared: dict[str, str] = {}
+
+    def load(self, data: Mapping[str, pa.Table]) -> None:
+        for name, schema in SCHEMAS.items():
+            self.con.execute(f'DELETE FROM "{name}"')
+            table = data.get(name)
+            if table is not None and table.num_rows:
+                self.con.register("_incoming", table.cast(schema))
+                self.con.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
+                self.con.unregister("_incoming")
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        name = self.prepared.get(sql)
+        if name is None:
+            name = f"rule_{len(self.prepared)}"
+            self.con.execute(f"PREPARE {name} AS {sql}")
+            self.prepared[sql] = name
+        return self.con.execute(f"EXECUTE {name}").fetchall()
+
+
+_THREAD = threading.local()
+
+
+def _live_session() -> _LiveSession:
+    session: _LiveSession | None = getattr(_THREAD, "session", None)
+    if session is None:
+        session = _THREAD.session = _LiveSession()
+    return session
 
 
 class _Scope:

@@ -105,3 +105,19 @@ def test_a_clean_demo_has_no_findings():
     assert report.defects == []
     findings = check_agency(as_of=report.end, period_start=report.start)
     assert [(f.rule_id, f.subject_type, f.subject_id, f.evidence) for f in findings] == []
+
+
+def test_live_checks_of_one_person_agree_with_the_batch_run():
+    """The live path reuses prepared statements over refilled tables; it must see each
+    person's own rows, exactly as a fresh batch run does."""
+    from peerpath.policy.checks import run_packs
+    from peerpath.policy.extract import extract
+
+    report = generate(seed=7, people=60)
+    people = sorted({d.person_id for d in report.defects if d.person_id} | {1, 2, 3})
+    for person_id in people:
+        data = extract(person_ids=[person_id])
+        kwargs = dict(as_of=report.end, pack_ids=["nc-8g-2025"])
+        live = {(f.rule_id, f.subject_id, f.date) for f in run_packs(data, live=True, **kwargs)}
+        batch = {(f.rule_id, f.subject_id, f.date) for f in run_packs(data, **kwargs)}
+        assert live == batch, person_id

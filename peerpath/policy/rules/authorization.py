@@ -65,6 +65,7 @@ def _window_text(p: Params) -> str:
 
 @rule(
     id="AUTH.NOTE_COVERED",
+    needs=("notes",),
     title="Inside an approved authorization",
     category="authorization",
     severity="deny",
@@ -160,6 +161,7 @@ def note_covered(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="AUTH.UNITS_EXCEEDED",
+    needs=("notes", "authorizations"),
     title="Within the units approved",
     category="units",
     severity="deny",
@@ -230,6 +232,7 @@ def _cap_number(cap: Mapping[str, object], key: str) -> int:
 
 @rule(
     id="UNITS.CAP",
+    needs=("notes",),
     title="Within the units cap",
     category="units",
     severity="deny",
@@ -301,6 +304,7 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="UNITS.SAME_PERSON_OVERLAP",
+    needs=("notes",),
     title="One contact at a time for a person",
     category="units",
     severity="deny",
@@ -354,6 +358,7 @@ def same_person_overlap(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CONTINUED_STAY.PROGRESS_DOCUMENTED",
+    needs=("authorizations",),
     title="Continued stay backed by documented progress",
     category="continued-stay",
     severity="warn",

@@ -127,6 +127,7 @@ class Rule:
     applies: Callable[[Params], bool]
     effective_from: dt.date
     effective_to: dt.date | None
+    needs: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -145,8 +146,11 @@ def rule(
     applies: Callable[[Params], bool] | None = None,
     effective_from: dt.date = dt.date(2003, 1, 1),
     effective_to: dt.date | None = None,
+    needs: tuple[str, ...] = (),
 ) -> Callable[[Build], Build]:
-    """Declare a rule. `params` are the other parameters it reads besides `cites`."""
+    """Declare a rule. `params` are the other parameters it reads besides `cites`.
+    `needs` names tables the rule can only fire on rows of (an inner join), so the engine
+    may skip it when they are empty."""
     if category not in CATEGORIES:
         raise ValueError(f"rule {id}: unknown category {category!r}")
     if severity not in SEVERITIES:
@@ -169,6 +173,7 @@ def rule(
             applies=applies or (lambda p: is_stated(p[cites])),
             effective_from=effective_from,
             effective_to=effective_to,
+            needs=needs,
         )
         return build
 

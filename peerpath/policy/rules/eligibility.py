@@ -310,6 +310,7 @@ def _normal(code: str) -> str:
 
 @rule(
     id="ENTRANCE.SERVICE_ORDER_CREDENTIAL",
+    needs=("service_orders",),
     title="Service order signed by an allowed clinician",
     category="entrance",
     severity="warn",

@@ -24,6 +24,7 @@ _FAMILY_CODES = {"family_services", "non_member"}
 
 @rule(
     id="NOTE.MODALITY_ALLOWED",
+    needs=("notes",),
     title="Delivered in a way the policy allows",
     category="modality",
     severity="deny",
@@ -51,6 +52,7 @@ def modality_allowed(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="NOTE.SETTING_ALLOWED",
+    needs=("notes",),
     title="Delivered in a setting the policy names",
     category="modality",
     severity="warn",
@@ -76,6 +78,7 @@ def setting_allowed(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="NOTE.NOT_COVERED_ACTIVITY",
+    needs=("notes",),
     title="Activity the policy does not cover",
     category="not-covered",
     severity="deny",
@@ -110,6 +113,7 @@ def _not_in_plan_listed(p: Params) -> bool:
 
 @rule(
     id="NOTE.PLAN_GOAL",
+    needs=("notes",),
     title="Note tied to a goal and intervention of the plan",
     category="documentation",
     severity="deny",
@@ -137,6 +141,7 @@ def plan_goal(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="PLAN.CURRENT",
+    needs=("notes",),
     title="A current plan on the date of service",
     category="plan",
     severity="deny",
@@ -178,6 +183,7 @@ def plan_current(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CRISIS.PLAN_PRESENT",
+    needs=("notes", "plans"),
     title="The plan has a crisis plan",
     category="crisis-plan",
     severity="deny",
@@ -204,6 +210,7 @@ def crisis_plan_present(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CREDENTIAL.CURRENT",
+    needs=("notes",),
     title="Certification current on the date of service",
     category="credential",
     severity="deny",
@@ -240,6 +247,7 @@ def credential_current(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="LIMITS.FAMILY_MEMBER",
+    needs=("notes", "family"),
     title="Not given by a family member",
     category="credential",
     severity="deny",
@@ -269,6 +277,7 @@ def _same_time_applies(p: Params) -> bool:
 
 @rule(
     id="CONCURRENCY.OTHER_SERVICE",
+    needs=("notes", "other_services"),
     title="Not at the same time as another service",
     category="concurrency",
     severity="deny",
@@ -322,6 +331,7 @@ def _clock(minutes: ir.IntegerValue) -> ir.StringValue:
 
 @rule(
     id="CONCURRENCY.EXCLUDED_PROGRAM",
+    needs=("notes", "enrollments"),
     title="Not while in a program that excludes peer support",
     category="concurrency",
     severity="deny",
@@ -368,6 +378,7 @@ def excluded_program(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="DISCHARGE.NO_SERVICE_AFTER",
+    needs=("notes", "episodes"),
     title="No service after discharge",
     category="discharge",
     severity="deny",
@@ -407,6 +418,7 @@ def no_service_after_discharge(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="DISCHARGE.REASON",
+    needs=("episodes",),
     title="Discharge for a reason the policy names",
     category="discharge",
     severity="info",

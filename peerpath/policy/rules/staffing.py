@@ -112,6 +112,7 @@ def _nothing(t: Tables) -> ir.Table:
 
 @rule(
     id="RATIO.GROUP_SIZE",
+    needs=("group_sessions",),
     title="Group no larger than the policy allows",
     category="staffing-ratio",
     severity="deny",
@@ -247,6 +248,7 @@ def _cpss(t: Tables) -> ir.Table:
 
 @rule(
     id="RATIO.CASELOAD",
+    needs=("caseloads",),
     title="Caseload within the policy's ratio",
     category="staffing-ratio",
     severity="warn",
@@ -281,6 +283,7 @@ def caseload_ratio(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="RATIO.SUPERVISOR",
+    needs=("supervision",),
     title="Supervisor ratio within the policy",
     category="staffing-ratio",
     severity="warn",
@@ -624,6 +627,7 @@ def first_evaluation(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="EVALUATION.ANNUAL",
+    needs=("evaluations",),
     title="Professional evaluation repeated on time",
     category="evaluation",
     severity="warn",

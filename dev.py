@@ -73,7 +73,8 @@ def test(args: list[str]) -> int:
         if run(*cmd, env=env):
             print(f"FAILED: {name}")
             return 1
-    pytest = [BIN / "python", "-m", "pytest", "-p", "no:cacheprovider", *pytest_args]
+    # Two workers: the machines this runs on have two cores.
+    pytest = [BIN / "python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *pytest_args]
     print("\n== Tests on SQLite ==", flush=True)
     if run(*pytest, env=env):
         return 1

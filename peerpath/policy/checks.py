@@ -122,9 +122,9 @@ def check_person(
     draft: Mapping[str, object] | None = None,
     period_start: dt.date | None = None,
 ) -> list[Finding]:
-    """One person's whole record (and an unsaved draft note, id -1), as a note is written.
-    Findings about other people are dropped; staff-level findings stay (they explain a
-    lapsed credential or a full caseload)."""
+    """One person's whole record (and an unsaved draft note, id -1), as a note is written,
+    judged by the pack in force on the note's date. Findings about other people are
+    dropped."""
     extra = [dict(draft, note_id=DRAFT_NOTE_ID)] if draft is not None else []
     data = extract(person_ids=[person_id], extra_notes=extra)
     from peerpath.people.models import Person

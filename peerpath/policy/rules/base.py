@@ -128,6 +128,7 @@ class Rule:
     effective_from: dt.date
     effective_to: dt.date | None
     needs: tuple[str, ...] = ()
+    about: Literal["person", "staff"] = "person"
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -147,10 +148,12 @@ def rule(
     effective_from: dt.date = dt.date(2003, 1, 1),
     effective_to: dt.date | None = None,
     needs: tuple[str, ...] = (),
+    about: Literal["person", "staff"] = "person",
 ) -> Callable[[Build], Build]:
     """Declare a rule. `params` are the other parameters it reads besides `cites`.
     `needs` names tables the rule can only fire on rows of (an inner join), so the engine
-    may skip it when they are empty."""
+    may skip it when they are empty. `about` is "staff" for rules that judge the staffing
+    of the program (ratios, training) rather than a person's record."""
     if category not in CATEGORIES:
         raise ValueError(f"rule {id}: unknown category {category!r}")
     if severity not in SEVERITIES:
@@ -174,6 +177,7 @@ def rule(
             effective_from=effective_from,
             effective_to=effective_to,
             needs=needs,
+            about=about,
         )
         return build
 

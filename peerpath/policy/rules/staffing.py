@@ -248,6 +248,7 @@ def _cpss(t: Tables) -> ir.Table:
 
 @rule(
     id="RATIO.CASELOAD",
+    about="staff",
     needs=("caseloads",),
     title="Caseload within the policy's ratio",
     category="staffing-ratio",
@@ -283,6 +284,7 @@ def caseload_ratio(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="RATIO.SUPERVISOR",
+    about="staff",
     needs=("supervision",),
     title="Supervisor ratio within the policy",
     category="staffing-ratio",
@@ -346,6 +348,7 @@ def _union(parts: list[ir.Table], t: Tables) -> ir.Table:
 
 @rule(
     id="TRAINING.INITIAL_DEADLINES",
+    about="staff",
     title="Required training finished on time after hire",
     category="training",
     severity="warn",
@@ -408,6 +411,7 @@ def initial_training(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="TRAINING.CONTINUING_EDUCATION",
+    about="staff",
     title="Yearly continuing education",
     category="training",
     severity="warn",

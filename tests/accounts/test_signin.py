@@ -124,3 +124,15 @@ def test_sign_out_is_a_post():
     assert client.get("/signout/").status_code == 405
     assert client.post("/signout/").status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_design_system_files_are_found_by_the_static_finders():
+    from django.contrib.staticfiles import finders
+
+    for path in (
+        "vendor/uswds/css/uswds.min.css",
+        "vendor/uswds/js/uswds.min.js",
+        "vendor/htmx/htmx.min.js",
+        "peerpath/app.css",
+    ):
+        assert finders.find(path), path

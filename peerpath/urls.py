@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="signin", query_string=True)),
     path("admin/", admin.site.urls),
     path("", include("peerpath.accounts.urls")),
+    path("", include("peerpath.people.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

@@ -1,0 +1,115 @@
+"""Every URL, for every role and for someone not signed in, answers as its declaration says.
+
+The URLs come from the project's resolver, so a new page is walked as soon as it exists;
+a page without a declaration fails test_every_project_url_is_declared; a page whose URL
+this walk cannot build fails here until the walk learns how.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client, override_settings
+
+from peerpath.access.permissions import url_declarations
+from peerpath.staff.models import Role
+from tests.access.factories import StaffUserFactory, SupervisionFactory
+from tests.factories import AuthorizationFactory, CaseloadFactory, PersonFactory
+
+# Sign-in pages behave differently once signed in (they redirect); tests/accounts has them.
+SIGN_IN = {"signin", "signin-verify", "signin-setup", "signout"}
+START = dt.date(2020, 1, 1)
+
+
+@pytest.fixture
+def world(db):
+    cpss = StaffUserFactory(role="cpss")
+    agency = cpss.agency
+    mine = CaseloadFactory(staff=cpss, person__agency=agency, start=START).person
+    theirs = PersonFactory(agency=agency, payer=mine.payer)
+    elsewhere = PersonFactory()  # another agency and payer
+    users = {Role.CPSS.value: cpss}
+    users["supervisor"] = SupervisionFactory(
+        staff=cpss, supervisor__agency=agency, start=START
+    ).supervisor
+    mhp = StaffUserFactory(role="mhp", agency=agency, credential="LPC")
+    SupervisionFactory(staff=cpss, supervisor=mhp, start=START)
+    users["mhp"] = mhp
+    for role in ("billing", "auditor", "admin"):
+        users[role] = StaffUserFactory(role=role, agency=agency)
+    users["um_reviewer"] = StaffUserFactory(
+        role="um_reviewer", agency=None, payer=mine.payer, hire_date=None
+    )
+    AuthorizationFactory(
+        person=mine, status="requested", units_approved=None, decided_at=None, number=""
+    )
+    return users, mine, theirs, elsewhere
+
+
+def build(route: str, person_id: int) -> str:
+    params = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    unknown = set(params) - {"person_id"}
+    assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
+    return "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
+
+
+def entries():
+    return [
+        e
+        for e in url_declarations()
+        if e.name not in SIGN_IN
+        and e.declaration is not None
+        and e.declaration.roles != "admin-site"
+    ]
+
+
+def expected(declaration, role: str | None, person_in_scope: bool | None) -> str:
+    roles = declaration.roles
+    if role is None:
+        return "ok" if roles == "public" else "signin"
+    if roles in ("public", "authenticated") or role in roles:
+        if declaration.person_param and not person_in_scope:
+            return "404"
+        return "ok"
+    return "403"
+
+
+def outcome(response) -> str:
+    if response.status_code in (200, 302) and not (
+        response.status_code == 302 and response["Location"].startswith("/signin/")
+    ):
+        return "ok"
+    if response.status_code == 302:
+        return "signin"
+    return str(response.status_code)
+
+
+@override_settings(PEERPATH_REQUIRE_2FA=False)  # the second factor has its own tests
+def test_every_url_answers_every_role_as_declared(world):
+    users, mine, theirs, elsewhere = world
+    walked = 0
+    for entry in entries():
+        targets = [(mine, True), (theirs, False), (elsewhere, False)]
+        if not entry.declaration.person_param:
+            targets = [(mine, None)]
+        for role in [None, *users]:
+            client = Client()
+            if role is not None:
+                client.force_login(users[role].user)
+            for person, mine_flag in targets:
+                in_scope = mine_flag
+                if entry.declaration.person_param and role in ("billing", "auditor", "admin"):
+                    in_scope = person.agency_id == mine.agency_id
+                if entry.declaration.person_param and role == "um_reviewer":
+                    in_scope = person == mine
+                url = build(entry.route, person.pk)
+                got = outcome(client.get(url))
+                want = expected(entry.declaration, role, in_scope)
+                assert got == want, f"{url} as {role or 'anonymous'}: got {got}, want {want}"
+                walked += 1
+    assert walked >= 20
+    assert {"home", "health", "people", "person-chart", "person-emergency-access"} <= {
+        e.name for e in entries()
+    }

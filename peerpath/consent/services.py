@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from peerpath.access.services import log_access
 from peerpath.core.services import Actor, record_change, save_record
 from peerpath.organizations.models import Payer
 from peerpath.people.models import Diagnosis, Person
@@ -176,9 +177,14 @@ def disclosure_record(
         notice_included=notice_included,
     )
     save_record(disclosure, actor=actor, action="disclose")
-    # TODO(peerpath.access): also write the PHI access log entry,
-    #   peerpath.access.services.log_access(action="disclose", ...)
-    # for this disclosure, once that app lands (not imported here on purpose).
+    log_access(
+        user=actor,
+        action="disclose",
+        record_type="consent.Disclosure",
+        record_id=disclosure.pk,
+        person_id=disclosure.person_id,
+        reason=f"{purpose} to {disclosure.recipient_name or disclosure.recipient_payer}",
+    )
     return disclosure
 
 
@@ -531,7 +537,12 @@ def counseling_note_read(
             f"share counseling notes for {purpose}, and none is active on {day.isoformat()} "
             "(42 CFR Part 2)."
         )
-    # TODO(peerpath.access): log this read in the PHI access log,
-    #   peerpath.access.services.log_access(action="read", ...)  (and action="disclose" when
-    # the note then leaves the agency), once that app lands; not imported here on purpose.
+    log_access(
+        user=actor,
+        action="view",
+        record_type="consent.CounselingNote",
+        record_id=note.pk,
+        person_id=note.person_id,
+        reason=f"counseling note read for {purpose}",
+    )
     return note

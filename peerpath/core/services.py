@@ -88,4 +88,38 @@ def save_record(
         changes=diff,
         reason=reason,
     )
+    person_id = person_of(obj)
+    if person_id is not None:
+        # A change to a person's information is also an access to it (HIPAA audit controls).
+        from peerpath.access.services import log_access
+
+        log_access(
+            user=actor,
+            action="change",
+            record_type=obj._meta.label,
+            record_id=obj.pk,
+            person_id=person_id,
+            reason=reason,
+        )
     return obj
+
+
+# Records of access itself, which write their own, more specific log entry.
+_LOGS_ITSELF = {"access.BreakGlassGrant", "consent.Disclosure"}
+
+
+def person_of(obj: models.Model) -> int | None:
+    """The person a record is about, if any: the person, or the person of its plan."""
+    if obj._meta.label in _LOGS_ITSELF:
+        return None
+    if obj._meta.label == "people.Person":
+        return int(obj.pk)
+    for path in ("person_id", "plan.person_id", "goal.plan.person_id", "episode.person_id"):
+        value: Any = obj
+        for part in path.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        if isinstance(value, int):
+            return value
+    return None

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from peerpath.access.models import AccessLogEntry
 from peerpath.people import services as people
@@ -33,7 +34,7 @@ def test_a_plan_goal_change_is_logged_against_the_person_of_the_plan():
 
 def test_a_refused_change_logs_nothing():
     person, actor = PersonFactory(), UserFactory()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         people.diagnosis_add(actor=actor, person=person, code="F99.99", start=dt.date(2025, 1, 1))
     assert not AccessLogEntry.objects.exists()
     assert Goal.objects.count() == 0

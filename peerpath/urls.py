@@ -26,6 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("peerpath.accounts.urls")),
     path("", include("peerpath.people.urls")),
+    path("", include("peerpath.services.urls")),
+    path("", include("peerpath.authorizations.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

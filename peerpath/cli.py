@@ -128,14 +128,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if args.no_serve:
         return 0
+    _warm_rules()
     call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
     return 0
+
+
+def _warm_rules() -> None:
+    """Compile the rules of today's packs before serving: the first live check is then fast."""
+    from peerpath.policy.engine import EVALUATOR
+    from peerpath.policy.parameters import load_packs
+
+    EVALUATOR.warm(load_packs().values(), dt.date.today())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _django()
     from django.core.management import call_command
 
+    _warm_rules()
     call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
     return 0
 

@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "peerpath.authorizations.context.nav_role",
             ],
         },
     },
@@ -167,10 +168,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Error pages and logs must never carry PHI: no request bodies, no local variables.
+# Error pages and logs must never carry PHI: no request bodies, no local variables, no query
+# strings (searches carry names), no Medicaid IDs. Every handler carries the "phi" filter
+# (peerpath.access.logfilters.RedactPHI); a handler added here must list it too.
+# Django's own loggers lose their default handlers (mail_admins would e-mail whole requests)
+# and pass WARNING and above to the console.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"phi": {"()": "peerpath.access.logfilters.RedactPHI"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["phi"]},
+        "server": {"class": "logging.StreamHandler", "filters": ["phi"], "formatter": "server"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": [], "level": "WARNING", "propagate": True},
+        # runserver's request lines: the filter drops their query strings.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from peerpath.access.permissions import declare
+from peerpath.access.scope import role_of
 
 
 @declare(roles="public")
@@ -14,6 +15,8 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @declare(roles="public")
 def home(request: HttpRequest) -> HttpResponse:
+    if role_of(request.user) == "cpss":
+        return redirect("my-day")  # a peer specialist's home is their day
     return render(request, "home.html")
 
 

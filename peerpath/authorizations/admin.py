@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from peerpath.access.admin_mixins import PHIAdminMixin
+
 from .models import Authorization
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(admin.ModelAdmin):
+class AuthorizationAdmin(PHIAdminMixin, admin.ModelAdmin):
     list_display = (
         "person",
         "number",

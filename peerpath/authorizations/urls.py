@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("requests/", views.queue, name="um-queue"),
+    path("requests/<int:authorization_id>/", views.review, name="um-request"),
+]

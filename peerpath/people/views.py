@@ -16,6 +16,7 @@ from peerpath.access.scope import (
     can_view_person,
     people_visible_to,
     role_of,
+    staff_of,
 )
 from peerpath.access.services import (
     break_glass,
@@ -23,9 +24,11 @@ from peerpath.access.services import (
     logged_person_read,
     person_access_history,
 )
+from peerpath.consent.part2 import part2_diagnosis_ids, part2_note_ids, part2_plan_ids
+from peerpath.consent.services import active_consent, disclosure_record
 
 from .models import Person
-from .selectors import people_list, person_chart
+from .selectors import Chart, people_list, person_chart
 
 READERS = {"cpss", "supervisor", "mhp", "billing", "um_reviewer", "auditor", "admin"}
 HISTORY_READERS = {"supervisor", "admin"}
@@ -55,8 +58,10 @@ def chart(request: HttpRequest, person_id: int) -> HttpResponse:
     logged_person_read(request, person, "people.Person")
     today = timezone.localdate()
     role = role_of(request.user)
+    data = person_chart(person, on=today)
     context = {
-        "chart": person_chart(person, on=today),
+        "chart": data,
+        "part2_withheld": _part2_for_outsiders(request, data),
         "today": today,
         "show_narratives": can_see_narratives(request.user, person),
         "history": (
@@ -94,3 +99,53 @@ def emergency_access(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request, "people/emergency_access.html", {"person_id": person_id, "errors": errors}
     )
+
+
+def _part2_for_outsiders(request: HttpRequest, data: Chart) -> str:
+    """Payer staff (UM reviewers, payer auditors) are outside the agency: showing them the
+    chart is a disclosure. Records that identify a substance use disorder are shown only under
+    the person's consent to that payer (payment for reviewers, operations for auditors), and
+    then added to the accounting of disclosures; otherwise they are left out, and we say so."""
+    staff = staff_of(request.user)
+    if staff is None or staff.agency_id is not None or staff.payer is None:
+        return ""
+    person = data.person
+    sud_dx, sud_plans, sud_notes = (
+        part2_diagnosis_ids(person),
+        part2_plan_ids(person),
+        part2_note_ids(person),
+    )
+    plan_is_part2 = data.plan is not None and data.plan.pk in sud_plans
+    if not (sud_dx or plan_is_part2 or sud_notes):
+        return ""
+    purpose = "payment" if staff.role == "um_reviewer" else "operations"
+    today = timezone.localdate()
+    consent = active_consent(person, payer=staff.payer, purpose=purpose, on=today)
+    if consent is None:
+        data.diagnoses = [d for d in data.diagnoses if d.pk not in sud_dx]
+        data.notes = [n for n in data.notes if n.pk not in sud_notes]
+        if plan_is_part2:
+            data.plan, data.goals = None, []
+        return (
+            "Some of this person's records are protected by 42 CFR Part 2 and are not shown: "
+            f"there is no active consent from the person to share them with {staff.payer.name} "
+            f"for {purpose}."
+        )
+    records = [{"type": "people.Diagnosis", "id": i} for i in sorted(sud_dx)]
+    records += [
+        {"type": "services.ServiceNote", "id": n.pk} for n in data.notes if n.pk in sud_notes
+    ]
+    if plan_is_part2 and data.plan is not None:
+        records.append({"type": "plans.Plan", "id": data.plan.pk})
+    disclosure_record(
+        actor=request.user,
+        person=person,
+        recipient_name=staff.payer.name,
+        recipient_payer=staff.payer,
+        purpose=purpose,
+        records=records,
+        consent=consent,
+        part2_included=True,
+        notice_included=True,
+    )
+    return ""

@@ -113,6 +113,25 @@ class Evaluator:
             self._sql[key] = sql
         return sql
 
+    def warm(self, packs: Iterable[Pack], on: dt.date) -> int:
+        """Compile every rule of the packs in force on `on`, so the first live check after a
+        start does not pay for it. Returns how many statements were compiled."""
+        count = 0
+        for pack in packs:
+            if not pack.covers(on):
+                continue
+            for rule in REGISTRY.values():
+                if any(k not in pack.parameters for k in rule.params):
+                    continue
+                entries = {k: pack.param(k).entry(on) for k in rule.params}
+                if any(e is None for e in entries.values()):
+                    continue
+                params = Params({k: e.value for k, e in entries.items() if e is not None})
+                if rule.applies(params):
+                    self.sql_for(rule, params)
+                    count += 1
+        return count
+
     def evaluate(
         self,
         pack: Pack,

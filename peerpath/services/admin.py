@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from peerpath.access.admin_mixins import PHIAdminMixin, PHIInlineMixin
+
 from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 
 
 @admin.register(ServiceNote)
-class ServiceNoteAdmin(admin.ModelAdmin):
+class ServiceNoteAdmin(PHIAdminMixin, admin.ModelAdmin):
     list_display = (
         "date",
         "start_time",
@@ -32,13 +34,16 @@ class ServiceNoteAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class AttendanceInline(admin.TabularInline):
+class AttendanceInline(PHIInlineMixin, admin.TabularInline):
     model = GroupAttendance
     extra = 0
     raw_id_fields = ("person",)
 
 
 @admin.register(GroupSession)
-class GroupSessionAdmin(admin.ModelAdmin):
+class GroupSessionAdmin(PHIAdminMixin, admin.ModelAdmin):
+    # A group holds several people: its access-log entries name no one person.
+    person_field = None
+    agency_field = "agency"
     list_display = ("date", "topic", "start_time", "end_time", "site")
     inlines = [AttendanceInline]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from peerpath.access.admin_mixins import PHIAdminMixin
+
 from .models import (
     CaseloadAssignment,
     Certification,
@@ -30,20 +32,20 @@ class StaffMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseloadAssignment)
-class CaseloadAssignmentAdmin(admin.ModelAdmin):
+class CaseloadAssignmentAdmin(PHIAdminMixin, admin.ModelAdmin):
     list_display = ("staff", "person", "start", "end")
     list_filter = ("staff",)
     raw_id_fields = ("person",)
 
 
 @admin.register(SupervisorContact)
-class SupervisorContactAdmin(admin.ModelAdmin):
+class SupervisorContactAdmin(PHIAdminMixin, admin.ModelAdmin):
     list_display = ("person", "supervisor", "date", "kind")
     raw_id_fields = ("person",)
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):
+class EvaluationAdmin(PHIAdminMixin, admin.ModelAdmin):
     list_display = ("person", "evaluator", "date")
     raw_id_fields = ("person",)
 

@@ -29,7 +29,8 @@ def test_peer_specialist_signs_in_with_a_password_only():
     client = Client()
     response = sign_in(client, "sam")
     assert response.status_code == 302 and response["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 302  # a peer specialist starts on their day page
+    assert client.get("/day/").status_code == 200
 
 
 def test_account_locks_after_repeated_failures_even_with_the_right_password():

@@ -131,3 +131,13 @@ def test_eligibility_trace_reports_each_criterion():
     assert statuses and set(statuses.values()) == {"met"}
     assert result.eligible
     assert all(c.citation.source for c in result.criteria)
+
+
+def test_warming_compiles_the_rules_of_the_packs_in_force():
+    from peerpath.policy.engine import Evaluator
+    from peerpath.policy.parameters import load_packs
+
+    evaluator = Evaluator()
+    compiled = evaluator.warm(load_packs().values(), DAY)
+    assert compiled >= 25  # nc-8g-2025, sc-pss-2003 and tx-pss-2019 are in force
+    assert evaluator.warm([load_packs()["nc-pss-2018"]], DAY) == 0  # not in force then

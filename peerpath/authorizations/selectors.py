@@ -1,0 +1,214 @@
+"""Reads for utilization review: the queue of requests before a payer and what a reviewer
+needs on one request's page, in a fixed number of queries whatever the queue's size.
+
+Decision timeframes are the pack's `decision.expedited_hours` and `decision.standard_days`,
+read from the pack in force (for the payer's state) on the day the request was received:
+CMS-0057-F's 72 hours / 7 calendar days apply to requests from 2026-01-01 and are never
+written here as numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from peerpath.people.models import Assessment, Person, ServiceOrder
+from peerpath.people.selectors import Chart, person_chart
+from peerpath.policy.checks import Criterion, Determination, determine_eligibility
+from peerpath.policy.engine import Citation, citation_for
+from peerpath.policy.parameters import Pack, load_packs, select_pack
+from peerpath.staff.models import StaffMember
+
+from .models import Authorization, AuthStatus
+
+
+@dataclass(frozen=True)
+class Clock:
+    """When a decision on a request is due, by the pack in force on the day it came in."""
+
+    pack_id: str | None
+    due: dt.datetime | None
+    timeframe: str  # e.g. "72 hours (expedited)"; "" when no timeframe applies
+    citation: Citation | None
+    now: dt.datetime
+    decided_at: dt.datetime | None = None
+
+    @property
+    def left(self) -> dt.timedelta | None:
+        if self.due is None:
+            return None
+        return self.due - (self.decided_at or self.now)
+
+    @property
+    def overdue(self) -> bool:
+        left = self.left
+        return left is not None and left < dt.timedelta(0)
+
+    @property
+    def left_text(self) -> str:
+        """ "1 day 4 h left", "overdue by 5 h", "" without a due time."""
+        left = self.left
+        if left is None:
+            return ""
+        text = _span(abs(left))
+        if self.decided_at is not None:
+            return f"decided {text} late" if left < dt.timedelta(0) else "decided in time"
+        return f"overdue by {text}" if left < dt.timedelta(0) else f"{text} left"
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
+def pack_for(auth: Authorization, on: dt.date) -> Pack | None:
+    try:
+        return select_pack(load_packs(), auth.payer.state, on)
+    except LookupError:
+        return None
+
+
+def decision_clock(auth: Authorization, *, now: dt.datetime) -> Clock:
+    """The due time of `auth` from the pack in force on the (local) day it was received."""
+    received = timezone.localtime(auth.requested_at).date()
+    pack = pack_for(auth, received)
+    decided = auth.decided_at if auth.status != AuthStatus.REQUESTED else None
+    if pack is None:
+        return Clock(None, None, "", None, now, decided)
+    expedited = auth.urgency == "expedited"
+    key = "decision.expedited_hours" if expedited else "decision.standard_days"
+    try:
+        value = pack.value(key, received)
+        citation: Citation | None = citation_for(pack, key, received)
+    except LookupError:
+        return Clock(pack.id, None, "", None, now, decided)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return Clock(pack.id, None, "", citation, now, decided)
+    if expedited:
+        due = auth.requested_at + dt.timedelta(hours=value)
+        timeframe = f"{value} hours (expedited)"
+    else:
+        due = auth.requested_at + dt.timedelta(days=value)
+        timeframe = f"{value} calendar days (standard)"
+    return Clock(pack.id, due, timeframe, citation, now, decided)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    authorization: Authorization
+    clock: Clock
+
+
+def pending_for(reviewer: StaffMember) -> QuerySet[Authorization]:
+    """Requests waiting for a decision before the reviewer's payer (none without a payer)."""
+    if reviewer.payer_id is None:
+        return Authorization.objects.none()
+    return Authorization.objects.filter(
+        payer_id=reviewer.payer_id, status=AuthStatus.REQUESTED
+    ).select_related("person", "payer")
+
+
+def review_queue(reviewer: StaffMember, *, now: dt.datetime) -> list[QueueRow]:
+    """The reviewer's pending requests, soonest due first (requests without a timeframe
+    after those with one, oldest first). One query."""
+    rows = [QueueRow(a, decision_clock(a, now=now)) for a in pending_for(reviewer)]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (r.clock.due or far, r.authorization.requested_at, r.authorization.pk))
+    return rows
+
+
+@dataclass
+class RequestReview:
+    authorization: Authorization
+    person: Person
+    chart: Chart
+    assessment: Assessment | None
+    needs: list[str]
+    service_order: ServiceOrder | None
+    determination: Determination | None
+    clock: Clock
+    prior: list[Any]  # AuthorizationUse of the person's other authorizations
+    # 42 CFR Part 2: what of the record identifies a substance use disorder, and whether the
+    # person's consent lets it go to this payer for payment.
+    part2_consent: Any = None
+    part2_withheld: str = ""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Criteria by status, keyed met, not_met and missing (usable in templates)."""
+        found = {"met": 0, "not_met": 0, "missing": 0}
+        for c in self.criteria:
+            found[c.status.replace(" ", "_")] += 1
+        return found
+
+    @property
+    def criteria(self) -> list[Criterion]:
+        return self.determination.criteria if self.determination is not None else []
+
+    @property
+    def unmet(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.status != "met"]
+
+
+def request_review(auth: Authorization, *, now: dt.datetime) -> RequestReview:
+    """What the reviewer weighs: the record summary as of the requested start date, the
+    pack's eligibility and entrance criteria on that date, and the decision clock."""
+    person = auth.person
+    chart = person_chart(person, on=auth.start, recent_notes=0)
+    assessment = person.assessments.order_by("-date", "-pk").first()
+    service_order = person.service_orders.order_by("-signed_on", "-pk").first()
+    pack = pack_for(auth, auth.start)
+    needs: list[str] = []
+    if assessment is not None:
+        labels = _needs_labels(pack, auth.start)
+        needs = [labels.get(code, code.replace("_", " ")) for code in assessment.needs_areas]
+    determination = (
+        determine_eligibility(person.pk, on=auth.start, pack=pack) if pack is not None else None
+    )
+    return RequestReview(
+        authorization=auth,
+        person=person,
+        chart=chart,
+        assessment=assessment,
+        needs=needs,
+        service_order=service_order,
+        determination=determination,
+        clock=decision_clock(auth, now=now),
+        prior=[u for u in chart.authorizations if u.authorization.pk != auth.pk],
+    )
+
+
+def _needs_labels(pack: Pack | None, on: dt.date) -> dict[str, str]:
+    if pack is None or "eligibility.needs_areas" not in pack.parameters:
+        return {}
+    try:
+        areas = pack.value("eligibility.needs_areas", on)
+    except LookupError:
+        return {}
+    labels: dict[str, str] = {}
+    if isinstance(areas, list | tuple):
+        for area in areas:
+            if hasattr(area, "get") and area.get("code"):
+                labels[str(area["code"])] = str(area.get("label") or area["code"])
+    return labels
+
+
+def suggested_reason(criteria: list[Criterion]) -> str:
+    """A starting point for a denial: each criterion not met or missing, with its evidence
+    and source. The reviewer edits it into the specific reason."""
+    lines = []
+    for c in criteria:
+        if c.status == "met":
+            continue
+        evidence = f": {c.evidence}" if c.evidence else ""
+        lines.append(f"{c.title} ({c.status}){evidence}. Source: {c.citation.short()}.")
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""The note form: starts from the person's plan, asks in plain words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from peerpath.core.fields import Modality, Setting
+from peerpath.plans.models import Intervention
+
+from .selectors import PlanChoice
+
+NARRATIVE = ("intervention_text", "purpose", "response", "next_steps")
+
+
+class NoteForm(forms.Form):
+    intervention = forms.TypedChoiceField(
+        label="Which goal, and what you did for it",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the goal from the plan that this note is about.",
+            "invalid_choice": "Choose one of the goals in the person's current plan.",
+        },
+    )
+    date = forms.DateField(
+        label="Date",
+        widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"}),
+        error_messages={"required": "Say when you met.", "invalid": "Not a date."},
+    )
+    start_time = forms.TimeField(
+        label="Start time",
+        widget=forms.TimeInput(attrs={"type": "time", "class": "usa-input"}, format="%H:%M"),
+        error_messages={
+            "required": "Say when you started.",
+            "invalid": "Not a time (e.g. 10:00).",
+        },
+    )
+    end_time = forms.TimeField(
+        label="End time",
+        widget=forms.TimeInput(attrs={"type": "time", "class": "usa-input"}, format="%H:%M"),
+        error_messages={
+            "required": "Say when you finished.",
+            "invalid": "Not a time (e.g. 10:45).",
+        },
+    )
+    modality = forms.ChoiceField(
+        label="How you met",
+        choices=Modality.choices,
+        initial=Modality.IN_PERSON,
+        widget=forms.RadioSelect,
+    )
+    setting = forms.ChoiceField(
+        label="Where",
+        choices=Setting.choices,
+        initial=Setting.COMMUNITY,
+        widget=forms.Select(attrs={"class": "usa-select"}),
+    )
+    intervention_text = forms.CharField(
+        label="What did you do together?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 3}),
+    )
+    purpose = forms.CharField(
+        label="How does it help their goal?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
+    )
+    response = forms.CharField(
+        label="How did they respond, in their words?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 3}),
+    )
+    next_steps = forms.CharField(
+        label="Next steps",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        choices: list[PlanChoice],
+        extra: Intervention | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.interventions: dict[int, Intervention] = {
+            i.pk: i for c in choices for i in c.interventions
+        }
+        if extra is not None:
+            self.interventions.setdefault(extra.pk, extra)
+        field = self.fields["intervention"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(pk, str(i)) for pk, i in self.interventions.items()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_time"), data.get("end_time")
+        if isinstance(start, dt.time) and isinstance(end, dt.time) and end <= start:
+            self.add_error("end_time", "The end time must be after the start time.")
+        return data
+
+    @property
+    def chosen(self) -> Intervention | None:
+        pk = self.cleaned_data.get("intervention") if hasattr(self, "cleaned_data") else None
+        return self.interventions.get(pk) if isinstance(pk, int) else None
+
+    def note_fields(self) -> dict[str, Any]:
+        """The cleaned form as keyword arguments for note_create / note_update_draft."""
+        chosen = self.chosen
+        assert chosen is not None
+        data = self.cleaned_data
+        return {
+            "date": data["date"],
+            "start_time": data["start_time"],
+            "end_time": data["end_time"],
+            "modality": data["modality"],
+            "setting": data["setting"],
+            "activity": chosen.activity,
+            "goal": chosen.goal,
+            "intervention": chosen,
+            **{name: data.get(name, "") for name in NARRATIVE},
+        }
+
+
+class AmendForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does this note need correcting?",
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea", "rows": 3}),
+        error_messages={
+            "required": "Say why the note is being amended.",
+            "min_length": "Say a little more (at least 10 characters).",
+        },
+    )
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names when the form has
+    it, otherwise as an error about the whole note."""
+    names = {"goal": "intervention", "signed_at": "date", "signer": None, "status": None}
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, errors in exc.message_dict.items():
+        target = names.get(key, key)
+        if target is not None and target in form.fields:
+            form.add_error(target, errors)
+        else:
+            form.add_error(None, errors)

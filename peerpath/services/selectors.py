@@ -1,0 +1,211 @@
+"""Reads for a peer specialist's day and for writing a note, in a fixed number of queries
+whatever the size of the caseload."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from peerpath.authorizations.models import Authorization
+from peerpath.people.models import Person
+from peerpath.people.selectors import units_for
+from peerpath.plans.models import Goal, Intervention, Plan
+from peerpath.policy.parameters import Pack, load_packs, select_pack
+from peerpath.staff.models import CaseloadAssignment, StaffMember, SupervisionAssignment
+
+from .models import NoteStatus, ServiceNote
+
+AUTH_ENDING_DAYS = 14
+FEW_UNITS = 8
+REVIEW_SOON_DAYS = 30
+STALE_DRAFT_DAYS = 2
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One thing about a person that needs doing soon; `level` is "warning" or "info"."""
+
+    text: str
+    level: str = "warning"
+
+
+@dataclass
+class CaseloadRow:
+    person: Person
+    plan: Plan | None
+    authorization: Authorization | None
+    units_left: int | None
+    attention: list[Attention] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    note: ServiceNote
+    stale: bool
+    age_days: int
+
+
+@dataclass
+class Day:
+    staff: StaffMember
+    on: dt.date
+    today_notes: list[ServiceNote]
+    drafts: list[DraftRow]
+    caseload: list[CaseloadRow]
+
+    @property
+    def stale_drafts(self) -> int:
+        return sum(1 for d in self.drafts if d.stale)
+
+
+def _active(day: dt.date) -> Q:
+    return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
+
+
+def _pack(state: str, on: dt.date, cache: dict[str, Pack | None]) -> Pack | None:
+    if state not in cache:
+        try:
+            cache[state] = select_pack(load_packs(), state, on)
+        except LookupError:
+            cache[state] = None
+    return cache[state]
+
+
+def _minutes(start: dt.time, end: dt.time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def current_plan(plans: list[Plan], on: dt.date) -> Plan | None:
+    """The plan in force on `on`: the newest non-draft plan that has started, else the
+    newest plan of any status (as the chart shows)."""
+    ordered = sorted(plans, key=lambda p: -p.version)
+    for plan in ordered:
+        if plan.status != "draft" and plan.start <= on:
+            return plan
+    return ordered[0] if ordered else None
+
+
+def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
+    """A peer specialist's day: notes dated today, drafts to finish or sign, and the people
+    on their caseload today with what needs attention. Six queries."""
+    notes = list(
+        ServiceNote.objects.filter(staff=staff)
+        .filter(Q(date=on) | Q(status=NoteStatus.DRAFT))
+        .select_related("person", "goal")
+        .order_by("date", "start_time", "pk")
+    )
+    today_notes = [n for n in notes if n.date == on and n.status != NoteStatus.DRAFT]
+    stale_before = on - dt.timedelta(days=STALE_DRAFT_DAYS)
+    drafts = [
+        DraftRow(n, n.date < stale_before, (on - n.date).days)
+        for n in notes
+        if n.status == NoteStatus.DRAFT
+    ]
+
+    assignments = list(
+        CaseloadAssignment.objects.filter(_active(on), staff=staff)
+        .select_related("person__payer")
+        .prefetch_related(
+            Prefetch(
+                "person__plans",
+                queryset=Plan.objects.select_related("crisis_plan").order_by("-version"),
+            )
+        )
+        .order_by("person__last_name", "person__first_name", "person__pk")
+    )
+    people = {a.person_id: a.person for a in assignments}
+    auths: dict[int, list[Authorization]] = defaultdict(list)
+    for a in Authorization.objects.filter(
+        person_id__in=people, status__in=("approved", "partial"), end__gte=on
+    ).order_by("start"):
+        auths[a.person_id].append(a)
+    earliest = min((a.start for rows in auths.values() for a in rows), default=on)
+    signed: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for pid, day, start, end in ServiceNote.objects.filter(
+        person_id__in=[pid for pid in auths],
+        status=NoteStatus.SIGNED,
+        date__gte=earliest,
+    ).values_list("person_id", "date", "start_time", "end_time"):
+        signed[pid].append((day, _minutes(start, end)))
+
+    packs: dict[str, Pack | None] = {}
+    rows: list[CaseloadRow] = []
+    seen: set[int] = set()
+    for assignment in assignments:
+        person = assignment.person
+        if person.pk in seen:
+            continue
+        seen.add(person.pk)
+        pack = _pack(person.payer.state, on, packs)
+        plan = current_plan(list(person.plans.all()), on)
+        current = next((a for a in auths[person.pk] if a.start <= on <= a.end), None)
+        left: int | None = None
+        if current is not None and current.units_approved is not None:
+            used = sum(
+                units_for(minutes, pack, day)
+                for day, minutes in signed[person.pk]
+                if current.start <= day <= current.end
+            )
+            left = current.units_approved - used
+        rows.append(CaseloadRow(person, plan, current, left, _attention(plan, current, left, on)))
+    return Day(staff, on, today_notes, drafts, rows)
+
+
+def _attention(
+    plan: Plan | None, auth: Authorization | None, left: int | None, on: dt.date
+) -> list[Attention]:
+    out: list[Attention] = []
+    if auth is None:
+        out.append(Attention("No approved authorization covers today"))
+    else:
+        days = (auth.end - on).days
+        if days <= AUTH_ENDING_DAYS:
+            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            out.append(Attention(f"Authorization ends {when} ({auth.end:%b %-d})"))
+        if left is not None and left < FEW_UNITS:
+            out.append(Attention(f"{max(left, 0)} unit{'s' if left != 1 else ''} left"))
+    if plan is None:
+        out.append(Attention("No plan yet: write it together"))
+    else:
+        days = (plan.review_due - on).days
+        if days < 0:
+            out.append(Attention(f"Plan review was due {plan.review_due:%b %-d}"))
+        elif days <= REVIEW_SOON_DAYS:
+            out.append(Attention(f"Plan review due {plan.review_due:%b %-d}", "info"))
+        if not hasattr(plan, "crisis_plan"):
+            out.append(Attention("No crisis plan yet"))
+    return out
+
+
+def supervisees_of(staff: StaffMember, *, on: dt.date) -> QuerySet[StaffMember]:
+    """The peer specialists `staff` supervises on `on`."""
+    ids = SupervisionAssignment.objects.filter(_active(on), supervisor=staff).values("staff_id")
+    return StaffMember.objects.filter(pk__in=ids).order_by("last_name", "first_name")
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    goal: Goal
+    interventions: list[Intervention]
+
+
+def plan_choices(person: Person, *, on: dt.date) -> tuple[Plan | None, list[PlanChoice]]:
+    """The current plan's goals and interventions, for choosing what a note is about."""
+    plan = current_plan(list(person.plans.all()), on)
+    if plan is None:
+        return None, []
+    goals = plan.goals.prefetch_related("interventions").order_by("order", "pk")
+    return plan, [PlanChoice(g, list(g.interventions.all())) for g in goals]
+
+
+def note_for_page(note_id: int) -> ServiceNote | None:
+    return (
+        ServiceNote.objects.select_related(
+            "person__payer", "staff", "goal", "intervention", "signed_by", "amends"
+        )
+        .filter(pk=note_id)
+        .first()
+    )

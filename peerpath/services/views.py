@@ -1,0 +1,304 @@
+"""The peer specialist's daily work in the browser: the day, and the note that checks
+itself as it is written. Every write goes through peerpath.services.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from peerpath.access.permissions import declare
+from peerpath.access.scope import people_visible_to, role_of, staff_of
+from peerpath.access.services import log_access, logged_person_read
+from peerpath.people.models import Person
+from peerpath.policy.checks import DRAFT_NOTE_ID, check_person
+from peerpath.policy.engine import Finding
+from peerpath.staff.models import StaffMember
+
+from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
+from .models import NoteStatus, ServiceNote
+from .selectors import note_for_page, plan_choices, staff_day, supervisees_of
+from .services import note_amend, note_create, note_sign, note_update_draft
+
+DAY_ROLES = {"cpss", "supervisor", "mhp"}
+WRITERS = {"cpss"}
+NOTE_READERS = {"cpss", "supervisor", "mhp", "auditor", "admin"}
+NOTE_RECORD = "services.ServiceNote"
+
+
+def _me(request: HttpRequest) -> StaffMember:
+    staff = staff_of(request.user)
+    if staff is None:
+        raise PermissionDenied("You need a staff record to use this page.")
+    return staff
+
+
+# ---- the day --------------------------------------------------------------------------------
+
+
+@declare(roles=DAY_ROLES)
+def my_day(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    today = timezone.localdate()
+    whose = me
+    supervisees = None
+    if role_of(request.user) in ("supervisor", "mhp"):
+        supervisees = list(supervisees_of(me, on=today))
+        wanted = request.GET.get("staff", "")
+        if wanted:
+            whose = next((s for s in supervisees if str(s.pk) == wanted), None)  # type: ignore[assignment]
+            if whose is None:
+                raise Http404("Not on your team.")
+    day = staff_day(whose, on=today)
+    # The page shows the names of the people on the caseload: a read of PHI.
+    log_access(
+        user=request.user,
+        action="view",
+        record_type="people.Person",
+        record_id="",
+        reason=f"day page of staff {whose.pk}",
+        request=request,
+    )
+    return render(
+        request,
+        "services/day.html",
+        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees},
+    )
+
+
+# ---- writing a note -------------------------------------------------------------------------
+
+
+def _person(person_id: int) -> Person:
+    return get_object_or_404(
+        Person.objects.select_related("payer").prefetch_related("plans"), pk=person_id
+    )
+
+
+def _relevant(findings: list[Finding], person: Person, staff_id: int, day: dt.date) -> list[Any]:
+    """Findings about the draft note, then the person's (and the writer's) own findings
+    dated on or before the note's date; denials first."""
+    about_note = [f for f in findings if f.subject_type == "note" and f.subject_id == DRAFT_NOTE_ID]
+    about_person = [
+        f
+        for f in findings
+        if f.subject_type != "note"
+        and (f.person_id == person.pk or (f.person_id is None and f.staff_id == staff_id))
+        and (f.date is None or f.date <= day)
+    ]
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in sorted(about_note + about_person, key=lambda f: f.severity != "deny"):
+        if (f.rule_id, f.evidence) not in seen:
+            seen.add((f.rule_id, f.evidence))
+            out.append(f)
+    return out
+
+
+def _draft_row(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, object] | None:
+    data = getattr(form, "cleaned_data", {})
+    day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
+    if not (isinstance(day, dt.date) and isinstance(start, dt.time) and isinstance(end, dt.time)):
+        return None
+    chosen = form.chosen
+    return {
+        "person_id": person.pk,
+        "staff_id": staff.pk,
+        "date": day,
+        "start_min": start.hour * 60 + start.minute,
+        "end_min": end.hour * 60 + end.minute,
+        "modality": data.get("modality") or "in_person",
+        "setting": data.get("setting") or "community",
+        "kind": "individual",
+        "activity": chosen.activity if chosen else None,
+        "goal_id": chosen.goal_id if chosen else None,
+        "intervention_id": chosen.pk if chosen else None,
+        "goal_plan_id": chosen.goal.plan_id if chosen else None,
+        "status": "draft",
+    }
+
+
+def _check(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, Any]:
+    """Context for the findings panel."""
+    form.is_valid()
+    row = _draft_row(form, person, staff)
+    if row is None:
+        return {"checked": False}
+    day = row["date"]
+    assert isinstance(day, dt.date)
+    findings = check_person(person.pk, as_of=max(day, timezone.localdate()), draft=row)
+    relevant = _relevant(findings, person, staff.pk, day)
+    return {
+        "checked": True,
+        "denials": [f for f in relevant if f.severity == "deny"],
+        "warnings": [f for f in relevant if f.severity != "deny"],
+    }
+
+
+@declare(roles=WRITERS, person_param="person_id")
+def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    me = _me(request)
+    person = _person(person_id)
+    today = timezone.localdate()
+    plan, choices = plan_choices(person, on=today)
+    logged_person_read(request, person, "plans.Plan", record_id=plan.pk if plan else None)
+    if request.method == "POST":
+        form = NoteForm(request.POST, choices=choices)
+        if form.is_valid():
+            sign = request.POST.get("action") == "sign"
+            try:
+                with transaction.atomic():
+                    note = note_create(
+                        actor=request.user, person=person, staff=me, **form.note_fields()
+                    )
+                    if sign:
+                        note = note_sign(
+                            actor=request.user, note=note, signer=me, at=timezone.now()
+                        )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "Note signed." if sign else "Draft saved.")
+                return redirect("note-detail", note_id=note.pk)
+    else:
+        form = NoteForm(choices=choices, initial={"date": today})
+    return render(
+        request,
+        "services/note_form.html",
+        {"person": person, "plan": plan, "choices": choices, "form": form, "note": None},
+    )
+
+
+@declare(roles=WRITERS, person_param="person_id")
+def note_check(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The findings panel for the note being written (htmx posts the form here)."""
+    me = _me(request)
+    person = _person(person_id)
+    if request.method != "POST":
+        return render(request, "services/_findings.html", {"checked": False})
+    _, choices = plan_choices(person, on=timezone.localdate())
+    form = NoteForm(request.POST, choices=choices)
+    context = _check(form, person, me)
+    logged_person_read(request, person, "policy.Finding")
+    return render(request, "services/_findings.html", {**context, "form": form})
+
+
+# ---- one note -------------------------------------------------------------------------------
+
+
+def _note_in_scope(request: HttpRequest, note_id: int) -> ServiceNote:
+    """The note, if the user may see its person; 404 otherwise (never 403, as for people)."""
+    note = note_for_page(note_id)
+    if note is None or not people_visible_to(request.user).filter(pk=note.person_id).exists():
+        raise Http404("No such note.")
+    return note
+
+
+@declare(roles=NOTE_READERS)
+def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = _note_in_scope(request, note_id)
+    logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
+    me = staff_of(request.user)
+    amendment = ServiceNote.objects.filter(amends=note).only("pk", "status").first()
+    return render(
+        request,
+        "services/note_detail.html",
+        {
+            "note": note,
+            "amendment": amendment,
+            "is_author": me is not None and me.pk == note.staff_id,
+        },
+    )
+
+
+@declare(roles=WRITERS)
+def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Finish a draft (or an amendment draft) and sign it. A signed note is never edited."""
+    note = _note_in_scope(request, note_id)
+    me = _me(request)
+    if note.staff_id != me.pk:
+        raise PermissionDenied("Only the peer specialist who wrote this note may change it.")
+    if note.status != NoteStatus.DRAFT:
+        if request.method == "POST":
+            raise PermissionDenied("A signed note cannot be changed; amend it instead.")
+        messages.info(request, "This note is signed. To correct it, amend it.")
+        return redirect("note-detail", note_id=note.pk)
+    person = note.person
+    _, choices = plan_choices(person, on=timezone.localdate())
+    logged_person_read(request, person, NOTE_RECORD, record_id=note.pk)
+    if request.method == "POST":
+        form = NoteForm(request.POST, choices=choices, extra=note.intervention)
+        if form.is_valid():
+            sign = request.POST.get("action") == "sign"
+            try:
+                with transaction.atomic():
+                    note = note_update_draft(actor=request.user, note=note, **form.note_fields())
+                    if sign:
+                        note = note_sign(
+                            actor=request.user, note=note, signer=me, at=timezone.now()
+                        )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "Note signed." if sign else "Draft saved.")
+                return redirect("note-detail", note_id=note.pk)
+    else:
+        initial = {
+            "intervention": note.intervention_id,
+            "date": note.date,
+            "start_time": note.start_time,
+            "end_time": note.end_time,
+            "modality": note.modality,
+            "setting": note.setting,
+            **{name: getattr(note, name) for name in NARRATIVE},
+        }
+        form = NoteForm(choices=choices, extra=note.intervention, initial=initial)
+    findings = [
+        f
+        for f in check_person(person.pk, as_of=max(note.date, timezone.localdate()))
+        if f.subject_type == "note" and f.subject_id == note.pk
+    ]
+    return render(
+        request,
+        "services/note_form.html",
+        {
+            "person": person,
+            "plan": None,
+            "choices": choices,
+            "form": form,
+            "note": note,
+            "saved_denials": [f for f in findings if f.severity == "deny"],
+            "saved_findings": [f for f in findings if f.severity != "deny"],
+        },
+    )
+
+
+@declare(roles=WRITERS)
+def note_amend_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Start an amendment: say why, then edit the new draft and sign it."""
+    note = _note_in_scope(request, note_id)
+    me = _me(request)
+    if note.staff_id != me.pk:
+        raise PermissionDenied("Only the peer specialist who wrote this note may amend it.")
+    if note.status != NoteStatus.SIGNED:
+        messages.info(request, "Only a signed, current note is amended; a draft is edited.")
+        return redirect("note-detail", note_id=note.pk)
+    logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
+    form = AmendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            amendment = note_amend(
+                actor=request.user, note=note, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "Amendment started. Make the correction, then sign it.")
+            return redirect("note-edit", note_id=amendment.pk)
+    return render(request, "services/note_amend.html", {"note": note, "form": form})

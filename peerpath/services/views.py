@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, role_of, staff_of
@@ -176,12 +177,11 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @declare(roles=WRITERS, person_param="person_id")
+@require_POST
 def note_check(request: HttpRequest, person_id: int) -> HttpResponse:
     """The findings panel for the note being written (htmx posts the form here)."""
     me = _me(request)
     person = _person(person_id)
-    if request.method != "POST":
-        return render(request, "services/_findings.html", {"checked": False})
     _, choices = plan_choices(person, on=timezone.localdate())
     form = NoteForm(request.POST, choices=choices)
     context = _check(form, person, me)

@@ -15,7 +15,14 @@ import ibis
 import ibis.expr.types as ir
 
 from peerpath.policy.rules.base import Params, minutes_to_units, rule, text, violations
-from peerpath.policy.rules.common import active_on, clock, first_per, judged_notes, shift_date
+from peerpath.policy.rules.common import (
+    active_on,
+    clock,
+    first_per,
+    judged_notes,
+    note_violations,
+    shift_date,
+)
 from peerpath.policy.tables import Tables
 
 # Authorizations that allow service: the payer approved them, in full or in part.
@@ -100,13 +107,8 @@ def note_covered(t: Tables, p: Params) -> ir.Table:
     allowance = p["authorization.unmanaged_units"]
     if not isinstance(allowance, int) or isinstance(allowance, bool) or allowance <= 0:
         # No unmanaged units: every contact outside an authorization is a finding.
-        return violations(
+        return note_violations(
             outside,
-            subject_type="note",
-            subject_id=outside.note_id,
-            person_id=outside.person_id,
-            staff_id=outside.staff_id,
-            date=outside.date,
             evidence=text("no approved authorization covers ", outside.date),
         )
 
@@ -141,13 +143,8 @@ def note_covered(t: Tables, p: Params) -> ir.Table:
     )
     counted = outside.mutate(used=running)
     bad = counted.filter((counted.used > allowance) & (counted.units > 0))
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text(
             "no approved authorization covers ",
             bad.date,
@@ -284,13 +281,8 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
         used=notes.total - by_day.day_total.fill_null(0),
     )
     bad = joined.filter((joined.used > limit) & (joined.units > 0))
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text(
             bad.used,
             " units from ",
@@ -343,13 +335,8 @@ def same_person_overlap(t: Tables, p: Params) -> ir.Table:
         other_start=hit.other_start.argmin(hit.other_id),
         other_end=hit.other_end.argmin(hit.other_id),
     )
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text(
             "overlaps note ", bad.other_id, " ", clock(bad.other_start), "-", clock(bad.other_end)
         ),

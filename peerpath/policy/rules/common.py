@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from peerpath.policy.rules.base import violations
 from peerpath.policy.tables import Tables
 
 # Notes the rules judge: signed ones (what is billed) and drafts (what is being written,
@@ -74,3 +75,16 @@ def clock(minutes: ir.IntegerValue) -> ir.StringValue:
     hours = (minutes // 60).cast("string").lpad(2, "0")
     mins = (minutes % 60).cast("string").lpad(2, "0")
     return hours + ":" + mins
+
+
+def note_violations(notes: ir.Table, *, evidence: ir.Value) -> ir.Table:
+    """Findings whose subject is a note (most note rules)."""
+    return violations(
+        notes,
+        subject_type="note",
+        subject_id=notes.note_id,
+        person_id=notes.person_id,
+        staff_id=notes.staff_id,
+        date=notes.date,
+        evidence=evidence,
+    )

@@ -6,7 +6,7 @@ import ibis
 import ibis.expr.types as ir
 
 from peerpath.policy.rules.base import Params, rule, text, violations
-from peerpath.policy.rules.common import active_on, judged_notes, plan_in_force
+from peerpath.policy.rules.common import active_on, judged_notes, note_violations, plan_in_force
 from peerpath.policy.tables import Tables
 
 # The note's activity codes that fall under a pack's not-covered codes.
@@ -37,13 +37,8 @@ _FAMILY_CODES = {"family_services", "non_member"}
 def modality_allowed(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(~notes.modality.isin(p.codes("modality.allowed")))
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text(
             "modality ", bad.modality, "; allowed: ", ", ".join(p.codes("modality.allowed"))
         ),
@@ -65,13 +60,8 @@ def modality_allowed(t: Tables, p: Params) -> ir.Table:
 def setting_allowed(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(~notes.setting.isin(p.codes("settings.allowed")))
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text("setting ", bad.setting, "; named: ", ", ".join(p.codes("settings.allowed"))),
     )
 
@@ -96,13 +86,8 @@ def not_covered_activity(t: Tables, p: Params) -> ir.Table:
         activities.append("family_services")
     notes = judged_notes(t)
     bad = notes.filter(notes.activity.isin(activities or ["<none>"]))
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text("activity ", bad.activity),
     )
 
@@ -128,13 +113,8 @@ def _not_in_plan_listed(p: Params) -> bool:
 def plan_goal(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     bad = notes.filter(notes.goal_id.isnull() | notes.intervention_id.isnull())
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text("goal ", bad.goal_id, ", intervention ", bad.intervention_id),
     )
 
@@ -170,13 +150,8 @@ def plan_current(t: Tables, p: Params) -> ir.Table:
             "the goal is from plan ", bad.goal_plan_id, ", but plan ", bad.plan_id, " was in force"
         ),
     )
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=why,
     )
 
@@ -234,13 +209,8 @@ def credential_current(t: Tables, p: Params) -> ir.Table:
     bad = notes.anti_join(covered, notes.note_id == covered.note_id)
     last = certs.group_by(certs.staff_id).aggregate(last_end=certs.end.max())
     bad = bad.left_join(last, bad.staff_id == last.staff_id)
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text("no certification covers this date; latest expiry on file ", bad.last_end),
     )
 
@@ -260,13 +230,8 @@ def family_member(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     fam = t.family
     bad = notes.join(fam, (notes.person_id == fam.person_id) & (notes.staff_id == fam.staff_id))
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text("staff ", bad.staff_id, " is family of person ", bad.person_id),
     )
 
@@ -303,13 +268,8 @@ def other_service_overlap(t: Tables, p: Params) -> ir.Table:
         & (notes.start_min < other.end_min)
         & (other.start_min < notes.end_min),
     )
-    return violations(
+    return note_violations(
         hit,
-        subject_type="note",
-        subject_id=hit.note_id,
-        person_id=hit.person_id,
-        staff_id=hit.staff_id,
-        date=hit.date,
         evidence=text(
             "overlaps ",
             hit.category,
@@ -358,13 +318,8 @@ def excluded_program(t: Tables, p: Params) -> ir.Table:
             & ((hit.end - hit.date).cast("int64") < window)
         )
         hit = hit.filter(~in_transition)
-    return violations(
+    return note_violations(
         hit,
-        subject_type="note",
-        subject_id=hit.note_id,
-        person_id=hit.person_id,
-        staff_id=hit.staff_id,
-        date=hit.date,
         evidence=text(
             "enrolled in ",
             hit.program,
@@ -405,13 +360,8 @@ def no_service_after_discharge(t: Tables, p: Params) -> ir.Table:
     bad = bad.group_by([bad.note_id, bad.person_id, bad.staff_id, bad.date]).aggregate(
         discharged=bad.end.max()
     )
-    return violations(
+    return note_violations(
         bad,
-        subject_type="note",
-        subject_id=bad.note_id,
-        person_id=bad.person_id,
-        staff_id=bad.staff_id,
-        date=bad.date,
         evidence=text("discharged on ", bad.discharged),
     )
 

@@ -91,6 +91,7 @@ CATALOGUE: Mapping[str, str] = MappingProxyType(
         "plan.crisis_plan_required": "bool",
         "plan.goal_quality": "list",
         "continued_stay.criteria": "list",
+        "continued_stay.progress_lookback_days": "days",
         "discharge.criteria": "list",
         "decision.expedited_hours": "hours",
         "decision.standard_days": "days",

@@ -28,11 +28,6 @@ from peerpath.policy.tables import Tables
 # Authorizations that allow service: the payer approved them, in full or in part.
 APPROVED = ("approved", "partial")
 
-# How far back a continued-stay request looks for documented progress. ASSUMPTION: no seed
-# states the look-back period; 90 days is a common authorization length, so a continued-stay
-# request should rest on notes written during the authorization it follows.
-PROGRESS_LOOKBACK_DAYS = 90
-
 
 def _units(t: Tables, p: Params) -> ir.Table:
     """Judged notes with their units (a note with missing times counts 0 units): note_id,
@@ -350,10 +345,14 @@ def same_person_overlap(t: Tables, p: Params) -> ir.Table:
     category="continued-stay",
     severity="warn",
     cites="continued_stay.criteria",
-    applies=lambda p: "progress_documented" in p.codes("continued_stay.criteria"),
+    params=("continued_stay.progress_lookback_days",),
+    applies=lambda p: (
+        "progress_documented" in p.codes("continued_stay.criteria")
+        and isinstance(p["continued_stay.progress_lookback_days"], int)
+    ),
     explanation="A request to continue peer support must be supported by notes showing the "
     "person's progress toward the goals in their plan. No signed note was written in the "
-    f"{PROGRESS_LOOKBACK_DAYS} days before this authorization starts.",
+    "look-back period (a pack parameter) before this authorization starts.",
     fix="Before asking to continue, make sure recent signed notes describe what the person "
     "worked on and how they are doing on their plan goals; send them with the request.",
 )
@@ -361,7 +360,8 @@ def progress_documented(t: Tables, p: Params) -> ir.Table:
     a = t.authorizations
     asks = a.filter((a.kind == "concurrent") & a.status.isin([*APPROVED, "requested"]))
     notes = t.notes.filter(t.notes.status == "signed")
-    since = shift_date(asks.start, days=-PROGRESS_LOOKBACK_DAYS)
+    lookback = p.int("continued_stay.progress_lookback_days")
+    since = shift_date(asks.start, days=-lookback)
     backed = (
         asks.join(
             notes,
@@ -378,10 +378,10 @@ def progress_documented(t: Tables, p: Params) -> ir.Table:
         person_id=bad.person_id,
         date=ibis.coalesce(bad.requested_on, bad.start),
         evidence=text(
-            f"no signed note in the {PROGRESS_LOOKBACK_DAYS} days before the start on ",
+            f"no signed note in the {lookback} days before the start on ",
             bad.start,
             " (from ",
-            shift_date(bad.start, days=-PROGRESS_LOOKBACK_DAYS),
+            shift_date(bad.start, days=-lookback),
             "): no documented progress toward plan goals before the request",
         ),
     )

@@ -59,6 +59,7 @@ from peerpath.plans.models import (
     PlanSignature,
     PlanStatus,
 )
+from peerpath.policy.units import units_for
 from peerpath.services.models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 from peerpath.staff.models import (
     CaseloadAssignment,
@@ -331,11 +332,6 @@ def clock(minutes: int) -> dt.time:
 # Fallback for NC 8G's unmanaged units per fiscal year and episode; the generator reads
 # authorization.unmanaged_units from the pack in force (see _policy).
 UNMANAGED_UNITS = 24
-
-
-def units_for(minutes: int) -> int:
-    """15-minute units; a remainder of 8 minutes or more earns one more."""
-    return minutes // 15 + (1 if minutes % 15 >= 8 else 0)
 
 
 def minutes_of(t: dt.time) -> int:

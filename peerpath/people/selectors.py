@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from peerpath.authorizations.models import Authorization
 from peerpath.plans.models import Goal, Plan
 from peerpath.policy.parameters import Pack, load_packs, select_pack
+from peerpath.policy.units import pack_units
 from peerpath.services.models import ServiceNote
 
 from .models import Diagnosis, Episode, Person
@@ -41,15 +42,6 @@ class Chart:
     facts: dict[str, object] = field(default_factory=dict)
 
 
-def units_for(minutes: int, pack: Pack | None, on: dt.date) -> int:
-    """Units of a contact by the pack's unit length and rounding rule."""
-    per, least = 15, 8
-    if pack is not None and pack.covers(on):
-        per = int(str(pack.value("units.minutes_per_unit", on)))
-        least = int(str(pack.value("units.min_minutes_first_unit", on)))
-    return minutes // per + (1 if minutes % per >= least else 0)
-
-
 def fiscal_year_start(day: dt.date, start_month: int) -> dt.date:
     year = day.year if day.month >= start_month else day.year - 1
     return dt.date(year, start_month, 1)
@@ -75,7 +67,9 @@ def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Char
     uses = []
     for a in auths:
         used = sum(
-            units_for(_minutes(n), pack, n["date"]) for n in signed if a.start <= n["date"] <= a.end
+            pack_units(_minutes(n), pack, n["date"])
+            for n in signed
+            if a.start <= n["date"] <= a.end
         )
         left = (a.units_approved - used) if a.units_approved is not None else None
         uses.append(AuthorizationUse(a, used, left))
@@ -100,7 +94,7 @@ def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Char
         chart.unmanaged_window = f"fiscal year from {fy:%b %-d, %Y}"
         approved = [a for a in auths if a.status in ("approved", "partial")]
         chart.unmanaged_used = sum(
-            units_for(_minutes(n), pack, n["date"])
+            pack_units(_minutes(n), pack, n["date"])
             for n in signed
             if n["date"] >= fy
             and (episode is None or n["date"] >= episode.start)

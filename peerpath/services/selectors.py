@@ -11,9 +11,9 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from peerpath.authorizations.models import Authorization
 from peerpath.people.models import Person
-from peerpath.people.selectors import units_for
 from peerpath.plans.models import Goal, Intervention, Plan
 from peerpath.policy.parameters import Pack, load_packs, select_pack
+from peerpath.policy.units import pack_units
 from peerpath.staff.models import CaseloadAssignment, StaffMember, SupervisionAssignment
 
 from .models import NoteStatus, ServiceNote
@@ -145,7 +145,7 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
         left: int | None = None
         if current is not None and current.units_approved is not None:
             used = sum(
-                units_for(minutes, pack, day)
+                pack_units(minutes, pack, day)
                 for day, minutes in signed[person.pk]
                 if current.start <= day <= current.end
             )

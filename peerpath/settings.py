@@ -5,6 +5,7 @@ PEERPATH_DEBUG       "1" turns debug on (the demo command sets it); off by defau
 DATABASE_URL         PostgreSQL (or any dj-database-url) URL; SQLite under var/ when unset
 PEERPATH_DATA_DIR    where the SQLite file lives (default: ./var)
 PEERPATH_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1)
+PEERPATH_TEST_DB_NAME   name of the PostgreSQL test database (default: test_<name>)
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ TEMPLATES = [
 _database_url = os.environ.get("DATABASE_URL", "")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    if os.environ.get("PEERPATH_TEST_DB_NAME"):
+        # Lets two checkouts run their PostgreSQL tests on one server without colliding.
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["PEERPATH_TEST_DB_NAME"]}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -2,7 +2,8 @@
 
 Builds a demo agency of PEOPLE people (default 160) in a fresh SQLite file, then prints:
 - checking one person's whole record with a draft note laid over it (the live check while
-  a note is written), median and 95th percentile over 50 people, after a warm-up;
+  a note is written: the extract from the database, then the pack's rules on the live
+  engine, SQLite), median and 95th percentile over 50 people, after a warm-up;
 - the whole agency: the extract of every table, and evaluating every pack over it.
 """
 
@@ -82,10 +83,13 @@ def main() -> int:
         t1 = time.perf_counter()
         findings = run_packs(data, as_of=as_of)
         t2 = time.perf_counter()
+        run_packs(data, as_of=as_of)
+        t3 = time.perf_counter()
         rows = sum(t.num_rows for t in data.values())
         print(
             f"whole agency: extract {t1 - t0:.2f} s ({rows:,} rows), "
-            f"evaluate every pack {t2 - t1:.2f} s, {len(findings)} findings"
+            f"evaluate every pack {t2 - t1:.2f} s the first time (compiling each rule's SQL), "
+            f"{t3 - t2:.2f} s again; {len(findings)} findings"
         )
     return 0
 

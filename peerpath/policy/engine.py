@@ -1,9 +1,11 @@
 """Evaluate a pack's rules over tables and return findings.
 
-Rules are compiled once per set of parameter values to DuckDB SQL (ibis), cached, and run
-on whatever tables are registered: one person's rows while a note is written, or the whole
-agency in a batch audit. A pack's period is cut where any parameter a rule reads changes,
-so each stretch of dates is judged by the figures in force then.
+Rules are compiled once per set of parameter values (ibis), cached, and run on whatever
+tables are loaded: the whole agency in a batch audit on DuckDB (columnar, every core), or
+one person's rows while a note is written on an in-memory SQLite (a few hundred rows, where
+DuckDB's fixed cost per statement would dominate). A pack's period is cut where any
+parameter a rule reads changes, so each stretch of dates is judged by the figures in force
+then.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import pyarrow as pa
 from peerpath.policy import rules as _rules  # noqa: F401  (registers the rules)
 from peerpath.policy.parameters import Pack, ParameterNotFound
 from peerpath.policy.rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
-from peerpath.policy.tables import SCHEMAS, Tables
+from peerpath.policy.sqlite import SQLITE_COMPILER, sqlite_connection
+from peerpath.policy.tables import SCHEMAS, SQL_SCHEMAS, Tables, derive
 
 
 @dataclass(frozen=True)
@@ -100,16 +103,20 @@ class Evaluator:
 
     def __init__(self) -> None:
         self._tables = Tables()
-        self._sql: dict[tuple[str, str], str] = {}
+        self._sql: dict[tuple[str, str, str], str] = {}
 
-    def sql_for(self, rule: Rule, params: Params) -> str:
-        key = (rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
+    def sql_for(self, rule: Rule, params: Params, dialect: str = "duckdb") -> str:
+        """The rule's SQL for these parameter values, in "duckdb" or "sqlite"."""
+        key = (dialect, rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
         sql = self._sql.get(key)
         if sql is None:
             expr = rule.build(self._tables, params)
             if tuple(expr.columns) != FINDING_COLUMNS:
                 raise ValueError(f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}")
-            sql = str(ibis.to_sql(expr, dialect="duckdb"))
+            if dialect == "sqlite":
+                sql = SQLITE_COMPILER.to_sqlglot(expr.unbind()).sql(dialect="sqlite")
+            else:
+                sql = str(ibis.to_sql(expr, dialect="duckdb"))
             self._sql[key] = sql
         return sql
 
@@ -129,6 +136,7 @@ class Evaluator:
                 params = Params({k: e.value for k, e in entries.items() if e is not None})
                 if rule.applies(params):
                     self.sql_for(rule, params)
+                    self.sql_for(rule, params, "sqlite")
                     count += 1
         return count
 
@@ -146,8 +154,8 @@ class Evaluator:
         """Findings of `pack` over `data` from `period_start` (or the pack's start) to
         `as_of`. `people` narrows the people judged (a contract's own pack variant).
 
-        `live` is for small slices checked while someone types: a connection kept per
-        thread, with each rule's SQL prepared once, so a check costs execution only."""
+        `live` is for small slices checked while someone types: an in-memory SQLite kept
+        per thread, whose statements are compiled once, so a check costs execution only."""
         lo = max(pack.start, period_start or pack.start)
         hi = min(pack.end or as_of, as_of)
         if hi < lo:
@@ -155,7 +163,7 @@ class Evaluator:
         context = pa.table({"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"])
         session = _live_session() if live else _BatchSession()
         try:
-            session.load({**data, "context": context})
+            session.load(derive({**data, "context": context}))
             in_scope = _scope(pack, data)
             if people is not None:
                 in_scope.people &= set(people)
@@ -201,10 +209,12 @@ class Evaluator:
             citation = citation_for(pack, rule.cites, seg_start)
             rows = [
                 dict(zip(FINDING_COLUMNS, r, strict=True))
-                for r in session.run(self.sql_for(rule, params))
+                for r in session.run(self.sql_for(rule, params, session.dialect))
             ]
             for row in rows:
                 day = row["date"]
+                if isinstance(day, str):  # SQLite keeps dates as ISO text
+                    day = dt.date.fromisoformat(day)
                 if day is not None and not (seg_start <= day <= seg_end):
                     continue
                 if not in_scope.keeps(row["person_id"], row["staff_id"]):
@@ -231,7 +241,9 @@ class Evaluator:
 
 
 class _Session:
-    """A DuckDB connection holding one evaluation's tables."""
+    """A connection holding one evaluation's tables."""
+
+    dialect = "duckdb"
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
         raise NotImplementedError
@@ -244,14 +256,14 @@ class _Session:
 
 
 class _BatchSession(_Session):
-    """A fresh connection whose tables are views over the Arrow data (no copy); DuckDB
-    uses every core."""
+    """A fresh DuckDB connection whose tables are views over the Arrow data (no copy);
+    DuckDB uses every core."""
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
-        for name, schema in SCHEMAS.items():
+        for name, schema in SQL_SCHEMAS.items():
             table = data.get(name)
             self.con.register(name, table if table is not None else schema.empty_table())
 
@@ -263,35 +275,20 @@ class _BatchSession(_Session):
 
 
 class _LiveSession(_Session):
-    """A connection kept for the thread, with real tables refilled for each check and each
-    rule's statement prepared once: on a few hundred rows planning is much of a query's
-    cost. (Views over Arrow would be cheaper to refill, but a prepared plan keeps reading
-    the Arrow table it was planned with.)"""
+    """An in-memory SQLite kept for the thread: its tables are emptied and refilled for each
+    check, and the sqlite module's statement cache keeps each rule's compiled statement. On
+    a few hundred rows this runs the whole pack in a few milliseconds."""
+
+    dialect = "sqlite"
 
     def __init__(self) -> None:
-        self.con = duckdb.connect(config={"threads": 1})
-        for name, schema in SCHEMAS.items():
-            self.con.register("_incoming", schema.empty_table())
-            self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')
-            self.con.unregister("_incoming")
-        self.prepared: dict[str, str] = {}
+        self.con = sqlite_connection(SQL_SCHEMAS)
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
-        for name, schema in SCHEMAS.items():
-            self.con.execute(f'DELETE FROM "{name}"')
-            table = data.get(name)
-            if table is not None and table.num_rows:
-                self.con.register("_incoming", table.cast(schema))
-                self.con.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
-                self.con.unregister("_incoming")
+        self.con.fill(data)
 
     def run(self, sql: str) -> list[tuple[Any, ...]]:
-        name = self.prepared.get(sql)
-        if name is None:
-            name = f"rule_{len(self.prepared)}"
-            self.con.execute(f"PREPARE {name} AS {sql}")
-            self.prepared[sql] = name
-        return self.con.execute(f"EXECUTE {name}").fetchall()
+        return self.con.run(sql)
 
 
 _THREAD = threading.local()

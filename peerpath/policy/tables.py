@@ -12,6 +12,7 @@ from types import MappingProxyType
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _ID = pa.int64()
 _D = pa.date32()
@@ -200,12 +201,67 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
 )
 
 
+# Tables the engine derives from the ones above before any rule runs, so that rules need
+# neither arrays nor generated series: SQLite (the live check's engine) has neither, and one
+# definition must run the same on every engine.
+NUMBERS_UP_TO = 2000
+DERIVED: Mapping[str, pa.Schema] = MappingProxyType(
+    {
+        # One row per needs area an assessment documents (from assessments.needs_areas).
+        "assessment_needs": pa.schema([("assessment_id", _ID), ("person_id", _ID), ("area", _S)]),
+        # 0, 1, ... NUMBERS_UP_TO: for counting periods (years of service and the like).
+        "numbers": pa.schema([("n", _I)]),
+    }
+)
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """The columns a rule may read: scalars only (lists are given to rules as rows of a
+    derived table)."""
+    return pa.schema([f for f in schema if not pa.types.is_list(f.type)])
+
+
+# What rules are compiled against and what each engine holds: the input tables without
+# list columns, plus the derived tables.
+SQL_SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
+    {**{name: _plain(schema) for name, schema in SCHEMAS.items()}, **DERIVED}
+)
+
+_NUMBERS = pa.table({"n": pa.array(range(NUMBERS_UP_TO + 1), _I)})
+
+
+def derive(data: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """The tables an engine loads: the input tables (list columns dropped) and the derived
+    ones."""
+    out: dict[str, pa.Table] = {}
+    for name, table in data.items():
+        if name in SCHEMAS:
+            plain = _plain(SCHEMAS[name])
+            out[name] = table.select(plain.names) if table.schema != plain else table
+    assessments = data.get("assessments")
+    if assessments is None or assessments.num_rows == 0:
+        out["assessment_needs"] = DERIVED["assessment_needs"].empty_table()
+    else:
+        areas = assessments.column("needs_areas").combine_chunks()
+        parents = pc.list_parent_indices(areas)
+        out["assessment_needs"] = pa.table(
+            {
+                "assessment_id": pc.take(assessments.column("assessment_id"), parents),
+                "person_id": pc.take(assessments.column("person_id"), parents),
+                "area": pc.list_flatten(areas),
+            },
+            schema=DERIVED["assessment_needs"],
+        )
+    out["numbers"] = _NUMBERS
+    return out
+
+
 class Tables:
-    """Unbound ibis tables, one per schema, that rule definitions are written against."""
+    """Unbound ibis tables, one per SQL schema, that rule definitions are written against."""
 
     def __init__(self) -> None:
         self._tables = {
-            name: ibis.table(ibis.schema(schema), name=name) for name, schema in SCHEMAS.items()
+            name: ibis.table(ibis.schema(schema), name=name) for name, schema in SQL_SCHEMAS.items()
         }
 
     def __getattr__(self, name: str) -> ir.Table:

@@ -108,8 +108,8 @@ def test_a_clean_demo_has_no_findings():
 
 
 def test_live_checks_of_one_person_agree_with_the_batch_run():
-    """The live path reuses prepared statements over refilled tables; it must see each
-    person's own rows, exactly as a fresh batch run does."""
+    """The live path (SQLite, statements kept, tables refilled for each check) must say,
+    word for word, what a fresh batch run (DuckDB) says of each person's rows."""
     from peerpath.policy.checks import run_packs
     from peerpath.policy.extract import extract
 
@@ -118,6 +118,9 @@ def test_live_checks_of_one_person_agree_with_the_batch_run():
     for person_id in people:
         data = extract(person_ids=[person_id])
         kwargs = dict(as_of=report.end, pack_ids=["nc-8g-2025"])
-        live = {(f.rule_id, f.subject_id, f.date) for f in run_packs(data, live=True, **kwargs)}
-        batch = {(f.rule_id, f.subject_id, f.date) for f in run_packs(data, **kwargs)}
+        live = {
+            (f.rule_id, f.subject_id, f.date, f.evidence)
+            for f in run_packs(data, live=True, **kwargs)
+        }
+        batch = {(f.rule_id, f.subject_id, f.date, f.evidence) for f in run_packs(data, **kwargs)}
         assert live == batch, person_id

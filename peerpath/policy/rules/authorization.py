@@ -251,29 +251,49 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
     # blamed for a later one.
     #
     # Computed as the person's running total of units at this note, less the running total
-    # at the end of the last day on or before the cut (an as-of join: one lookup per note,
-    # rather than pairing every note with every other in the window).
+    # at the end of the last day on or before the cut. That second figure is found in one
+    # ordered pass: each day's closing total and each note's cut are put in one stream per
+    # person, ordered by date (a day before a cut on the same date), and a running maximum
+    # of the closing totals (they only grow) read at each cut. No note is paired with every
+    # other in its window, and no engine-specific join (as-of) is needed.
     running = notes.units.sum().over(
         ibis.cumulative_window(
             group_by=notes.person_id, order_by=[notes.date, notes.start_min, notes.note_id]
         )
     )
     notes = notes.mutate(total=running, cut=shift_date(notes.date, months=-months))
-    by_day = (
-        notes.group_by([notes.person_id, notes.date])
-        .aggregate(day_total=notes.total.max())
-        .rename(day_person="person_id", day="date")
+    by_day = notes.group_by([notes.person_id, notes.date]).aggregate(day_total=notes.total.max())
+    no_id = ibis.null().cast("int64")
+    events = by_day.select(
+        person_id=by_day.person_id,
+        at=by_day.date,
+        seq=ibis.literal(0),
+        note_id=no_id,
+        day_total=by_day.day_total.cast("int64"),
+    ).union(
+        notes.select(
+            person_id=notes.person_id,
+            at=notes.cut,
+            seq=ibis.literal(1),
+            note_id=notes.note_id,
+            day_total=no_id,
+        ),
+        distinct=False,
     )
-    joined = notes.asof_join(
-        by_day, on=notes.cut >= by_day.day, predicates=[notes.person_id == by_day.day_person]
-    ).select(
+    events = events.mutate(
+        before=events.day_total.max().over(
+            ibis.cumulative_window(group_by=events.person_id, order_by=[events.at, events.seq])
+        )
+    )
+    at_cut = events.filter(events.seq == 1).select(cut_note=events.note_id, before=events.before)
+    joined = notes.left_join(at_cut, notes.note_id == at_cut.cut_note).select(
         note_id=notes.note_id,
         person_id=notes.person_id,
         staff_id=notes.staff_id,
         date=notes.date,
         units=notes.units,
         cut=notes.cut,
-        used=notes.total - by_day.day_total.fill_null(0),
+        used=notes.total - at_cut.before.fill_null(0),
     )
     bad = joined.filter((joined.used > limit) & (joined.units > 0))
     return note_violations(

@@ -72,8 +72,10 @@ def shift_date(day: ir.DateValue, *, days: int = 0, months: int = 0) -> ir.DateV
 
 def clock(minutes: ir.IntegerValue) -> ir.StringValue:
     """Minutes after midnight as HH:MM."""
-    hours = (minutes // 60).cast("string").lpad(2, "0")
-    mins = (minutes % 60).cast("string").lpad(2, "0")
+    # Cast to integers before text: engines differ in the type of // and % (SQLite's % on
+    # ibis gives a real, "44.0").
+    hours = (minutes // 60).cast("int64").cast("string").lpad(2, "0")
+    mins = (minutes % 60).cast("int64").cast("string").lpad(2, "0")
     return hours + ":" + mins
 
 

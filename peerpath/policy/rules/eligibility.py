@@ -108,7 +108,7 @@ def diagnosis_in_scope(t: Tables, p: Params) -> ir.Table:
 
 def _entry_assessment(t: Tables) -> ir.Table:
     """Each person's latest assessment dated on or before their first judged note:
-    person_id, first_date, assessment_id, assessed_on, needs_areas, no_alternative."""
+    person_id, first_date, assessment_id, assessed_on, no_alternative."""
     first = first_notes(t)
     a = t.assessments
     joined = first.join(a, (first.person_id == a.person_id) & (a.date <= first.first_date)).select(
@@ -116,7 +116,6 @@ def _entry_assessment(t: Tables) -> ir.Table:
         first_date=first.first_date,
         assessment_id=a.assessment_id,
         assessed_on=a.date,
-        needs_areas=a.needs_areas,
         no_alternative=a.no_alternative,
     )
     return first_per(
@@ -147,13 +146,17 @@ def needs_areas(t: Tables, p: Params) -> ir.Table:
     required = p.int("eligibility.needs_areas_required")
     listed = p.codes("eligibility.needs_areas")
     entry = _entry_assessment(t)
-    documented = (
-        entry.needs_areas.unique()
-        .filter(lambda area: area.isin(listed or ["<none>"]))
-        .length()
-        .fill_null(0)
+    areas = t.assessment_needs.filter(t.assessment_needs.area.isin(listed or ["<none>"]))
+    per_assessment = areas.group_by(areas.assessment_id).aggregate(documented=areas.area.nunique())
+    counted = entry.left_join(
+        per_assessment, entry.assessment_id == per_assessment.assessment_id
+    ).select(
+        person_id=entry.person_id,
+        first_date=entry.first_date,
+        assessment_id=entry.assessment_id,
+        assessed_on=entry.assessed_on,
+        documented=per_assessment.documented.fill_null(0),
     )
-    counted = entry.mutate(documented=documented)
     bad = counted.filter(counted.documented < required)
     return violations(
         bad,

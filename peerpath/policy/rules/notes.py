@@ -6,7 +6,13 @@ import ibis
 import ibis.expr.types as ir
 
 from peerpath.policy.rules.base import Params, rule, text, violations
-from peerpath.policy.rules.common import active_on, judged_notes, note_violations, plan_in_force
+from peerpath.policy.rules.common import (
+    active_on,
+    clock,
+    judged_notes,
+    note_violations,
+    plan_in_force,
+)
 from peerpath.policy.tables import Tables
 
 # The note's activity codes that fall under a pack's not-covered codes.
@@ -276,17 +282,11 @@ def other_service_overlap(t: Tables, p: Params) -> ir.Table:
             " (service ",
             hit.service_id,
             ") ",
-            _clock(hit.start_min_right),
+            clock(hit.start_min_right),
             "-",
-            _clock(hit.end_min_right),
+            clock(hit.end_min_right),
         ),
     )
-
-
-def _clock(minutes: ir.IntegerValue) -> ir.StringValue:
-    hours = (minutes // 60).cast("string").lpad(2, "0")
-    mins = (minutes % 60).cast("string").lpad(2, "0")
-    return hours + ":" + mins
 
 
 @rule(

@@ -438,7 +438,9 @@ def continuing_education(t: Tables, p: Params) -> ir.Table:
 
         lo = ibis.greatest(months_since(staff.period_start, staff.hire_date) // months - 1, 0)
         hi = months_since(staff.as_of, staff.hire_date) // months + 1
-        periods = staff.mutate(k=ibis.range(lo, hi, 1)).unnest("k")
+        bounded = staff.mutate(k_lo=lo, k_hi=hi)
+        periods = bounded.cross_join(t.numbers).filter(lambda r: (r.n >= r.k_lo) & (r.n < r.k_hi))
+        periods = periods.mutate(k=periods.n)
         periods = periods.mutate(
             p_from=_months_after(periods.hire_date, periods.k * months),
             p_to=_day_before(_months_after(periods.hire_date, (periods.k + 1) * months)),

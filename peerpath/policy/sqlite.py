@@ -1,0 +1,127 @@
+"""The live check's engine: an in-memory SQLite (3.46 or newer, from the sqlean.py wheel)
+holding one person's rows.
+
+DuckDB pays a few milliseconds of fixed cost for every statement however small its tables;
+a note's live check runs some twenty rules over a few hundred rows, so that cost would be
+nearly all of it. SQLite runs each of those statements in well under a millisecond. The
+rules are the same ibis definitions, compiled for SQLite here; the batch audit keeps DuckDB.
+Tests run every rule's cases and the demo agency through both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis.expr.operations as ops
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlean
+import sqlglot.expressions as sge
+from ibis.backends.sql.compilers.sqlite import SQLiteCompiler
+from ibis.backends.sqlite.udf import register_all
+
+# Date arithmetic needs SQLite's "floor" modifier, new in 3.46.
+MINIMUM_SQLITE = (3, 46, 0)
+
+
+class _Compiler(SQLiteCompiler):
+    """ibis's SQLite compiler, told the truth about the SQLite it compiles for: it reads
+    the version of the standard library's sqlite3 (3.40 on Debian 12) when adding days,
+    months or years to a date, and refuses."""
+
+    def visit_DateArithmetic(
+        self, op: ops.Node, *, left: sge.Expression, right: sge.Expression
+    ) -> sge.Expression:
+        if not isinstance(op, ops.DateAdd | ops.DateSub):
+            timed: sge.Expression = super().visit_DateArithmetic(op, left=left, right=right)
+            return timed
+        # A literal interval arrives as its number (negative ones as Neg(number)); one made
+        # from a column as an Interval around it.
+        amount = right.this if isinstance(right, sge.Interval) else right
+        unit = op.right.dtype.unit.singular.lower()
+        if unit == "week":
+            unit, amount = "day", sge.Mul(this=sge.Paren(this=amount), expression=sge.convert(7))
+        if isinstance(op, ops.DateSub):
+            amount = sge.Neg(this=sge.Paren(this=amount))
+        # printf's "+" flag writes the sign SQLite's date modifiers want: '+5 day', '-5 day'.
+        shift = self.f.printf(f"%+d {unit}", amount)
+        shifted: sge.Expression = self.f.date(left, shift, "floor")
+        return shifted
+
+    visit_DateAdd = visit_DateSub = visit_DateArithmetic
+
+    def visit_Modulus(
+        self, op: ops.Node, *, left: sge.Expression, right: sge.Expression
+    ) -> sge.Expression:
+        # SQLite's mod() gives a real (44.0) even for integers; its % operator keeps them.
+        if op.dtype.is_integer():
+            return sge.Mod(this=sge.Paren(this=left), expression=sge.Paren(this=right))
+        real: sge.Expression = super().visit_Modulus(op, left=left, right=right)
+        return real
+
+
+SQLITE_COMPILER = _Compiler()
+
+_TYPES = {"int64": "INTEGER", "double": "REAL", "bool": "INTEGER", "string": "TEXT"}
+
+
+def _column_type(t: pa.DataType) -> str:
+    if pa.types.is_date(t):
+        return "TEXT"  # ISO dates compare and sort as text; SQLite's date functions read them
+    try:
+        return _TYPES[str(t)]
+    except KeyError:
+        raise TypeError(f"no SQLite column type for {t}") from None
+
+
+def _python_column(column: pa.ChunkedArray) -> list[Any]:
+    if pa.types.is_date(column.type):
+        column = pc.cast(column, pa.string())
+    elif pa.types.is_boolean(column.type):
+        column = pc.cast(column, pa.int64())
+    values: list[Any] = column.to_pylist()
+    return values
+
+
+class SQLiteTables:
+    """A connection with one table per schema, refilled for each check."""
+
+    def __init__(self, schemas: Mapping[str, pa.Schema]) -> None:
+        if sqlean.sqlite_version_info < MINIMUM_SQLITE:
+            raise RuntimeError(
+                f"the live check needs SQLite {'.'.join(map(str, MINIMUM_SQLITE))} or newer; "
+                f"sqlean provides {sqlean.sqlite_version}"
+            )
+        self.schemas = dict(schemas)
+        self.con = sqlean.connect(":memory:", cached_statements=1024, check_same_thread=True)
+        register_all(self.con)  # ibis's helper functions (padding, regular expressions ...)
+        self._insert: dict[str, str] = {}
+        for name, schema in self.schemas.items():
+            columns = ", ".join(f'"{f.name}" {_column_type(f.type)}' for f in schema)
+            self.con.execute(f'CREATE TABLE "{name}" ({columns})')
+            marks = ", ".join("?" for _ in schema)
+            self._insert[name] = f'INSERT INTO "{name}" VALUES ({marks})'
+        self._numbers: pa.Table | None = None
+
+    def fill(self, data: Mapping[str, pa.Table]) -> None:
+        for name, schema in self.schemas.items():
+            given = data.get(name)
+            if name == "numbers":
+                if given is self._numbers:
+                    continue  # the same constant rows are loaded already
+                self._numbers = given
+            self.con.execute(f'DELETE FROM "{name}"')
+            if given is None or given.num_rows == 0:
+                continue
+            table = given.select(schema.names)
+            columns = [_python_column(table.column(i)) for i in range(table.num_columns)]
+            self.con.executemany(self._insert[name], zip(*columns, strict=True))
+
+    def run(self, sql: str) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.con.execute(sql).fetchall()
+        return rows
+
+
+def sqlite_connection(schemas: Mapping[str, pa.Schema]) -> SQLiteTables:
+    return SQLiteTables(schemas)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from peerpath.authorizations.models import Authorization
 from peerpath.people.models import Person
@@ -16,7 +16,7 @@ from peerpath.policy.parameters import Pack, load_packs, select_pack
 from peerpath.policy.units import pack_units
 from peerpath.staff.models import CaseloadAssignment, StaffMember, SupervisionAssignment
 
-from .models import NoteStatus, ServiceNote
+from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 
 AUTH_ENDING_DAYS = 14
 FEW_UNITS = 8
@@ -208,4 +208,65 @@ def note_for_page(note_id: int) -> ServiceNote | None:
         )
         .filter(pk=note_id)
         .first()
+    )
+
+
+def plan_choices_for(
+    people: list[Person], *, on: dt.date
+) -> dict[int, tuple[Plan | None, list[PlanChoice]]]:
+    """`plan_choices` for many people at once (a group's attendees), in three queries."""
+    plans: dict[int, list[Plan]] = defaultdict(list)
+    for plan in Plan.objects.filter(person__in=people).order_by("-version"):
+        plans[plan.person_id].append(plan)
+    current = {p.pk: current_plan(plans[p.pk], on) for p in people}
+    goals: dict[int, list[Goal]] = defaultdict(list)
+    for goal in (
+        Goal.objects.filter(plan__in=[p for p in current.values() if p is not None])
+        .select_related("plan")
+        .prefetch_related(Prefetch("interventions", queryset=Intervention.objects.order_by("pk")))
+        .order_by("order", "pk")
+    ):
+        goals[goal.plan_id].append(goal)
+    out: dict[int, tuple[Plan | None, list[PlanChoice]]] = {}
+    for person in people:
+        plan = current[person.pk]
+        choices = (
+            [PlanChoice(g, list(g.interventions.all())) for g in goals[plan.pk]] if plan else []
+        )
+        out[person.pk] = (plan, choices)
+    return out
+
+
+@dataclass
+class GroupPage:
+    session: GroupSession
+    facilitators: list[StaffMember]
+    attendances: list[GroupAttendance]
+    notes: dict[int, ServiceNote]  # person id -> the current note about them in this group
+
+
+def group_for_page(session_id: int) -> GroupPage | None:
+    """A group session with its facilitators, attendees and notes, in four queries."""
+    session = GroupSession.objects.select_related("agency", "site").filter(pk=session_id).first()
+    if session is None:
+        return None
+    facilitators = list(session.facilitators.order_by("last_name", "first_name", "pk"))
+    attendances = list(
+        GroupAttendance.objects.filter(session=session)
+        .select_related("person__payer")
+        .order_by("person__last_name", "person__first_name", "person__pk")
+    )
+    notes: dict[int, ServiceNote] = {}
+    # Oldest first, so an amendment (newer) stands for the note it replaces.
+    for note in ServiceNote.objects.filter(group_session=session).order_by("pk"):
+        notes[note.person_id] = note
+    return GroupPage(session, facilitators, attendances, notes)
+
+
+def groups_of(staff: StaffMember, *, on: dt.date) -> QuerySet[GroupSession]:
+    """The groups `staff` facilitates on `on`."""
+    return (
+        GroupSession.objects.filter(facilitators=staff, date=on)
+        .annotate(attending=Count("attendees", distinct=True))
+        .order_by("start_time", "pk")
     )

@@ -16,8 +16,8 @@ from .engine import EVALUATOR, Citation, Finding, citation_for
 from .extract import extract
 from .models import ParameterOverride
 from .parameters import Override, Pack, load_packs, select_pack
-from .tables import rows_to_table
 from .rules.base import REGISTRY, Rule
+from .tables import rows_to_table
 
 
 def contract_overrides() -> dict[tuple[int, int], list[Override]]:

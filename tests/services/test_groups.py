@@ -95,7 +95,7 @@ def test_sign_all_writes_one_locked_group_note_per_attendee(actor, group):
 
 def test_one_bad_part_writes_nothing_and_names_the_attendee_and_field(actor, group):
     session, staff, people, steps = group
-    first, second = people
+    _first, second = people
     bad = parts(people, steps, {second.pk: {"response": "  "}})
     with pytest.raises(ValidationError) as err:
         services.group_notes_write(

@@ -212,6 +212,7 @@ class GroupSessionForm(forms.Form):
         field = self.fields["facilitators"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = colleagues
+        field.label_from_instance = lambda s: s.full_name  # type: ignore[method-assign]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -234,6 +235,7 @@ class CheckInForm(forms.Form):
         field = self.fields["people"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = candidates
+        field.label_from_instance = lambda p: p.display_name  # type: ignore[method-assign]
 
 
 class SharedPartForm(forms.Form):

@@ -55,6 +55,7 @@ class Day:
     today_notes: list[ServiceNote]
     drafts: list[DraftRow]
     caseload: list[CaseloadRow]
+    groups: list[GroupSession] = field(default_factory=list)
 
     @property
     def stale_drafts(self) -> int:
@@ -90,7 +91,8 @@ def current_plan(plans: list[Plan], on: dt.date) -> Plan | None:
 
 def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
     """A peer specialist's day: notes dated today, drafts to finish or sign, and the people
-    on their caseload today with what needs attention. Six queries."""
+    on their caseload today with what needs attention, and the groups they lead today.
+    Seven queries."""
     notes = list(
         ServiceNote.objects.filter(staff=staff)
         .filter(Q(date=on) | Q(status=NoteStatus.DRAFT))
@@ -151,7 +153,7 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
             )
             left = current.units_approved - used
         rows.append(CaseloadRow(person, plan, current, left, _attention(plan, current, left, on)))
-    return Day(staff, on, today_notes, drafts, rows)
+    return Day(staff, on, today_notes, drafts, rows, list(groups_of(staff, on=on)))
 
 
 def _attention(
@@ -204,7 +206,13 @@ def plan_choices(person: Person, *, on: dt.date) -> tuple[Plan | None, list[Plan
 def note_for_page(note_id: int) -> ServiceNote | None:
     return (
         ServiceNote.objects.select_related(
-            "person__payer", "staff", "goal", "intervention", "signed_by", "amends"
+            "person__payer",
+            "staff",
+            "goal",
+            "intervention",
+            "signed_by",
+            "amends",
+            "group_session",
         )
         .filter(pk=note_id)
         .first()

@@ -167,6 +167,16 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
 _TIME_ATTRS = {"type": "time", "class": "usa-input"}
 
 
+class _StaffChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name)
+
+
+class _PeopleChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
 class GroupSessionForm(forms.Form):
     """Starting a group: what it is about, when and how it meets, and who leads it."""
 
@@ -200,7 +210,7 @@ class GroupSessionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     setting = NoteForm.base_fields["setting"]
-    facilitators = forms.ModelMultipleChoiceField(
+    facilitators = _StaffChoices(
         label="Facilitators",
         queryset=StaffMember.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -212,7 +222,6 @@ class GroupSessionForm(forms.Form):
         field = self.fields["facilitators"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = colleagues
-        field.label_from_instance = lambda s: s.full_name  # type: ignore[method-assign]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -223,7 +232,7 @@ class GroupSessionForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    people = forms.ModelMultipleChoiceField(
+    people = _PeopleChoices(
         label="Who is here?",
         queryset=Person.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -235,7 +244,6 @@ class CheckInForm(forms.Form):
         field = self.fields["people"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = candidates
-        field.label_from_instance = lambda p: p.display_name  # type: ignore[method-assign]
 
 
 class SharedPartForm(forms.Form):

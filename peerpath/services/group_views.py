@@ -52,7 +52,7 @@ def _me(request: HttpRequest) -> StaffMember:
 def _colleagues(me: StaffMember, on: dt.date) -> QuerySet[StaffMember]:
     """Peer specialists of the agency, employed on `on`, who may co-facilitate."""
     return (
-        StaffMember.objects.filter(agency_id=me.agency_id, role=Role.CPSS)
+        StaffMember.objects.filter(agency=me.agency, role=Role.CPSS)
         .exclude(end_date__lt=on)
         .order_by("last_name", "first_name", "pk")
     )
@@ -305,9 +305,7 @@ def group_check_in(request: HttpRequest, session_id: int) -> HttpResponse:
     group = _group(request, session_id, write=True)
     form = CheckInForm(request.POST, candidates=_candidates(request, group))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
+        messages.error(request, " ".join(str(e) for es in form.errors.values() for e in es))
         return redirect("group-detail", session_id=group.session.pk)
     people = list(form.cleaned_data["people"])
     try:

@@ -224,8 +224,8 @@ def plan_choices_for(
 ) -> dict[int, tuple[Plan | None, list[PlanChoice]]]:
     """`plan_choices` for many people at once (a group's attendees), in three queries."""
     plans: dict[int, list[Plan]] = defaultdict(list)
-    for plan in Plan.objects.filter(person__in=people).order_by("-version"):
-        plans[plan.person_id].append(plan)
+    for row in Plan.objects.filter(person__in=people).order_by("-version"):
+        plans[row.person_id].append(row)
     current = {p.pk: current_plan(plans[p.pk], on) for p in people}
     goals: dict[int, list[Goal]] = defaultdict(list)
     for goal in (

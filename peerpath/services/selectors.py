@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from peerpath.authorizations.models import Authorization
 from peerpath.people.models import Person
@@ -22,6 +22,7 @@ AUTH_ENDING_DAYS = 14
 FEW_UNITS = 8
 REVIEW_SOON_DAYS = 30
 STALE_DRAFT_DAYS = 2
+OPEN_GROUP_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def current_plan(plans: list[Plan], on: dt.date) -> Plan | None:
 
 def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
     """A peer specialist's day: notes dated today, drafts to finish or sign, and the people
-    on their caseload today with what needs attention, and the groups they lead today.
+    on their caseload today with what needs attention, and their groups (`groups_of`).
     Seven queries."""
     notes = list(
         ServiceNote.objects.filter(staff=staff)
@@ -272,9 +273,19 @@ def group_for_page(session_id: int) -> GroupPage | None:
 
 
 def groups_of(staff: StaffMember, *, on: dt.date) -> QuerySet[GroupSession]:
-    """The groups `staff` facilitates on `on`."""
+    """The groups `staff` leads that belong on their day: today's, and those of the last
+    two weeks (or the coming week) where someone checked in has no signed note yet."""
+    done = Q(notes__status__in=(NoteStatus.SIGNED, NoteStatus.AMENDED), notes__amends=None)
     return (
-        GroupSession.objects.filter(facilitators=staff, date=on)
-        .annotate(attending=Count("attendees", distinct=True))
-        .order_by("start_time", "pk")
+        GroupSession.objects.filter(
+            facilitators=staff,
+            date__gte=on - dt.timedelta(days=OPEN_GROUP_DAYS),
+            date__lte=on + dt.timedelta(days=7),
+        )
+        .annotate(
+            attending=Count("attendees", distinct=True),
+            signed=Count("notes", filter=done, distinct=True),
+        )
+        .filter(Q(date=on) | Q(signed__lt=F("attending")) | Q(attending=0))
+        .order_by("date", "start_time", "pk")
     )

@@ -186,9 +186,13 @@ def _part_forms(group: _Group, data: Any = None) -> tuple[SharedPartForm, list[A
                 "response": note.response,
                 "next_steps": note.next_steps,
             }
-        elif options and options[0].interventions:
-            # The plan's first step is the usual answer; one click changes it.
-            initial = {"intervention": options[0].interventions[0].pk}
+        else:
+            # Preselect the plan's step of the group's own kind (a skills group for a skills
+            # group), else the plan's first step: one click changes it.
+            steps = [i for c in options for i in c.interventions]
+            same = [i for i in steps if i.activity == session.activity]
+            if steps:
+                initial = {"intervention": (same or steps)[0].pk}
         forms.append(AttendeePartForm(data, person=person, choices=options, initial=initial))
     shared = SharedPartForm(data, initial={"shared_narrative": session.shared_narrative})
     return shared, forms

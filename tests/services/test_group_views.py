@@ -380,3 +380,13 @@ def test_group_page_and_live_check_take_a_fixed_number_of_queries():
     )
     assert more == few and more_check == few_check
     assert response.content.decode().count('id="findings-p') == 8
+
+
+def test_the_plan_step_of_the_groups_kind_is_preselected():
+    cpss = peer()
+    ana, mentoring = attendee(cpss)
+    skills = InterventionFactory(goal=mentoring.goal, activity="skills_group")
+    session = group_of(cpss, [ana])  # a skills group by default
+    page = client_for(cpss).get(f"/groups/{session.pk}/").content.decode()
+    assert f'name="p{ana.pk}-intervention" value="{skills.pk}" checked' in page
+    assert f'value="{mentoring.pk}" checked' not in page

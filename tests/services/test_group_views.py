@@ -390,3 +390,35 @@ def test_the_plan_step_of_the_groups_kind_is_preselected():
     page = client_for(cpss).get(f"/groups/{session.pk}/").content.decode()
     assert f'name="p{ana.pk}-intervention" value="{skills.pk}" checked' in page
     assert f'value="{mentoring.pk}" checked' not in page
+
+
+def test_amending_a_group_note_goes_through_the_note_amend_flow_and_keeps_the_group():
+    cpss = peer()
+    ana, step = attendee(cpss)
+    session = group_of(cpss, [ana])
+    client = client_for(cpss)
+    client.post(f"/groups/{session.pk}/", notes_post([(ana, step)]))
+    original = ServiceNote.objects.get()
+    started = client.post(f"/notes/{original.pk}/amend/", {"reason": "Quoted the wrong words"})
+    amendment = ServiceNote.objects.get(amends=original)
+    assert started["Location"] == f"/notes/{amendment.pk}/edit/"
+    signed = client.post(
+        f"/notes/{amendment.pk}/edit/",
+        {
+            "intervention": step.pk,
+            "date": DAY.isoformat(),
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "modality": "in_person",
+            "setting": "community",
+            "intervention_text": SHARED,
+            "response": '"It helped a lot," she said.',
+            "action": "sign",
+        },
+    )
+    assert signed.status_code == 302
+    amendment.refresh_from_db()
+    original.refresh_from_db()
+    assert original.status == "amended" and amendment.status == "signed"
+    assert amendment.kind == "group" and amendment.group_session == session
+    assert amendment.activity == session.activity != step.activity

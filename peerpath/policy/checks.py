@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .engine import EVALUATOR, Citation, Finding, citation_for
 from .extract import extract
 from .models import ParameterOverride
 from .parameters import Override, Pack, load_packs, select_pack
 from .rules.base import REGISTRY, Rule
+from .tables import rows_to_table
 
 
 def contract_overrides() -> dict[tuple[int, int], list[Override]]:
@@ -138,6 +140,79 @@ def check_person(
         return []
     findings = run_packs(data, as_of=as_of, period_start=period_start, pack_ids=pack_ids, live=True)
     return [f for f in findings if f.person_id in (None, person_id)]
+
+
+GROUP_SIZE_RULE = "RATIO.GROUP_SIZE"
+
+
+def check_group_size(
+    *, session_id: int, state: str, day: dt.date, attendees: int, facilitators: int
+) -> list[Finding]:
+    """Would a group of `attendees` people led by `facilitators` peer specialists on `day`
+    be too large under the pack in force in `state`? The group-size rule itself, run on
+    the proposed numbers before anyone is checked in, so its finding carries the pack's
+    figure and citation."""
+    try:
+        pack = select_pack(load_packs(), state, day)
+    except LookupError:
+        return []
+    row = {
+        "session_id": session_id,
+        "date": day,
+        "attendees": attendees,
+        "facilitators": facilitators,
+    }
+    data = {"group_sessions": rows_to_table("group_sessions", [row])}
+    return EVALUATOR.evaluate(pack, data, as_of=day, rules=[REGISTRY[GROUP_SIZE_RULE]], live=True)
+
+
+def check_drafts(
+    drafts: Sequence[Mapping[str, object]],
+    *,
+    as_of: dt.date,
+    replacing: Sequence[int] = (),
+) -> dict[int, tuple[int, list[Finding]]]:
+    """Several unsaved draft notes, each about a different person (a group's attendees),
+    checked in one pass: one extract for everyone, each person judged by the pack in force
+    for their payer's state on the draft's date. `replacing` are saved drafts these rows
+    stand for (left out, so a draft does not overlap itself). Returns, per person id, the
+    id the draft was given (negative) and the findings about that person or about nobody
+    in particular (the staff member's own)."""
+    if not drafts:
+        return {}
+    rows = [dict(d, note_id=DRAFT_NOTE_ID - i) for i, d in enumerate(drafts)]
+    ids = [int(str(r["person_id"])) for r in rows]
+    data = extract(person_ids=ids, extra_notes=rows)
+    if replacing:
+        notes = data["notes"]
+        keep = pc.invert(pc.is_in(notes.column("note_id"), value_set=pa.array(replacing)))
+        data["notes"] = notes.filter(keep)
+    from peerpath.people.models import Person
+
+    packs = load_packs()
+    pack_ids: set[str] = set()
+    states = dict(Person.objects.filter(pk__in=ids).values_list("pk", "payer__state"))
+    for row in rows:
+        day = row.get("date")
+        try:
+            pack_ids.add(
+                select_pack(
+                    packs,
+                    states.get(int(str(row["person_id"]))) or "",
+                    day if isinstance(day, dt.date) else as_of,
+                ).id
+            )
+        except LookupError:
+            continue
+    if not pack_ids:
+        return {}
+    findings = run_packs(data, as_of=as_of, pack_ids=sorted(pack_ids), live=True)
+    out: dict[int, tuple[int, list[Finding]]] = {}
+    for row in rows:
+        pid = int(str(row["person_id"]))
+        note_id = int(str(row["note_id"]))
+        out[pid] = (note_id, [f for f in findings if f.person_id in (None, pid)])
+    return out
 
 
 # ---- eligibility with a trace -------------------------------------------------------------

@@ -7,9 +7,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
-from peerpath.core.fields import Modality, Setting
+from peerpath.core.fields import Activity, Modality, Setting
+from peerpath.people.models import Person
 from peerpath.plans.models import Intervention
+from peerpath.staff.models import StaffMember
 
 from .selectors import PlanChoice
 
@@ -157,3 +160,144 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(target, errors)
         else:
             form.add_error(None, errors)
+
+
+# ---- group sessions -------------------------------------------------------------------------
+
+_TIME_ATTRS = {"type": "time", "class": "usa-input"}
+
+
+class _StaffChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name)
+
+
+class _PeopleChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
+class GroupSessionForm(forms.Form):
+    """Starting a group: what it is about, when and how it meets, and who leads it."""
+
+    topic = forms.CharField(
+        label="Topic",
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "usa-input"}),
+        error_messages={"required": "Name the group's topic (e.g. Building my support network)."},
+    )
+    activity = forms.ChoiceField(
+        label="What kind of group",
+        choices=Activity.choices,
+        initial=Activity.SKILLS_GROUP,
+        widget=forms.Select(attrs={"class": "usa-select"}),
+    )
+    date = NoteForm.base_fields["date"]
+    start_time = forms.TimeField(
+        label="Start time",
+        widget=forms.TimeInput(attrs=_TIME_ATTRS, format="%H:%M"),
+        error_messages={"required": "Say when the group started.", "invalid": "Not a time."},
+    )
+    end_time = forms.TimeField(
+        label="End time",
+        widget=forms.TimeInput(attrs=_TIME_ATTRS, format="%H:%M"),
+        error_messages={"required": "Say when the group ended.", "invalid": "Not a time."},
+    )
+    modality = forms.ChoiceField(
+        label="How the group met",
+        choices=Modality.choices,
+        initial=Modality.IN_PERSON,
+        widget=forms.RadioSelect,
+    )
+    setting = NoteForm.base_fields["setting"]
+    facilitators = _StaffChoices(
+        label="Facilitators",
+        queryset=StaffMember.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "A group needs at least one facilitator."},
+    )
+
+    def __init__(self, *args: Any, colleagues: QuerySet[StaffMember], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["facilitators"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = colleagues
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_time"), data.get("end_time")
+        if isinstance(start, dt.time) and isinstance(end, dt.time) and end <= start:
+            self.add_error("end_time", "The end time must be after the start time.")
+        return data
+
+
+class CheckInForm(forms.Form):
+    people = _PeopleChoices(
+        label="Who is here?",
+        queryset=Person.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who is here to check them in."},
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["people"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = candidates
+
+
+class SharedPartForm(forms.Form):
+    shared_narrative = forms.CharField(
+        label="What did the group do together?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 4}),
+    )
+
+
+class AttendeePartForm(forms.Form):
+    """One attendee's own part of the group note; its prefix is "p<person id>", the same
+    naming the group service uses for its errors."""
+
+    intervention = forms.TypedChoiceField(
+        label="Goal",
+        coerce=int,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the goals in the person's plan."},
+    )
+    response = forms.CharField(
+        label="How did they respond, in their words?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
+    )
+    next_steps = forms.CharField(
+        label="Next steps",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
+    )
+
+    def __init__(
+        self, *args: Any, person: Person, choices: list[PlanChoice], **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("prefix", f"p{person.pk}")
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.choices = choices
+        self.interventions: dict[int, Intervention] = {
+            i.pk: i for c in choices for i in c.interventions
+        }
+        name = person.display_name
+        self.fields["intervention"].label = f"Which of {name}'s goals did the group serve?"
+        self.fields["response"].label = f"How did {name} respond, in their words?"
+        self.fields["next_steps"].label = f"Next steps for {name}"
+        field = self.fields["intervention"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(pk, str(i)) for pk, i in self.interventions.items()]
+
+    @property
+    def chosen(self) -> Intervention | None:
+        pk = self.cleaned_data.get("intervention") if hasattr(self, "cleaned_data") else None
+        return self.interventions.get(pk) if isinstance(pk, int) else None

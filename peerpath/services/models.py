@@ -35,6 +35,14 @@ class GroupSession(models.Model):
     end_time = models.TimeField()
     modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.IN_PERSON)
     setting = models.CharField(max_length=30, choices=Setting.choices, default=Setting.COMMUNITY)
+    activity = models.CharField(
+        "what kind of group",
+        max_length=30,
+        choices=Activity.choices,
+        default=Activity.SKILLS_GROUP,
+        help_text="What the group did; every attendee's note carries it, so the rules can "
+        "tell a covered skills group from, say, recreation.",
+    )
     facilitators = models.ManyToManyField(StaffMember, related_name="groups_facilitated")
     attendees: models.ManyToManyField[Person, GroupAttendance] = models.ManyToManyField(
         Person, through="GroupAttendance", related_name="groups"

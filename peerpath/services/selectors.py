@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from peerpath.authorizations.models import Authorization
 from peerpath.people.models import Person
@@ -16,12 +16,13 @@ from peerpath.policy.parameters import Pack, load_packs, select_pack
 from peerpath.policy.units import pack_units
 from peerpath.staff.models import CaseloadAssignment, StaffMember, SupervisionAssignment
 
-from .models import NoteStatus, ServiceNote
+from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 
 AUTH_ENDING_DAYS = 14
 FEW_UNITS = 8
 REVIEW_SOON_DAYS = 30
 STALE_DRAFT_DAYS = 2
+OPEN_GROUP_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Day:
     today_notes: list[ServiceNote]
     drafts: list[DraftRow]
     caseload: list[CaseloadRow]
+    groups: list[GroupSession] = field(default_factory=list)
 
     @property
     def stale_drafts(self) -> int:
@@ -90,7 +92,8 @@ def current_plan(plans: list[Plan], on: dt.date) -> Plan | None:
 
 def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
     """A peer specialist's day: notes dated today, drafts to finish or sign, and the people
-    on their caseload today with what needs attention. Six queries."""
+    on their caseload today with what needs attention, and their groups (`groups_of`).
+    Seven queries."""
     notes = list(
         ServiceNote.objects.filter(staff=staff)
         .filter(Q(date=on) | Q(status=NoteStatus.DRAFT))
@@ -151,7 +154,7 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
             )
             left = current.units_approved - used
         rows.append(CaseloadRow(person, plan, current, left, _attention(plan, current, left, on)))
-    return Day(staff, on, today_notes, drafts, rows)
+    return Day(staff, on, today_notes, drafts, rows, list(groups_of(staff, on=on)))
 
 
 def _attention(
@@ -204,8 +207,85 @@ def plan_choices(person: Person, *, on: dt.date) -> tuple[Plan | None, list[Plan
 def note_for_page(note_id: int) -> ServiceNote | None:
     return (
         ServiceNote.objects.select_related(
-            "person__payer", "staff", "goal", "intervention", "signed_by", "amends"
+            "person__payer",
+            "staff",
+            "goal",
+            "intervention",
+            "signed_by",
+            "amends",
+            "group_session",
         )
         .filter(pk=note_id)
         .first()
+    )
+
+
+def plan_choices_for(
+    people: list[Person], *, on: dt.date
+) -> dict[int, tuple[Plan | None, list[PlanChoice]]]:
+    """`plan_choices` for many people at once (a group's attendees), in three queries."""
+    plans: dict[int, list[Plan]] = defaultdict(list)
+    for row in Plan.objects.filter(person__in=people).order_by("-version"):
+        plans[row.person_id].append(row)
+    current = {p.pk: current_plan(plans[p.pk], on) for p in people}
+    goals: dict[int, list[Goal]] = defaultdict(list)
+    for goal in (
+        Goal.objects.filter(plan__in=[p for p in current.values() if p is not None])
+        .select_related("plan")
+        .prefetch_related(Prefetch("interventions", queryset=Intervention.objects.order_by("pk")))
+        .order_by("order", "pk")
+    ):
+        goals[goal.plan_id].append(goal)
+    out: dict[int, tuple[Plan | None, list[PlanChoice]]] = {}
+    for person in people:
+        plan = current[person.pk]
+        choices = (
+            [PlanChoice(g, list(g.interventions.all())) for g in goals[plan.pk]] if plan else []
+        )
+        out[person.pk] = (plan, choices)
+    return out
+
+
+@dataclass
+class GroupPage:
+    session: GroupSession
+    facilitators: list[StaffMember]
+    attendances: list[GroupAttendance]
+    notes: dict[int, ServiceNote]  # person id -> the current note about them in this group
+
+
+def group_for_page(session_id: int) -> GroupPage | None:
+    """A group session with its facilitators, attendees and notes, in four queries."""
+    session = GroupSession.objects.select_related("agency", "site").filter(pk=session_id).first()
+    if session is None:
+        return None
+    facilitators = list(session.facilitators.order_by("last_name", "first_name", "pk"))
+    attendances = list(
+        GroupAttendance.objects.filter(session=session)
+        .select_related("person__payer")
+        .order_by("person__last_name", "person__first_name", "person__pk")
+    )
+    notes: dict[int, ServiceNote] = {}
+    # Oldest first, so an amendment (newer) stands for the note it replaces.
+    for note in ServiceNote.objects.filter(group_session=session).order_by("pk"):
+        notes[note.person_id] = note
+    return GroupPage(session, facilitators, attendances, notes)
+
+
+def groups_of(staff: StaffMember, *, on: dt.date) -> QuerySet[GroupSession]:
+    """The groups `staff` leads that belong on their day: today's, and those of the last
+    two weeks (or the coming week) where someone checked in has no signed note yet."""
+    done = Q(notes__status__in=(NoteStatus.SIGNED, NoteStatus.AMENDED), notes__amends=None)
+    return (
+        GroupSession.objects.filter(
+            facilitators=staff,
+            date__gte=on - dt.timedelta(days=OPEN_GROUP_DAYS),
+            date__lte=on + dt.timedelta(days=7),
+        )
+        .annotate(
+            attending=Count("attendees", distinct=True),
+            signed=Count("notes", filter=done, distinct=True),
+        )
+        .filter(Q(date=on) | Q(signed__lt=F("attending")) | Q(attending=0))
+        .order_by("date", "start_time", "pk")
     )

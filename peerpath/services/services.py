@@ -8,6 +8,9 @@ with a reason; signing it marks the original "amended" and keeps every word of i
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -166,12 +169,18 @@ def group_session_create(
     site: Site | None = None,
     modality: str = "in_person",
     setting: str = "community",
+    activity: str = "skills_group",
     shared_narrative: str = "",
 ) -> GroupSession:
     if not facilitators:
         raise ValidationError({"facilitators": "A group needs at least one facilitator."})
     for f in facilitators:
-        _check_author(f)
+        if f.role != Role.CPSS:
+            raise ValidationError(
+                {"facilitators": f"{f.full_name} is not a peer support specialist."}
+            )
+        if f.agency_id != agency.pk:
+            raise ValidationError({"facilitators": f"{f.full_name} works for another agency."})
     session = save_record(
         GroupSession(
             agency=agency,
@@ -182,6 +191,7 @@ def group_session_create(
             end_time=end_time,
             modality=modality,
             setting=setting,
+            activity=activity,
             shared_narrative=shared_narrative,
         ),
         actor=actor,
@@ -198,6 +208,8 @@ def group_check_in(
     person: Person,
     at: dt.datetime,
 ) -> GroupAttendance:
+    if person.agency_id != session.agency_id:
+        raise ValidationError({"person": "This person is served by another agency."})
     if GroupAttendance.objects.filter(session=session, person=person).exists():
         raise ValidationError({"person": "This person is already checked in."})
     return save_record(
@@ -232,7 +244,7 @@ def group_note_create(
         setting=session.setting,
         kind="group",
         group_session=session,
-        activity="skills_group",
+        activity=session.activity,
         goal=goal,
         intervention=intervention,
         intervention_text=session.shared_narrative,
@@ -241,3 +253,179 @@ def group_note_create(
         next_steps=next_steps,
     )
     return save_record(note, actor=actor)
+
+
+@transaction.atomic
+def group_check_in_people(
+    *,
+    actor: Actor,
+    session: GroupSession,
+    people: list[Person],
+    at: dt.datetime,
+) -> list[GroupAttendance]:
+    """Check several people in at once: all of them, or (on any problem) none."""
+    if not people:
+        raise ValidationError({"person": "Choose who is here to check them in."})
+    return [group_check_in(actor=actor, session=session, person=p, at=at) for p in people]
+
+
+@dataclass(frozen=True)
+class AttendeePart:
+    """What is one attendee's own in a group note: the plan step it served, how the person
+    responded, and what comes next."""
+
+    person: Person
+    intervention: Intervention | None
+    response: str = ""
+    next_steps: str = ""
+
+
+def part_key(person_id: int, field: str) -> str:
+    """How an error about one attendee's part is named: the attendee's person id and the
+    field, e.g. "p42-response" (the group page prefixes each attendee's fields the same way)."""
+    return f"p{person_id}-{field}"
+
+
+def names_in_shared_text(text: str, people: list[Person]) -> list[Person]:
+    """The attendees whose first, preferred or last name appears as a word in `text`. The
+    shared part of a group note is copied into every attendee's note, so naming one person
+    there would show that person's information to the others' records (42 CFR Part 2)."""
+    named = []
+    for person in people:
+        names = {person.first_name, person.preferred_name, person.last_name} - {""}
+        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text) for n in names):
+            named.append(person)
+    return named
+
+
+def _group_errors(
+    session: GroupSession,
+    staff: StaffMember,
+    shared_narrative: str,
+    parts: list[AttendeePart],
+    *,
+    sign: bool,
+    attending: set[int],
+    signed: set[int],
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = defaultdict(list)
+    if staff.role != Role.CPSS:
+        errors["staff"].append("Service notes are written by peer support specialists.")
+    elif not session.facilitators.filter(pk=staff.pk).exists():
+        errors["staff"].append("Only a facilitator of this group writes its notes.")
+    if not parts:
+        errors["parts"].append("Check someone in before writing the group's notes.")
+    if sign and not shared_narrative.strip():
+        errors["shared_narrative"].append("Needed before signing: what the group did together.")
+    named = names_in_shared_text(shared_narrative, [p.person for p in parts])
+    if named:
+        who = ", ".join(p.display_name for p in named)
+        errors["shared_narrative"].append(
+            f"The shared part goes into every attendee's note, and it names {who}. Write "
+            "about the group here and put what is one person's own in their part."
+        )
+    seen: set[int] = set()
+    for part in parts:
+        pid = part.person.pk
+        name = part.person.display_name
+        if pid in seen:
+            errors[part_key(pid, "person")].append(f"{name} is listed twice.")
+        seen.add(pid)
+        if pid not in attending:
+            errors[part_key(pid, "person")].append(f"Check {name} in to the group first.")
+        if pid in signed:
+            errors[part_key(pid, "person")].append(
+                f"{name}'s note for this group is already signed; amend it instead."
+            )
+        iv = part.intervention
+        if iv is not None and iv.goal.plan.person_id != pid:
+            errors[part_key(pid, "intervention")].append(f"This goal is not in {name}'s plan.")
+        if sign and iv is None:
+            errors[part_key(pid, "intervention")].append(
+                f"Choose the goal from {name}'s plan that the group served."
+            )
+        if sign and not part.response.strip():
+            errors[part_key(pid, "response")].append(
+                f"Needed before signing: how {name} responded."
+            )
+    return dict(errors)
+
+
+@transaction.atomic
+def group_notes_write(
+    *,
+    actor: Actor,
+    session: GroupSession,
+    staff: StaffMember,
+    shared_narrative: str,
+    parts: list[AttendeePart],
+    sign: bool,
+    at: dt.datetime,
+) -> list[ServiceNote]:
+    """Write the group's notes: the shared part once (kept on the session), and for each
+    attendee one note of kind "group" with the shared part and their own. Drafts already
+    written by `staff` for this session are updated. With `sign`, every note is signed in
+    the same transaction: all of them or, when anything is wrong with any attendee's part,
+    none (the ValidationError names each field, attendee parts as `part_key`)."""
+    session = GroupSession.objects.select_for_update().get(pk=session.pk)
+    people = [p.person.pk for p in parts]
+    attending = set(
+        GroupAttendance.objects.filter(session=session, person_id__in=people).values_list(
+            "person_id", flat=True
+        )
+    )
+    existing = {
+        n.person_id: n
+        for n in ServiceNote.objects.select_for_update()
+        .filter(group_session=session, person_id__in=people)
+        .exclude(amends__isnull=False)
+        .order_by("pk")
+    }
+    signed = {pid for pid, n in existing.items() if n.status != NoteStatus.DRAFT}
+    errors = _group_errors(
+        session, staff, shared_narrative, parts, sign=sign, attending=attending, signed=signed
+    )
+    if errors:
+        raise ValidationError(errors)
+    if sign and at.date() < session.date:
+        raise ValidationError({"signed_at": "A note cannot be signed before the group met."})
+    if session.shared_narrative != shared_narrative:
+        session.shared_narrative = shared_narrative
+        save_record(session, actor=actor)
+    notes = []
+    for part in parts:
+        iv = part.intervention
+        fields: dict[str, Any] = {
+            "date": session.date,
+            "start_time": session.start_time,
+            "end_time": session.end_time,
+            "modality": session.modality,
+            "setting": session.setting,
+            "activity": session.activity,
+            "goal": iv.goal if iv else None,
+            "intervention": iv,
+            "intervention_text": shared_narrative,
+            "purpose": iv.goal.own_words if iv else "",
+            "response": part.response,
+            "next_steps": part.next_steps,
+        }
+        note = existing.get(part.person.pk)
+        if note is not None and note.staff_id != staff.pk:
+            raise ValidationError(
+                {
+                    part_key(part.person.pk, "person"): (
+                        f"Another facilitator is writing {part.person.display_name}'s note."
+                    )
+                }
+            )
+        if note is None:
+            note = ServiceNote(
+                person=part.person, staff=staff, kind="group", group_session=session, **fields
+            )
+            save_record(note, actor=actor)
+        else:
+            note = note_update_draft(actor=actor, note=note, **fields)
+        if sign:
+            note = note_sign(actor=actor, note=note, signer=staff, at=at)
+        notes.append(note)
+    return notes

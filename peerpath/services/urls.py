@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import group_views, views
 
 urlpatterns = [
     path("day/", views.my_day, name="my-day"),
@@ -9,4 +9,8 @@ urlpatterns = [
     path("notes/<int:note_id>/", views.note_detail, name="note-detail"),
     path("notes/<int:note_id>/edit/", views.note_edit, name="note-edit"),
     path("notes/<int:note_id>/amend/", views.note_amend_view, name="note-amend"),
+    path("groups/new/", group_views.group_new, name="group-new"),
+    path("groups/<int:session_id>/", group_views.group_detail, name="group-detail"),
+    path("groups/<int:session_id>/check-in/", group_views.group_check_in, name="group-check-in"),
+    path("groups/<int:session_id>/check/", group_views.group_check, name="group-check"),
 ]

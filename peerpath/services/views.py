@@ -238,7 +238,12 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             sign = request.POST.get("action") == "sign"
             try:
                 with transaction.atomic():
-                    note = note_update_draft(actor=request.user, note=note, **form.note_fields())
+                    fields = form.note_fields()
+                    if note.group_session_id is not None:
+                        # A group note keeps the group's kind of activity, whatever the
+                        # plan step's own.
+                        fields["activity"] = note.activity
+                    note = note_update_draft(actor=request.user, note=note, **fields)
                     if sign:
                         note = note_sign(
                             actor=request.user, note=note, signer=me, at=timezone.now()

@@ -16,9 +16,16 @@ from django.test import Client, override_settings
 from peerpath.access.models import AccessLogEntry
 from peerpath.access.permissions import url_declarations
 from peerpath.authorizations.models import Authorization
+from peerpath.services.models import GroupAttendance, GroupSession
 from peerpath.staff.models import Role
 from tests.access.factories import StaffUserFactory, SupervisionFactory
-from tests.factories import AuthorizationFactory, CaseloadFactory, NoteFactory, PersonFactory
+from tests.factories import (
+    AuthorizationFactory,
+    CaseloadFactory,
+    GroupSessionFactory,
+    NoteFactory,
+    PersonFactory,
+)
 
 # Sign-in pages behave differently once signed in (they redirect); tests/accounts has them.
 SIGN_IN = {"signin", "signin-verify", "signin-setup", "signout"}
@@ -50,12 +57,16 @@ def world(db):
     # A draft note about `mine` by the peer specialist, for the note pages (their URLs hold
     # a note id, not a person's; tests/services checks notes outside one's scope).
     note = NoteFactory(person=mine, staff=cpss)
+    # A group the peer specialist leads, with `mine` checked in (its URLs hold a session id).
+    session = GroupSessionFactory(agency=agency)
+    session.facilitators.set([cpss])
+    GroupAttendance.objects.create(session=session, person=mine)
     return users, mine, theirs, elsewhere, note
 
 
 def build(route: str, person_id: int, note_id: int | None = None) -> str:
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    unknown = set(params) - {"person_id", "authorization_id", "note_id"}
+    unknown = set(params) - {"person_id", "authorization_id", "note_id", "session_id"}
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
@@ -64,6 +75,10 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk), url)
     if "note_id" in params:
         url = re.sub(r"<(?:\w+:)?note_id>", str(note_id), url)
+    if "session_id" in params:
+        # The world's group, led by the peer specialist; their supervisors may open it.
+        session = GroupSession.objects.get()
+        url = re.sub(r"<(?:\w+:)?session_id>", str(session.pk), url)
     return url
 
 
@@ -143,4 +158,8 @@ def test_every_url_answers_every_role_as_declared(world):
         "note-detail",
         "note-edit",
         "note-amend",
+        "group-new",
+        "group-detail",
+        "group-check-in",
+        "group-check",
     } <= {e.name for e in entries()}

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -137,6 +138,14 @@ def _add_trails(view: PlanView) -> None:
         if (r.record_type, r.action) in _WORDS:
             view.history.append(touch)
     view.trails = dict(by_record)
+    # Templates read `obj.trail` (they cannot look a record up in a dict by a key pair).
+    parts: list[tuple[str, Any]] = [(GOAL, g) for g in view.goals]
+    parts += [(OBJECTIVE, o) for g in view.goals for o in g.objectives.all()]
+    parts += [(INTERVENTION, i) for g in view.goals for i in g.interventions.all()]
+    if view.crisis is not None:
+        parts.append((CRISIS, view.crisis))
+    for record_type, obj in parts:
+        obj.trail = view.trail(record_type, obj.pk)
 
 
 def _describe(r: ChangeRecord) -> str:

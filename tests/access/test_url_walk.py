@@ -16,9 +16,17 @@ from django.test import Client, override_settings
 from peerpath.access.models import AccessLogEntry
 from peerpath.access.permissions import url_declarations
 from peerpath.authorizations.models import Authorization
+from peerpath.plans.models import Plan
 from peerpath.staff.models import Role
 from tests.access.factories import StaffUserFactory, SupervisionFactory
-from tests.factories import AuthorizationFactory, CaseloadFactory, NoteFactory, PersonFactory
+from tests.factories import (
+    AuthorizationFactory,
+    CaseloadFactory,
+    CrisisPlanFactory,
+    InterventionFactory,
+    NoteFactory,
+    PersonFactory,
+)
 
 # Sign-in pages behave differently once signed in (they redirect); tests/accounts has them.
 SIGN_IN = {"signin", "signin-verify", "signin-setup", "signout"}
@@ -50,12 +58,17 @@ def world(db):
     # A draft note about `mine` by the peer specialist, for the note pages (their URLs hold
     # a note id, not a person's; tests/services checks notes outside one's scope).
     note = NoteFactory(person=mine, staff=cpss)
+    # A plan (with a goal and a crisis plan) for each person, for the plan pages, whose URLs
+    # hold the plan's version.
+    for person in (mine, theirs, elsewhere):
+        goal = InterventionFactory(goal__plan__person=person).goal
+        CrisisPlanFactory(plan=goal.plan)
     return users, mine, theirs, elsewhere, note
 
 
 def build(route: str, person_id: int, note_id: int | None = None) -> str:
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    unknown = set(params) - {"person_id", "authorization_id", "note_id"}
+    unknown = set(params) - {"person_id", "authorization_id", "note_id", "version"}
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
@@ -64,6 +77,10 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk), url)
     if "note_id" in params:
         url = re.sub(r"<(?:\w+:)?note_id>", str(note_id), url)
+    if "version" in params:
+        # The person's newest plan version (every person in the world has one).
+        plan = Plan.objects.filter(person_id=person_id).order_by("-version").first()
+        url = re.sub(r"<(?:\w+:)?version>", str(plan.version if plan else 1), url)
     return url
 
 
@@ -143,4 +160,16 @@ def test_every_url_answers_every_role_as_declared(world):
         "note-detail",
         "note-edit",
         "note-amend",
+        "plan-home",
+        "plan-start",
+        "plan-version",
+        "plan-goals",
+        "plan-goal-parts",
+        "plan-crisis",
+        "plan-crisis-contacts",
+        "plan-sign",
+        "plan-reopen",
+        "plan-details",
+        "plan-pdf",
+        "plan-crisis-pdf",
     } <= {e.name for e in entries()}

@@ -263,8 +263,23 @@ def _context(
         "contact_form": _form(bound, "contact", ContactForm),
         "reopen_form": _form(bound, "reopen", ReopenForm),
         "signed_any": bool(view.signatures),
+        "error_summary": _error_summary(bound),
         "today": timezone.localdate(),
     }
+
+
+def _error_summary(bound: dict[str, forms.Form]) -> list[tuple[str, str, str]]:
+    """(field id, label, message) for every error on the submitted forms, for the summary at
+    the top of the page (some refusals concern a part the page no longer offers to edit)."""
+    summary = []
+    for form in bound.values():
+        for name, errors in form.errors.items():
+            bf = form[name] if name in form.fields else None
+            for message in errors:
+                summary.append(
+                    (bf.id_for_label if bf else "", str(bf.label) if bf else "", str(message))
+                )
+    return summary
 
 
 def _respond(

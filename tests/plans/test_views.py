@@ -19,7 +19,6 @@ from tests.factories import (
     CrisisPlanFactory,
     DiagnosisFactory,
     InterventionFactory,
-    PersonFactory,
 )
 
 pytestmark = pytest.mark.django_db

@@ -263,6 +263,8 @@ def _context(
         "contact_form": _form(bound, "contact", ContactForm),
         "reopen_form": _form(bound, "reopen", ReopenForm),
         "signed_any": bool(view.signatures),
+        "draft_exists": plan.status != PlanStatus.DRAFT
+        and Plan.objects.filter(person=person, status=PlanStatus.DRAFT).exists(),
         "error_summary": _error_summary(bound),
         "today": timezone.localdate(),
     }

@@ -621,11 +621,8 @@ def plan_sign(
     problems = plan_problems(plan, rules)
     if problems:
         raise ValidationError(problems)
-    slot = (
-        [SignerRole.PERSON, SignerRole.GUARDIAN]
-        if role in (SignerRole.PERSON, SignerRole.GUARDIAN)
-        else [role]
-    )
+    person_slot: list[str] = [SignerRole.PERSON.value, SignerRole.GUARDIAN.value]
+    slot = person_slot if role in person_slot else [role]
     if PlanSignature.objects.filter(plan=plan, role__in=slot).exists():
         raise ValidationError({"role": "This plan already has that signature."})
     signature = save_record(

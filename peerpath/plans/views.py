@@ -368,8 +368,8 @@ def plan_start_view(request: HttpRequest, person_id: int) -> HttpResponse:
             return redirect("plan-version", person_id=person.pk, version=plan.version)
     else:
         for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+            for error in errors:
+                messages.error(request, str(error))
     return redirect("plan-home", person_id=person.pk)
 
 
@@ -402,7 +402,7 @@ def plan_details(request: HttpRequest, person_id: int, version: int) -> HttpResp
         except ValidationError as exc:
             apply_errors(form, exc)
     plan.refresh_from_db()
-    bound = {"details": form} if form.errors else None
+    bound: dict[str, forms.Form] | None = {"details": form} if form.errors else None
     return _respond(
         request,
         person,
@@ -576,7 +576,7 @@ def plan_crisis_contacts(request: HttpRequest, person_id: int, version: int) -> 
     person, plan = _writable(request, person_id, version)
     today = timezone.localdate()
     action = request.POST.get("action", "")
-    form = ContactForm(request.POST if action == "add" else None, prefix="contact")
+    form: forms.Form = ContactForm(request.POST if action == "add" else None, prefix="contact")
     saved = ""
     try:
         if action == "add":

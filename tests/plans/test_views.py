@@ -413,3 +413,23 @@ def test_plan_pages_issue_a_fixed_number_of_queries_whatever_the_plan_size(site)
         )
     assert _queries(c, url(person, version=plan.version)) == few_builder
     assert _queries(c, url(person)) == few_home
+
+
+def test_reopening_a_signed_draft_keeps_who_signed_in_its_history(site):
+    person, cpss, _ = site
+    plan = build_complete(person, cpss)
+    services.plan_sign(
+        actor=cpss.user, plan=plan, role="person", name="Alex Morgan", signed_on=START
+    )
+    c = client_for(cpss)
+    short = c.post(url(person, "reopen/", plan.version), {"reopen-reason": "typo"})
+    assert b"at least 10 characters" in short.content and plan.signatures.count() == 1
+    done = c.post(
+        url(person, "reopen/", plan.version),
+        {"reopen-reason": "Alex wants to change the second step"},
+    )
+    assert done.status_code == 302 and not plan.signatures.exists()
+    page = c.get(url(person, version=plan.version)).content.decode()
+    assert "withdrew a signature (Alex Morgan, person)" in page
+    assert "reopened the draft: “Alex wants to change the second step”" in page
+    assert "Add goal" in page  # editable again

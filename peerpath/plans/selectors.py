@@ -15,7 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from peerpath.audit.models import ChangeRecord
 from peerpath.people.models import Person
 
-from .models import CrisisPlan, Goal, Plan, PlanSignature
+from .models import CrisisPlan, Goal, Plan, PlanSignature, SignerRole
 
 PLAN = "plans.Plan"
 GOAL = "plans.Goal"
@@ -153,8 +153,9 @@ def _describe(r: ChangeRecord) -> str:
     if r.record_type == SIGNATURE:
         changes = r.changes if isinstance(r.changes, dict) else {}
         name, role = changes.get("name", ""), changes.get("role", "")
+        label = SignerRole(role).label.lower() if role in SignerRole.values else ""
         if isinstance(name, str) and name:
-            words += f" ({name}, {role})" if role else f" ({name})"
+            words += f" ({name}, {label})" if label else f" ({name})"
     if r.record_type == PLAN and r.action == "create" and r.reason:
         words = f"started this version ({r.reason})"
     return words

@@ -430,6 +430,6 @@ def test_reopening_a_signed_draft_keeps_who_signed_in_its_history(site):
     )
     assert done.status_code == 302 and not plan.signatures.exists()
     page = c.get(url(person, version=plan.version)).content.decode()
-    assert "withdrew a signature (Alex Morgan, person)" in page
+    assert "withdrew a signature (Alex Morgan, the person served)" in page
     assert "reopened the draft: “Alex wants to change the second step”" in page
     assert "Add goal" in page  # editable again

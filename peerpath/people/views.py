@@ -26,6 +26,7 @@ from peerpath.access.services import (
 )
 from peerpath.consent.part2 import part2_diagnosis_ids, part2_note_ids, part2_plan_ids
 from peerpath.consent.services import active_consent, disclosure_record
+from peerpath.plans.views import PDF_ROLES, PLAN_READERS, PLAN_WRITERS
 
 from .models import Person
 from .selectors import Chart, people_list, person_chart
@@ -62,6 +63,9 @@ def chart(request: HttpRequest, person_id: int) -> HttpResponse:
     context = {
         "chart": data,
         "part2_withheld": _part2_for_outsiders(request, data),
+        "plan_pages": role in PLAN_READERS,
+        "plan_writer": role in PLAN_WRITERS,
+        "can_print": role in PDF_ROLES,
         "today": today,
         "show_narratives": can_see_narratives(request.user, person),
         "history": (
@@ -125,7 +129,7 @@ def _part2_for_outsiders(request: HttpRequest, data: Chart) -> str:
         data.diagnoses = [d for d in data.diagnoses if d.pk not in sud_dx]
         data.notes = [n for n in data.notes if n.pk not in sud_notes]
         if plan_is_part2:
-            data.plan, data.goals = None, []
+            data.plan, data.goals, data.plan_view = None, [], None
         return (
             "Some of this person's records are protected by 42 CFR Part 2 and are not shown: "
             f"there is no active consent from the person to share them with {staff.payer.name} "

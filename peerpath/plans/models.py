@@ -44,7 +44,8 @@ class Plan(models.Model):
 
 
 class WholeHealthFactor(models.TextChoices):
-    """The ten whole-health factors of WHAM (Whole Health Action Management)."""
+    """The ten health and resiliency factors of SAMHSA's Whole Health Action Management
+    (WHAM): a person may set a whole-health goal under any of them."""
 
     STRESS = "stress_management", "Stress management"
     EATING = "healthy_eating", "Healthy eating"
@@ -52,10 +53,10 @@ class WholeHealthFactor(models.TextChoices):
     SLEEP = "restful_sleep", "Restful sleep"
     SERVICE = "service_to_others", "Service to others"
     SUPPORT = "support_network", "Support network"
-    OPTIMISM = "optimism", "Optimism"
-    COGNITIVE = "cognitive_skills", "Cognitive skills"
-    SPIRITUAL = "spiritual_practice", "Spiritual practice"
-    MEANING = "meaning_and_purpose", "Meaning and purpose"
+    OPTIMISM = "optimism", "Optimism based on positive expectations"
+    COGNITIVE = "cognitive_skills", "Cognitive skills to avoid negative thinking"
+    SPIRITUAL = "spiritual_practice", "Spiritual beliefs and practices"
+    MEANING = "meaning_and_purpose", "A sense of meaning and purpose"
 
 
 class Goal(models.Model):
@@ -83,6 +84,9 @@ class Objective(models.Model):
     description = models.TextField(help_text="A measurable step: what, how much, by when.")
     target_date = models.DateField(null=True, blank=True)
 
+    class Meta:
+        ordering = ["goal", "pk"]
+
     def __str__(self) -> str:
         return self.description[:60]
 
@@ -94,6 +98,9 @@ class Intervention(models.Model):
     activity = models.CharField(max_length=30, choices=Activity.choices)
     description = models.TextField()
     frequency = models.CharField(max_length=60, blank=True, help_text="e.g. weekly, 1 hour")
+
+    class Meta:
+        ordering = ["goal", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_activity_display()}: {self.description[:50]}"
@@ -136,12 +143,19 @@ class PlanSignature(models.Model):
 
 
 class CrisisPlan(models.Model):
-    """The person's own crisis plan, part of every PCP; a WRAP may be attached."""
+    """The person's own crisis plan, part of every PCP; a WRAP may be attached. It may be
+    written a piece at a time while the plan is a draft; signing needs the parts the person
+    will rely on (see peerpath.plans.services.plan_problems)."""
 
     plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="crisis_plan")
-    triggers = models.TextField(help_text="What tends to set off a crisis.")
-    early_signs = models.TextField(help_text="Early signs the person and others can notice.")
-    what_helps = models.TextField(help_text="What helps, in the person's words.")
+    triggers = models.TextField(blank=True, help_text="What tends to set off a crisis.")
+    early_signs = models.TextField(
+        "Warning signs", blank=True, help_text="Early signs the person and others can notice."
+    )
+    coping_strategies = models.TextField(
+        blank=True, help_text="What the person can do on their own to stay well."
+    )
+    what_helps = models.TextField(blank=True, help_text="What helps, in the person's words.")
     what_does_not_help = models.TextField(blank=True)
     contacts = models.JSONField(
         default=list,
@@ -149,7 +163,10 @@ class CrisisPlan(models.Model):
         help_text="People and services to call: list of {name, relationship, phone}.",
     )
     preferences = models.TextField(
-        blank=True, help_text="Treatment and facility preferences, advance directive."
+        "Preferred crisis services",
+        blank=True,
+        help_text="Crisis services and places the person prefers (or wants to avoid); any "
+        "advance directive.",
     )
     wrap_document = models.FileField(upload_to="wrap/", blank=True)
     updated_on = models.DateField()

@@ -89,6 +89,7 @@ CATALOGUE: Mapping[str, str] = MappingProxyType(
         "plan.name": "text",
         "plan.review_interval_days": "days",
         "plan.crisis_plan_required": "bool",
+        "plan.signers": "list",
         "plan.goal_quality": "list",
         "continued_stay.criteria": "list",
         "continued_stay.progress_lookback_days": "days",

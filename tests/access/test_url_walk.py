@@ -17,12 +17,15 @@ from peerpath.access.models import AccessLogEntry
 from peerpath.access.permissions import url_declarations
 from peerpath.authorizations.models import Authorization
 from peerpath.services.models import GroupAttendance, GroupSession
+from peerpath.plans.models import Plan
 from peerpath.staff.models import Role
 from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.factories import (
     AuthorizationFactory,
     CaseloadFactory,
     GroupSessionFactory,
+    CrisisPlanFactory,
+    InterventionFactory,
     NoteFactory,
     PersonFactory,
 )
@@ -61,12 +64,17 @@ def world(db):
     session = GroupSessionFactory(agency=agency)
     session.facilitators.set([cpss])
     GroupAttendance.objects.create(session=session, person=mine)
+    # A plan (with a goal and a crisis plan) for each person, for the plan pages, whose URLs
+    # hold the plan's version.
+    for person in (mine, theirs, elsewhere):
+        goal = InterventionFactory(goal__plan__person=person).goal
+        CrisisPlanFactory(plan=goal.plan)
     return users, mine, theirs, elsewhere, note
 
 
 def build(route: str, person_id: int, note_id: int | None = None) -> str:
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    unknown = set(params) - {"person_id", "authorization_id", "note_id", "session_id"}
+    unknown = set(params) - {"person_id", "authorization_id", "note_id", "session_id", "version"}
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
@@ -79,6 +87,10 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         # The world's group, led by the peer specialist; their supervisors may open it.
         session = GroupSession.objects.get()
         url = re.sub(r"<(?:\w+:)?session_id>", str(session.pk), url)
+    if "version" in params:
+        # The person's newest plan version (every person in the world has one).
+        plan = Plan.objects.filter(person_id=person_id).order_by("-version").first()
+        url = re.sub(r"<(?:\w+:)?version>", str(plan.version if plan else 1), url)
     return url
 
 
@@ -162,4 +174,16 @@ def test_every_url_answers_every_role_as_declared(world):
         "group-detail",
         "group-check-in",
         "group-check",
+        "plan-home",
+        "plan-start",
+        "plan-version",
+        "plan-goals",
+        "plan-goal-parts",
+        "plan-crisis",
+        "plan-crisis-contacts",
+        "plan-sign",
+        "plan-reopen",
+        "plan-details",
+        "plan-pdf",
+        "plan-crisis-pdf",
     } <= {e.name for e in entries()}

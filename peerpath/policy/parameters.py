@@ -90,6 +90,7 @@ CATALOGUE: Mapping[str, str] = MappingProxyType(
         "plan.review_interval_days": "days",
         "plan.crisis_plan_required": "bool",
         "plan.goal_quality": "list",
+        "documentation.sign_within_days": "days",
         "continued_stay.criteria": "list",
         "continued_stay.progress_lookback_days": "days",
         "discharge.criteria": "list",

@@ -180,10 +180,15 @@ def reassign(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.select_related("agency"), pk=person_id)
     today = timezone.localdate()
     current = current_assignment(person, today)
+    logged_person_read(request, person, "staff.CaseloadAssignment")
     if current is None:
-        raise Http404("This person is on no caseload today.")
+        return _form_page(
+            request,
+            "staff/_reassign_form.html",
+            f"Reassign {person.display_name}",
+            {"person": person, "current": None, "form": None},
+        )
     choices = _team_for_move(request, current.staff)
-    logged_person_read(request, person, "staff.CaseloadAssignment", record_id=current.pk)
     form = ReassignForm(
         request.POST or None, choices=choices, today=today, initial={"start": today}
     )

@@ -143,4 +143,8 @@ def test_every_url_answers_every_role_as_declared(world):
         "note-detail",
         "note-edit",
         "note-amend",
+        "team-board",
+        "team-reassign",
+        "team-contact",
+        "team-evaluation",
     } <= {e.name for e in entries()}

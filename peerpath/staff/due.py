@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Max, Min, Q
+from django.db.models.functions import Lower
 
 from peerpath.authorizations.models import Authorization, AuthStatus
 from peerpath.people.models import Episode, Person
@@ -164,14 +165,17 @@ def _contacts_due(people: dict[int, Person], packs: PackCache, on: dt.date) -> l
     """The supervisor's face-to-face contact with each person: the first within N days of
     the first service, then at most M days apart (pack parameters)."""
     ids = list(people)
-    first = dict(
-        ServiceNote.objects.filter(
-            person_id__in=ids, status__in=(NoteStatus.SIGNED, NoteStatus.DRAFT)
-        )
+    # The status goes in the aggregate's filter, not the WHERE clause: there it would lead
+    # the database to the (unselective) status index instead of the person's.
+    judged = Q(status__in=(NoteStatus.SIGNED, NoteStatus.DRAFT))
+    first = {
+        pid: day
+        for pid, day in ServiceNote.objects.filter(person_id__in=ids)
         .values("person_id")
-        .annotate(first=Min("date"))
+        .annotate(first=Min("date", filter=judged))
         .values_list("person_id", "first")
-    )
+        if day is not None
+    }
     last = dict(
         SupervisorContact.objects.filter(person_id__in=ids, kind=ContactKind.FACE_TO_FACE)
         .values("person_id")
@@ -426,12 +430,14 @@ def _unsigned_notes(
     days = _int(found[0]) if found else None
     if found is None or days is None:
         return []
+    # The status is compared through LOWER() so that the database reads the team's notes by
+    # the staff index rather than every draft of the agency by the status index.
     notes = (
         ServiceNote.objects.filter(
-            staff_id__in=[p.pk for p in peers],
-            status=NoteStatus.DRAFT,
-            date__lt=on - dt.timedelta(days=days),
+            staff_id__in=[p.pk for p in peers], date__lt=on - dt.timedelta(days=days)
         )
+        .annotate(state=Lower("status"))
+        .filter(state=NoteStatus.DRAFT)
         .select_related("person", "staff")
         .order_by("date", "pk")
     )

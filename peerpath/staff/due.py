@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Max, Min, Q
 from django.db.models.functions import Lower
@@ -107,7 +108,7 @@ class DueList:
     def overdue(self) -> int:
         return sum(1 for i in self.items if i.overdue)
 
-    @property
+    @cached_property
     def citation(self) -> Citation | None:
         """The citation every item shares (shown once for the list), or None when they
         differ (each item shows its own)."""

@@ -7,7 +7,9 @@ Writes go through peerpath.staff.services; the forms post with htmx where it is 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +28,7 @@ from .forms import ContactForm, EvaluationForm, ReassignForm, apply_errors
 from .models import ContactKind, StaffMember
 from .selectors import (
     PERIODS,
-    Board,
+    TeamToday,
     caseload_after_move,
     current_assignment,
     supervision_spans,
@@ -34,6 +36,7 @@ from .selectors import (
     supervisors_for_admin,
     team_board,
     team_on,
+    team_today,
 )
 from .services import caseload_reassign, evaluation_record, supervisor_contact_record
 
@@ -86,26 +89,12 @@ def _whose_board(request: HttpRequest) -> tuple[StaffMember | None, list[StaffMe
 @declare(roles=BOARD_ROLES)
 def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    period = _period(request)
     period_error = ""
-    raw_period = request.GET.get("period", "")
-    period = PERIODS[0]
-    if raw_period:
-        if raw_period.isdigit() and int(raw_period) in PERIODS:
-            period = int(raw_period)
-        else:
-            period_error = "Period: choose 30, 90 or 180 days. Showing 30."
+    if request.GET.get("period", str(period)) != str(period):
+        period_error = f"Period: choose 30, 90 or 180 days. Showing {period}."
     supervisor, choices = _whose_board(request)
     data = team_board(supervisor, on=today, period_days=period, choices=choices)
-    states = {p.payer.state for p in data.people.values()}
-    if supervisor is not None and supervisor.agency is not None:
-        states.add(supervisor.agency.state)
-    findings = team_findings(
-        person_ids=data.people,
-        staff_ids=data.team.staff_ids,
-        states=states,
-        as_of=today,
-        period_start=data.period_start,
-    )
     # The board names the people on the team's caseloads: a read of PHI.
     log_access(
         user=request.user,
@@ -115,14 +104,15 @@ def board(request: HttpRequest) -> HttpResponse:
         reason=f"team board of staff {supervisor.pk if supervisor else '-'}",
         request=request,
     )
-    rules = _finding_rows(findings, data)
+    query = urlencode(
+        {"period": period, **({"team": supervisor.pk} if choices and supervisor else {})}
+    )
     return render(
         request,
         "staff/board.html",
         {
             "board": data,
-            "findings": rules,
-            "finding_total": sum(r["count"] for r in rules),
+            "findings_url": f"{reverse('team-findings')}?{query}",
             "over_count": sum(1 for m in data.members if m.load.over_today),
             "nothing_due": [d.title for d in data.due if not d.items],
             "periods": PERIODS,
@@ -132,7 +122,49 @@ def board(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _finding_rows(findings: list[RuleFindings], board: Board) -> list[dict[str, Any]]:
+def _period(request: HttpRequest) -> int:
+    raw = request.GET.get("period", "")
+    return int(raw) if raw.isdigit() and int(raw) in PERIODS else PERIODS[0]
+
+
+@declare(roles=BOARD_ROLES)
+def findings(request: HttpRequest) -> HttpResponse:
+    """The policy findings for the team, by rule. The board loads them after it is drawn
+    (htmx), so that the batch check never holds up the board itself."""
+    today = timezone.localdate()
+    period = _period(request)
+    supervisor, _ = _whose_board(request)
+    scope = team_today(supervisor, on=today)
+    period_start = today - dt.timedelta(days=period - 1)
+    found = team_findings(
+        person_ids=scope.people,
+        staff_ids=scope.team.staff_ids,
+        states=scope.states,
+        as_of=today,
+        period_start=period_start,
+    )
+    log_access(
+        user=request.user,
+        action="view",
+        record_type="people.Person",
+        record_id="",
+        reason=f"team findings of staff {supervisor.pk if supervisor else '-'}",
+        request=request,
+    )
+    rules = _finding_rows(found, scope)
+    context = {
+        "findings": rules,
+        "finding_total": sum(r["count"] for r in rules),
+        "period_start": period_start,
+        "team": scope.team,
+    }
+    if _is_htmx(request):
+        # The count in the board's summary is swapped in out of band.
+        return render(request, "staff/_findings.html", {**context, "oob": True})
+    return render(request, "staff/findings_page.html", context)
+
+
+def _finding_rows(findings: list[RuleFindings], board: TeamToday) -> list[dict[str, Any]]:
     """Each rule's findings with the names the page shows and where each one leads: the
     note, or the person's chart; staff findings name the staff member."""
     staff = {m.pk: m.full_name for m in board.team.members}

@@ -144,6 +144,7 @@ def test_every_url_answers_every_role_as_declared(world):
         "note-edit",
         "note-amend",
         "team-board",
+        "team-findings",
         "team-reassign",
         "team-contact",
         "team-evaluation",

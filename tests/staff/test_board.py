@@ -157,6 +157,7 @@ def test_an_administrator_picks_which_team_to_look_at():
     assert f"Team of {other_qp.full_name}" in page and other_peer.full_name in page
     assert peer.full_name not in section(page, "ratios-h")
     assert "Record contact" not in page  # the supervisor's own contact is theirs to record
+    assert f"/team/findings/?period=30&amp;team={other_qp.pk}" in page
     assert client.get("/team/?team=999999").status_code == 404
     elsewhere = StaffUserFactory(role="supervisor", agency=AgencyFactory())
     assert client.get(f"/team/?team={elsewhere.pk}").status_code == 404
@@ -346,12 +347,18 @@ def test_findings_are_grouped_by_rule_with_counts_citations_and_links():
     qp, (peer,), payer = make_team(peers=1, people_each=12)
     add_person(peer, payer=payer, qp=qp)
     late = add_person(peer, payer=payer, qp=qp, met_days_ago=70)
-    page = client_for(qp).get("/team/").content.decode()
-    findings = section(page, "findings-h")
+    client = client_for(qp)
+    board = client.get("/team/").content.decode()
+    assert 'hx-get="/team/findings/?period=30"' in section(board, "findings-h")  # loaded after
+    findings = client.get("/team/findings/", headers={"HX-Request": "true"}).content.decode()
+    assert 'id="finding-total" hx-swap-oob="true">' in findings  # the count in the summary
     assert "Caseload within the policy&#x27;s ratio" in findings
     assert "RATIO.CASELOAD" in findings and "Staffing ratios (official)" in findings
     assert "SUPERVISION.CONTACT_INTERVAL" in findings
     assert f'href="/people/{late.pk}/"' in findings
+    page = client.get("/team/findings/?period=90").content.decode()  # without htmx: a page
+    assert "<h1>Findings by rule" in page and "hx-swap-oob" not in page
+    assert "RATIO.CASELOAD" in page
 
 
 # ---- reassigning ----------------------------------------------------------------------------
@@ -441,11 +448,22 @@ def _queries(client, url):
 
 
 def test_the_board_issues_a_fixed_number_of_queries_whatever_the_size_of_the_team():
-    qp, (_peer, _), payer = make_team(peers=2, people_each=2)
+    qp, _, payer = make_team(peers=2, people_each=2)
     client = client_for(qp)
     client.get("/team/")  # the first page of a session does one-time work
     few = _queries(client, "/team/")
-    # Twice the peer specialists, many more people, with every kind of due item.
+    few_findings = _queries(client, "/team/findings/")
+    grow(qp, payer)
+    assert _queries(client, "/team/") == few
+    assert _queries(client, "/team/findings/") == few_findings
+    # The cached findings save the engine's reads on the next view.
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/team/findings/")
+    assert len(ctx.captured_queries) < few_findings
+
+
+def grow(qp, payer):
+    """Two more peer specialists, each with six people who have every kind of due item."""
     for _ in range(2):
         more = StaffUserFactory(role="cpss", agency=qp.agency, hire_date=today() - days(40))
         SupervisionFactory(supervisor=qp, staff=more, start=today() - days(40))
@@ -454,11 +472,6 @@ def test_the_board_issues_a_fixed_number_of_queries_whatever_the_size_of_the_tea
             PlanFactory(person=person, start=today() - days(300), review_due=today())
             AuthorizationFactory(person=person, start=today() - days(170), end=today())
             NoteFactory(person=person, staff=more, date=today() - days(9))
-    assert _queries(client, "/team/") == few
-    # The cached findings save the engine's reads on the next view.
-    with CaptureQueriesContext(connection) as ctx:
-        client.get("/team/")
-    assert len(ctx.captured_queries) < few
 
 
 def test_the_forms_issue_a_fixed_number_of_queries_whatever_the_size_of_the_team():

@@ -15,8 +15,11 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @declare(roles="public")
 def home(request: HttpRequest) -> HttpResponse:
-    if role_of(request.user) == "cpss":
+    role = role_of(request.user)
+    if role == "cpss":
         return redirect("my-day")  # a peer specialist's home is their day
+    if role in ("supervisor", "mhp"):
+        return redirect("team-board")  # a supervisor's home is their team's board
     return render(request, "home.html")
 
 
@@ -32,6 +35,7 @@ urlpatterns = [
     path("", include("peerpath.services.urls")),
     path("", include("peerpath.authorizations.urls")),
     path("", include("peerpath.plans.urls")),
+    path("", include("peerpath.staff.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

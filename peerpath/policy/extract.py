@@ -77,11 +77,13 @@ def extract(
     *,
     person_ids: Sequence[int] | None = None,
     extra_notes: Sequence[Mapping[str, object]] = (),
+    staff_ids: Sequence[int] = (),
 ) -> dict[str, pa.Table]:
     """The rules' tables: everything, or the slice around `person_ids`.
 
     `extra_notes` are rows for the notes table (unsaved drafts) added to the slice; their
-    staff member's data is included too.
+    staff member's data is included too. `staff_ids` adds staff members to the slice (a
+    team's staff, with or without people on their caseload).
     """
     one = person_ids is not None
     pf = Q(person_id__in=person_ids) if one else Q()
@@ -121,22 +123,23 @@ def extract(
     ]
     extra = rows_to_table("notes", [dict(n) for n in extra_notes]) if extra_notes else None
 
-    staff_ids: set[int] | None = None
+    slice_staff: set[int] | None = None
     session_ids: set[int] | None = None
     if one:
-        staff_ids = {r[2] for r in note_rows} | {
+        slice_staff = {r[2] for r in note_rows} | set(staff_ids)
+        slice_staff |= {
             int(str(n["staff_id"])) for n in extra_notes if n.get("staff_id") is not None
         }
-        staff_ids |= set(
+        slice_staff |= set(
             CaseloadAssignment.objects.filter(pf).order_by().values_list("staff_id", flat=True)
         )
-        staff_ids |= set(
-            SupervisionAssignment.objects.filter(staff_id__in=staff_ids)
+        slice_staff |= set(
+            SupervisionAssignment.objects.filter(staff_id__in=slice_staff)
             .order_by()
             .values_list("supervisor_id", flat=True)
         )
         session_ids = {r[9] for r in note_rows if r[9] is not None}
-    sf = Q(staff_id__in=staff_ids) if staff_ids is not None else Q()
+    sf = Q(staff_id__in=slice_staff) if slice_staff is not None else Q()
 
     tables: dict[str, pa.Table] = {
         "people": _table("people", people_rows),
@@ -252,7 +255,9 @@ def extract(
         "staff": _table(
             "staff",
             _values(
-                StaffMember.objects.filter(Q(pk__in=staff_ids) if staff_ids is not None else Q()),
+                StaffMember.objects.filter(
+                    Q(pk__in=slice_staff) if slice_staff is not None else Q()
+                ),
                 "pk",
                 "agency_id",
                 "agency__state",
@@ -284,8 +289,8 @@ def extract(
             "supervision",
             _values(
                 SupervisionAssignment.objects.filter(
-                    Q(staff_id__in=staff_ids) | Q(supervisor_id__in=staff_ids)
-                    if staff_ids is not None
+                    Q(staff_id__in=slice_staff) | Q(supervisor_id__in=slice_staff)
+                    if slice_staff is not None
                     else Q()
                 ),
                 "pk",

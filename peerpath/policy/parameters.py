@@ -91,6 +91,7 @@ CATALOGUE: Mapping[str, str] = MappingProxyType(
         "plan.crisis_plan_required": "bool",
         "plan.signers": "list",
         "plan.goal_quality": "list",
+        "documentation.sign_within_days": "days",
         "continued_stay.criteria": "list",
         "continued_stay.progress_lookback_days": "days",
         "discharge.criteria": "list",

@@ -113,6 +113,7 @@ def caseload_assign(
     staff: StaffMember,
     person: Person,
     start: dt.date,
+    reason: str = "",
 ) -> CaseloadAssignment:
     """Put a person on a peer specialist's caseload from `start`, ending any current
     assignment the day before (a reassignment)."""
@@ -128,8 +129,56 @@ def caseload_assign(
                 {"start": f"The person already has a caseload assignment from {span.start}."}
             )
         span.end = start - dt.timedelta(days=1)
-        save_record(span, actor=actor, action="end")
-    return save_record(CaseloadAssignment(staff=staff, person=person, start=start), actor=actor)
+        save_record(span, actor=actor, action="end", reason=reason)
+    return save_record(
+        CaseloadAssignment(staff=staff, person=person, start=start), actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def caseload_reassign(
+    *,
+    actor: Actor,
+    person: Person,
+    to_staff: StaffMember,
+    start: dt.date,
+    reason: str = "",
+) -> CaseloadAssignment:
+    """Move a person from the peer specialist who supports them on `start` to `to_staff`
+    from that day: the old assignment ends the day before and a new one begins, in one
+    transaction, both in the change history (with the reason, if given).
+
+    Refuses (naming the field) a person on no caseload that day, a move to the peer
+    specialist who already supports them, and a start outside the new peer specialist's
+    employment. Whether the move takes the new caseload over the pack's ratio is for the
+    caller to show (`peerpath.staff.selectors.caseload_after_move`): the ratio rule warns,
+    it does not forbid."""
+    current = (
+        CaseloadAssignment.objects.select_for_update()
+        .filter(Q(end__isnull=True) | Q(end__gte=start), person=person, start__lte=start)
+        .select_related("staff")
+        .order_by("-start", "-pk")
+        .first()
+    )
+    if current is None:
+        raise ValidationError(
+            {"person": f"The person is on no caseload on {start:%Y-%m-%d}: assign them instead."}
+        )
+    if current.staff_id == to_staff.pk:
+        raise ValidationError(
+            {"staff": f"{to_staff.full_name} already supports this person: choose someone else."}
+        )
+    if to_staff.hire_date is not None and start < to_staff.hire_date:
+        raise ValidationError(
+            {"start": f"{to_staff.full_name} was hired on {to_staff.hire_date:%Y-%m-%d}."}
+        )
+    if to_staff.end_date is not None and start > to_staff.end_date:
+        raise ValidationError(
+            {"staff": f"{to_staff.full_name} left the agency on {to_staff.end_date:%Y-%m-%d}."}
+        )
+    return caseload_assign(
+        actor=actor, staff=to_staff, person=person, start=start, reason=reason.strip()
+    )
 
 
 @transaction.atomic

@@ -186,4 +186,9 @@ def test_every_url_answers_every_role_as_declared(world):
         "plan-details",
         "plan-pdf",
         "plan-crisis-pdf",
+        "team-board",
+        "team-findings",
+        "team-reassign",
+        "team-contact",
+        "team-evaluation",
     } <= {e.name for e in entries()}

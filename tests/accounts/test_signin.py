@@ -71,7 +71,7 @@ def test_supervisor_cannot_finish_sign_in_without_the_second_factor():
     assert client.post("/signin/setup/", {"token": "000000"}).status_code == 200
     code = f"{totp(device.bin_key):06d}"
     assert client.post("/signin/setup/", {"token": code}).status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/")["Location"] == "/team/"  # in: a supervisor starts on their board
 
 
 @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
@@ -85,7 +85,7 @@ def test_supervisor_with_a_device_is_asked_for_a_code_every_sign_in():
     assert (
         client.post("/signin/verify/", {"token": f"{totp(device.bin_key):06d}"}).status_code == 302
     )
-    assert client.get("/").status_code == 200
+    assert client.get("/")["Location"] == "/team/"  # in: a supervisor starts on their board
 
 
 def test_administrator_needs_the_second_factor_too():

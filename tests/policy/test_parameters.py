@@ -64,6 +64,15 @@ def test_every_pack_defines_or_inherits_every_catalogue_key(packs: Packs, pack_i
 
 
 @pytest.mark.parametrize("pack_id", PACK_IDS)
+def test_the_note_signing_deadline_is_an_assumption_an_administrator_must_confirm(
+    packs: Packs, pack_id: str
+) -> None:
+    pack = packs[pack_id]
+    entry = pack.entry("documentation.sign_within_days", pack.start)
+    assert entry.value == 2 and entry.confidence == "assumed" and "confirm" in entry.note
+
+
+@pytest.mark.parametrize("pack_id", PACK_IDS)
 def test_every_value_has_source_section_and_confidence(packs: Packs, pack_id: str) -> None:
     pack = packs[pack_id]
     for param in pack.parameters.values():

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from peerpath.audit.models import ChangeRecord
 from peerpath.staff import services
 from peerpath.staff.models import CaseloadAssignment, SupervisionAssignment
 from tests.factories import AgencyFactory, PayerFactory, PersonFactory, StaffFactory
@@ -144,6 +145,44 @@ def test_caseload_is_for_peer_specialists_of_the_same_agency(actor):
             actor=actor, staff=StaffFactory(), person=person, start=dt.date(2026, 1, 1)
         )
     assert "staff" in err.value.message_dict
+
+
+def test_caseload_reassign_moves_the_person_in_one_step_with_the_reason_in_history(actor):
+    person = PersonFactory()
+    a, b = StaffFactory(agency=person.agency), StaffFactory(agency=person.agency)
+    services.caseload_assign(actor=actor, staff=a, person=person, start=dt.date(2026, 1, 5))
+    new = services.caseload_reassign(
+        actor=actor, person=person, to_staff=b, start=dt.date(2026, 4, 1), reason=" Fewer miles "
+    )
+    old = CaseloadAssignment.objects.get(person=person, staff=a)
+    assert old.end == dt.date(2026, 3, 31) and new.staff == b and new.start == dt.date(2026, 4, 1)
+    changes = ChangeRecord.objects.filter(record_type="staff.CaseloadAssignment")
+    assert {(c.action, c.reason) for c in changes if c.reason} == {
+        ("end", "Fewer miles"),
+        ("create", "Fewer miles"),
+    }
+
+
+def test_caseload_reassign_refuses_what_is_not_a_move_naming_the_field(actor):
+    person = PersonFactory()
+    a = StaffFactory(agency=person.agency, hire_date=dt.date(2024, 1, 8))
+    late_hire = StaffFactory(agency=person.agency, hire_date=dt.date(2026, 6, 1))
+    gone = StaffFactory(agency=person.agency, end_date=dt.date(2026, 2, 1))
+    day = dt.date(2026, 4, 1)
+
+    def refused(**kwargs: object) -> dict[str, list[str]]:
+        with pytest.raises(ValidationError) as err:
+            services.caseload_reassign(actor=actor, person=person, **kwargs)  # type: ignore[arg-type]
+        return err.value.message_dict
+
+    assert "person" in refused(to_staff=a, start=day)  # on no caseload yet
+    services.caseload_assign(actor=actor, staff=a, person=person, start=dt.date(2026, 1, 5))
+    assert "already supports" in refused(to_staff=a, start=day)["staff"][0]
+    assert "hired on 2026-06-01" in refused(to_staff=late_hire, start=day)["start"][0]
+    assert "left the agency" in refused(to_staff=gone, start=day)["staff"][0]
+    supervisor = StaffFactory(agency=person.agency, role="supervisor")
+    assert "staff" in refused(to_staff=supervisor, start=day)
+    assert CaseloadAssignment.objects.filter(person=person).count() == 1
 
 
 def test_caseload_end_closes_the_span(actor):

@@ -16,15 +16,15 @@ from django.test import Client, override_settings
 from peerpath.access.models import AccessLogEntry
 from peerpath.access.permissions import url_declarations
 from peerpath.authorizations.models import Authorization
-from peerpath.services.models import GroupAttendance, GroupSession
 from peerpath.plans.models import Plan
+from peerpath.services.models import GroupAttendance, GroupSession
 from peerpath.staff.models import Role
 from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.factories import (
     AuthorizationFactory,
     CaseloadFactory,
-    GroupSessionFactory,
     CrisisPlanFactory,
+    GroupSessionFactory,
     InterventionFactory,
     NoteFactory,
     PersonFactory,

@@ -1,17 +1,13 @@
-"""Browser tests: PeerPath served on a live server, driven by Playwright in Debian's Chromium.
+"""Browser tests: PeerPath served on a live server, driven by Playwright in Debian's Chromium
+(CONTRIBUTING.md, "Browser tests", says how to write one).
 
-Every test in this folder is marked `browser` and gets, without asking:
-- the database open for the test and emptied afterwards (`browser_db`), so the live server
-  sees what the test's factories wrote;
-- `app_server`: PeerPath on a port of 127.0.0.1 (one per test worker, for the session).
-Ask for `page` (pytest-playwright's, its base URL set to the server, 1280 px wide), and
-use the helpers in tests/browser/kit.py: `sign_in`, `Actions` (counts the user's actions),
-`check_page` (axe at desktop and phone width, with a screenshot of each).
+Every test in this folder is marked `browser` and gets, without asking, `browser_db` (the
+database, committed as the test goes and emptied after it) and `app_server` (PeerPath on
+127.0.0.1, one per test worker). Tests ask for `page` and use tests/browser/kit.py.
 
-Chromium is Debian's (`/usr/bin/chromium`, or PEERPATH_CHROMIUM); Playwright never downloads
-a browser. Without it the tests are skipped, except in CI (CI=true) or with
-PEERPATH_REQUIRE_BROWSER=1, where a missing browser and any skipped browser test fail.
-"""
+Chromium is Debian's (`chromium` on the PATH, or PEERPATH_CHROMIUM); Playwright never
+downloads a browser. Without it the tests are skipped, except in CI (CI=true) or with
+PEERPATH_REQUIRE_BROWSER=1, where a missing browser and any skipped browser test fail."""
 
 from __future__ import annotations
 
@@ -19,6 +15,7 @@ import os
 import shutil
 import threading
 from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,8 +23,9 @@ from typing import Any
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection, connections, transaction
-from django.test.testcases import LiveServerThread
+from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -82,8 +80,9 @@ def pytest_runtest_makereport(
 # ---- the browser ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> str:
+    """Debian's Chromium, or a skip (a failure in CI) before anything else is set up."""
     path = chromium_path()
     if path is None:
         message = (
@@ -93,7 +92,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         if browser_required():
             pytest.fail(message)
         pytest.skip(message)
-    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_ARGS}
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], chromium: str
+) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -125,11 +131,12 @@ def browser_context_args(
 
 @pytest.fixture(autouse=True)
 def _browser_timeouts(browser_db: None, page: Any) -> None:
-    # Pages answer in well under a second here, but the machine may be busy; a stuck test
-    # should still fail in seconds rather than Playwright's default half minute.
-    page.set_default_timeout(10_000)
-    page.set_default_navigation_timeout(15_000)
-    expect.set_options(timeout=10_000)
+    # Pages answer in well under a second on a quiet machine, and a note's live checks in a
+    # few tenths; allow for a busy machine (a waiting click includes the checks queued
+    # before it) without waiting Playwright's default half minute on a stuck test.
+    page.set_default_timeout(20_000)
+    page.set_default_navigation_timeout(20_000)
+    expect.set_options(timeout=20_000)
 
 
 # ---- the server and its database --------------------------------------------------------------
@@ -148,16 +155,60 @@ class _OneAtATime:
             return list(self.app(environ, start_response))
 
 
+class _Handler(QuietWSGIRequestHandler):
+    timeout = 5  # a connection the browser opened ahead and never used frees its thread
+
+
+class _PooledServer(WSGIServer):
+    """Answers on a few long-lived threads instead of a new thread per request, so that what
+    a thread keeps (the live checks' prepared rules) is reused, as in a real server. Not a
+    ThreadingMixIn, so Django closes each connection after its response and no thread waits
+    on a browser's idle keep-alive connection."""
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override or {}
+        self.pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="browser-test-server")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.pool.submit(self._answer, request, client_address)
+
+    def _answer(self, request: Any, client_address: Any) -> None:
+        for alias, conn in self.connections_override.items():
+            connections[alias] = conn
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            connections.close_all()  # (an in-memory SQLite connection stays open)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _ServerThread(LiveServerThread):
+    def _create_server(self, connections_override: Any = None) -> _PooledServer:
+        return _PooledServer(
+            (self.host, self.port),
+            _Handler,
+            allow_reuse_address=False,
+            connections_override=connections_override,
+        )
+
+
 class AppServer:
-    """PeerPath on 127.0.0.1 for the browser tests. `quiet()` holds every request back while
-    the test reads or writes the database directly."""
+    """PeerPath on 127.0.0.1 for the browser tests. `quiet()` holds every request back for a
+    while (the lock is re-entrant: the server's own queries pass through it too)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.shared = {
             c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()
         }
-        self.thread = LiveServerThread(
+        self.thread = _ServerThread(
             "127.0.0.1",
             lambda app: StaticFilesHandler(_OneAtATime(app, self.lock)),
             self.shared,
@@ -252,7 +303,14 @@ def _flush_database() -> None:
 def browser_db(transactional_db: None, app_server: AppServer) -> Iterator[None]:
     """The database, open to the test and to the server, committed as it goes (so the server
     sees the factories' rows), and emptied after the test (pytest-django's own flush then
-    finds nothing left to refuse)."""
-    yield
+    finds nothing left to refuse). Each query of the test waits while the server answers a
+    request, so a test may read the database right after a page action."""
+
+    def wait_for_server(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        with app_server.lock:
+            return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wait_for_server):
+        yield
     with app_server.quiet():
         _flush_database()

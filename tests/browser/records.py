@@ -124,8 +124,8 @@ class Desk:
 
 
 def um_desk() -> Desk:
-    """A reviewer with two pending requests: an initial request with a full record, and a
-    continued-stay request, both received yesterday."""
+    """A reviewer with two pending requests received yesterday: an initial request whose
+    service order is missing, and a continued-stay request with a full record."""
     payer = PayerFactory(name="Blue Ridge Health Partners")
     agency = AgencyFactory(name="Hope Street Peer Center")
     reviewer = staff_user(
@@ -143,7 +143,8 @@ def um_desk() -> Desk:
         person = PersonFactory(agency=agency, payer=payer, first_name=first, last_name="Brooks")
         DiagnosisFactory(person=person, start=days(-400))
         AssessmentFactory(person=person, date=days(-10))
-        ServiceOrderFactory(person=person, signed_on=days(-5))
+        if kind == "concurrent":
+            ServiceOrderFactory(person=person, signed_on=days(-5))
         GoalFactory(plan__person=person, plan__start=days(-5), plan__review_due=days(360))
         requests.append(
             AuthorizationFactory(

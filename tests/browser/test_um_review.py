@@ -12,8 +12,8 @@ from tests.browser import records
 from tests.browser.kit import Actions, sign_in
 
 DENIAL = (
-    "Not met: the assessment does not show needs in three of the six areas the policy names; "
-    "only two are documented. Send an updated assessment with the third area."
+    "Not met: no service order for peer support, signed by a physician or licensed clinician "
+    "on or before the first day of service, is on file. Send the signed order to request again."
 )
 
 
@@ -29,9 +29,15 @@ def test_reviewer_denies_one_request_with_a_specific_reason_and_approves_another
     # Deny the initial request: a denial without a reason is refused, and nothing is decided.
     act.click(page.get_by_role("link", name=desk.initial.person.display_name))
     expect(page.get_by_role("heading", name=re.compile("Initial request"))).to_be_visible()
-    expect(page.locator(".pp-um-criteria")).to_contain_text("Source")
+    criteria = page.locator(".pp-um-criteria")
+    expect(criteria.locator("tr", has_text="ENTRANCE.SERVICE_ORDER").first).to_contain_text(
+        "Missing"
+    )
+    # The reason starts from the criteria not met, each with its source.
+    reason = page.get_by_label("Reason")
+    expect(reason).to_have_value(re.compile(r"Service order.*\(missing\).*Source: ", re.S))
     act.check(page.get_by_role("radio", name="Deny"))
-    act.fill(page.get_by_label("Reason"), "")
+    act.fill(reason, "")
     act.click(page.get_by_role("button", name="Record the decision"))
     expect(page.get_by_text("Give the specific reason for the denial.").first).to_be_visible()
     desk.initial.refresh_from_db()
@@ -42,7 +48,7 @@ def test_reviewer_denies_one_request_with_a_specific_reason_and_approves_another
     act.click(page.get_by_role("button", name="Record the decision"))
     expect(page.get_by_text(re.compile(r"^Denied: request of"))).to_be_visible()
     decided = page.get_by_role("region", name="Denied")
-    expect(decided).to_contain_text("three of the six areas")
+    expect(decided).to_contain_text("no service order for peer support")
     expect(decided).to_contain_text("cannot be decided again")
 
     # Approve the continued-stay request with the payer's number.

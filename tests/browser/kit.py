@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +50,16 @@ def _current_code(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):0{device.digits}d}"
 
 
-def sign_in(page: Page, staff: StaffMember, password: str = PASSWORD) -> bool:
+def sign_in(
+    page: Page,
+    staff: StaffMember,
+    password: str = PASSWORD,
+    on_code_page: Callable[[Page], None] | None = None,
+) -> bool:
     """Sign in through the sign-in page as a person would, with the code from the
-    authenticator app when the page asks for it. Ends on the page the sign-in leads to;
-    says whether a code was asked for."""
+    authenticator app when the page asks for it (`on_code_page` is called on that page
+    first, e.g. to check it). Ends on the page the sign-in leads to; says whether a code
+    was asked for."""
     page.goto("/signin/")
     page.get_by_label("User name").fill(staff.user.get_username())
     page.get_by_label("Password").fill(password)
@@ -60,6 +67,8 @@ def sign_in(page: Page, staff: StaffMember, password: str = PASSWORD) -> bool:
     expect(page).not_to_have_url(re.compile(r"/signin/$"))  # on to the code, or signed in
     asked = "/signin/verify/" in page.url
     if asked:
+        if on_code_page is not None:
+            on_code_page(page)
         device = TOTPDevice.objects.get(user=staff.user, confirmed=True)
         page.get_by_label(re.compile("6-digit code")).fill(_current_code(device))
         page.get_by_role("button", name="Continue").click()

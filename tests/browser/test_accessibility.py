@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from peerpath.people.models import OtherService
 from tests.browser import records
-from tests.browser.kit import page_problems, sign_in
+from tests.browser.kit import page_problems, sign_in, staff_user
 from tests.factories import NoteFactory
 
 
@@ -29,6 +29,7 @@ def test_peer_specialist_pages_pass_axe_at_desktop_and_phone_width(page: Page):
         goal=intervention.goal,
         intervention=intervention,
         purpose="Practising calls makes the apartment search less frightening.",
+        response='"Two calls done, and I am still standing," Jordan said.',
         next_steps="Call two more landlords on Thursday.",
         status="signed",
         signed_by=peer.staff,
@@ -71,6 +72,17 @@ def test_peer_specialist_pages_pass_axe_at_desktop_and_phone_width(page: Page):
     expect(page.get_by_role("heading", name=re.compile("Note with"))).to_be_visible()
     problems += page_problems(page, "note")
 
+    page.get_by_role("link", name="Amend").click()
+    expect(page.get_by_label("Why does this note need correcting?")).to_be_visible()
+    problems += page_problems(page, "note-amend")
+
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)
+
+
+def test_second_sign_in_step_passes_axe_at_desktop_and_phone_width(page: Page):
+    supervisor = staff_user("supervisor", first_name="Quinn", credential="QP")
+    problems: list[str] = []
+    sign_in(page, supervisor, on_code_page=lambda p: problems.extend(page_problems(p, "code")))
     assert not problems, "Accessibility problems:\n" + "\n".join(problems)
 
 

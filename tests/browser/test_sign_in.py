@@ -22,7 +22,9 @@ def test_supervisor_signs_in_with_the_code_from_their_app_and_sees_a_team_member
 
     page.goto("/day/")
     expect(page).to_have_url(re.compile(r"/signin/"))  # signed out: the sign-in page
-    assert sign_in(page, qp)  # the password, then the 6-digit code
+    code_page: list[Page] = []
+    assert sign_in(page, qp, on_code_page=code_page.append)  # the password, then the code
+    assert code_page, "the second step was not asked for"
     page.get_by_role("link", name="My day").first.click()
     team = page.get_by_role("navigation", name="Your team")
     team.get_by_role("link", name=peer.staff.full_name).click()

@@ -1,0 +1,102 @@
+"""Each main page passes axe (no serious or critical violations) at desktop width and at
+375 px, a phone; each is saved as a screenshot in var/test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from peerpath.people.models import OtherService
+from tests.browser import records
+from tests.browser.kit import page_problems, sign_in, staff_user
+from tests.factories import NoteFactory
+
+
+def test_peer_specialist_pages_pass_axe_at_desktop_and_phone_width(page: Page):
+    peer = records.peer()
+    person, intervention = records.ready_person(peer)
+    busy = records.person_needing_attention(peer)
+    records.ready_person(peer, first_name="Avery", last_name="Quinn")
+    NoteFactory(
+        person=person,
+        staff=peer.staff,
+        date=records.days(0),
+        start_time=dt.time(9),
+        end_time=dt.time(9, 45),
+        goal=intervention.goal,
+        intervention=intervention,
+        purpose="Practising calls makes the apartment search less frightening.",
+        response='"Two calls done, and I am still standing," Jordan said.',
+        next_steps="Call two more landlords on Thursday.",
+        status="signed",
+        signed_by=peer.staff,
+        signed_credential="CPSS",
+        signed_at=timezone.now(),
+    )
+    NoteFactory(person=busy, staff=peer.staff, date=records.days(-4))  # an old draft
+    OtherService.objects.create(
+        person=person,
+        category="THERAPY",
+        date=records.days(0),
+        start_time=dt.time(14),
+        end_time=dt.time(15),
+    )
+    problems: list[str] = []
+
+    page.goto("/signin/")
+    problems += page_problems(page, "signin")
+    sign_in(page, peer.staff)
+    expect(page.get_by_role("heading", name=re.compile("My day"))).to_be_visible()
+    problems += page_problems(page, "day")
+
+    page.goto("/people/")
+    expect(page.locator("main")).to_contain_text(person.display_name)
+    problems += page_problems(page, "people")
+
+    page.goto(f"/people/{person.pk}/")
+    expect(page.get_by_role("heading", name=person.display_name)).to_be_visible()
+    problems += page_problems(page, "chart")
+
+    # The note form with the live findings showing (an overlap with another service).
+    page.goto(f"/people/{person.pk}/notes/new/")
+    page.get_by_label("Start time").fill("14:30")
+    page.get_by_label("End time").fill("15:15")
+    expect(page.locator('#findings [data-rule="CONCURRENCY.OTHER_SERVICE"]')).to_be_visible()
+    problems += page_problems(page, "note-form")
+
+    page.locator(".pp-crumb").get_by_role("link", name="My day").click()
+    page.locator("#today-h + ul").get_by_role("link", name=person.display_name).click()
+    expect(page.get_by_role("heading", name=re.compile("Note with"))).to_be_visible()
+    problems += page_problems(page, "note")
+
+    page.get_by_role("link", name="Amend").click()
+    expect(page.get_by_label("Why does this note need correcting?")).to_be_visible()
+    problems += page_problems(page, "note-amend")
+
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)
+
+
+def test_second_sign_in_step_passes_axe_at_desktop_and_phone_width(page: Page):
+    supervisor = staff_user("supervisor", first_name="Quinn", credential="QP")
+    problems: list[str] = []
+    sign_in(page, supervisor, on_code_page=lambda p: problems.extend(page_problems(p, "code")))
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)
+
+
+def test_reviewer_pages_pass_axe_at_desktop_and_phone_width(page: Page):
+    desk = records.um_desk()
+    sign_in(page, desk.reviewer)
+    problems: list[str] = []
+
+    page.goto("/requests/")
+    expect(page.locator("table.pp-um-queue tbody tr")).to_have_count(2)
+    problems += page_problems(page, "um-queue")
+
+    page.goto(f"/requests/{desk.initial.pk}/")
+    expect(page.get_by_role("heading", name=re.compile("Initial request"))).to_be_visible()
+    problems += page_problems(page, "um-request")
+
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)

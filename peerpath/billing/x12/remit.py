@@ -106,7 +106,7 @@ class Payment:
     method: str  # ACH, CHK, FWT, BOP, NON
     date: dt.date | None
     format: str = ""
-    bank_details: tuple[str, ...] = ()  # BPR06-BPR15, kept as sent
+    bank_details: tuple[str, ...] = ()  # BPR06-BPR15 as sent, less trailing empties
     position: int = field(default=0, compare=False)
 
 
@@ -138,6 +138,7 @@ class ServiceLine:
     allowed: Decimal | None = None  # AMT*B6
     adjustments: tuple[Adjustment, ...] = ()
     remarks: tuple[str, ...] = ()  # LQ*HE: RARCs
+    remark_segments: tuple[tuple[int, str], ...] = field(default=(), compare=False)
     position: int = field(default=0, compare=False)
 
     @property
@@ -170,6 +171,7 @@ class ClaimPayment:
     statement_to: dt.date | None = None
     adjustments: tuple[Adjustment, ...] = ()
     remarks: tuple[str, ...] = ()  # MOA/MIA remark codes
+    remark_segments: tuple[tuple[int, str], ...] = field(default=(), compare=False)
     lines: tuple[ServiceLine, ...] = ()
     position: int = field(default=0, compare=False)
 
@@ -408,12 +410,15 @@ def _read_bpr(seg: Segment, problems: list[Problem]) -> Payment:
         problems.append(seg.problem(f"BPR03 '{seg.el(3)}' must be C (credit) or D (debit)"))
     if seg.el(4) not in ("ACH", "BOP", "CHK", "FWT", "NON"):
         problems.append(seg.problem(f"BPR04 payment method '{seg.el(4)}' is not a known one"))
+    bank = [seg.el(n) for n in range(6, 16)]
+    while bank and not bank[-1]:
+        bank.pop()
     return Payment(
         handling=seg.el(1),
         amount=amount,
         method=seg.el(4),
         format=seg.el(5),
-        bank_details=tuple(seg.el(n) for n in range(6, 16)),
+        bank_details=tuple(bank),
         date=seg.date(16, problems),
         position=seg.position,
     )
@@ -487,7 +492,7 @@ def _read_claim(cur: _Cursor, problems: list[Problem]) -> ClaimPayment:
         problems.append(clp.problem(f"CLP02 claim status '{clp.el(2)}' is not a known one"))
     frequency = clp.el(9)
     adjustments: list[Adjustment] = []
-    remarks: list[str] = []
+    remarks: list[tuple[str, int, str]] = []
     names: dict[str, Segment] = {}
     dates: dict[str, dt.date | None] = {}
     while cur.next_id() in _CLAIM:
@@ -497,9 +502,9 @@ def _read_claim(cur: _Cursor, problems: list[Problem]) -> ClaimPayment:
         elif s.id == "NM1":
             names.setdefault(s.el(1), s)
         elif s.id == "MOA":
-            remarks.extend(s.el(n) for n in range(3, 8) if s.el(n))
+            remarks.extend((s.el(n), s.position, s.id) for n in range(3, 8) if s.el(n))
         elif s.id == "MIA":
-            remarks.extend(s.el(n) for n in (5, 20, 21, 22, 23) if s.el(n))
+            remarks.extend((s.el(n), s.position, s.id) for n in (5, 20, 21, 22, 23) if s.el(n))
         elif s.id == "DTM" and s.el(1) in ("232", "233"):
             dates[s.el(1)] = s.date(2, problems)
     if "QC" not in names:
@@ -526,7 +531,8 @@ def _read_claim(cur: _Cursor, problems: list[Problem]) -> ClaimPayment:
         statement_from=dates.get("232"),
         statement_to=dates.get("233"),
         adjustments=tuple(adjustments),
-        remarks=tuple(remarks),
+        remarks=tuple(code for code, _, _ in remarks),
+        remark_segments=tuple((pos, seg_id) for _, pos, seg_id in remarks),
         lines=tuple(lines),
         position=clp.position,
     )
@@ -540,7 +546,7 @@ def _read_line(cur: _Cursor, problems: list[Problem]) -> ServiceLine:
         parts = (*parts, "", "")
     units = svc.optional_amount(5, problems)
     adjustments: list[Adjustment] = []
-    remarks: list[str] = []
+    remarks: list[tuple[str, int, str]] = []
     refs: dict[str, str] = {}
     allowed: Decimal | None = None
     dates: dict[str, dt.date | None] = {}
@@ -550,7 +556,7 @@ def _read_line(cur: _Cursor, problems: list[Problem]) -> ServiceLine:
             adjustments.extend(_read_cas(s, problems))
         elif s.id == "LQ":
             if s.el(1) == "HE":
-                remarks.append(s.el(2))
+                remarks.append((s.el(2), s.position, s.id))
         elif s.id == "REF":
             refs.setdefault(s.el(1), s.el(2))
         elif s.id == "AMT" and s.el(1) == "B6":
@@ -571,7 +577,8 @@ def _read_line(cur: _Cursor, problems: list[Problem]) -> ServiceLine:
         authorization=refs.get("G1", ""),
         allowed=allowed,
         adjustments=tuple(adjustments),
-        remarks=tuple(remarks),
+        remarks=tuple(code for code, _, _ in remarks),
+        remark_segments=tuple((pos, seg_id) for _, pos, seg_id in remarks),
         position=svc.position,
     )
 
@@ -599,6 +606,11 @@ def _read_plb(seg: Segment, problems: list[Problem]) -> list[ProviderAdjustment]
 # Checks ------------------------------------------------------------------------------------
 
 
+def _amt(value: Decimal) -> str:
+    """An amount as people read it in a message: always two decimals."""
+    return f"{value.quantize(Decimal('0.01')):f}"
+
+
 def check_835(remittance: Remittance835, *, codes: ReasonCodes | None = None) -> list[Problem]:
     """Every balancing and code problem in a read 835, in file order."""
     table = codes or reason_codes()
@@ -606,35 +618,30 @@ def check_835(remittance: Remittance835, *, codes: ReasonCodes | None = None) ->
     for r in remittance.remittances:
         for claim in r.claims:
             problems.extend(_check_claim(claim, table))
-        expected = sum((c.paid for c in r.claims), ZERO) - sum(
-            (p.amount for p in r.provider_adjustments), ZERO
-        )
-        if r.payment.amount != expected:
-            problems.append(
-                Problem(
-                    r.payment.position,
-                    "BPR",
-                    f"BPR02 pays {money(r.payment.amount)}, but the claims' paid amounts "
-                    f"(CLP04) add up to {money(sum((c.paid for c in r.claims), ZERO))}"
-                    + (
-                        f" less provider adjustments (PLB) of "
-                        f"{money(sum((p.amount for p in r.provider_adjustments), ZERO))}"
-                        if r.provider_adjustments
-                        else ""
-                    )
-                    + f" = {money(expected)}",
-                )
+        claims_paid = sum((c.paid for c in r.claims), ZERO)
+        plb = sum((p.amount for p in r.provider_adjustments), ZERO)
+        if r.payment.amount != claims_paid - plb:
+            reason = (
+                f"BPR02 pays {_amt(r.payment.amount)}, but the claims' paid amounts (CLP04) "
+                f"add up to {_amt(claims_paid)}"
             )
+            if r.provider_adjustments:
+                reason += (
+                    f", less provider adjustments (PLB) of {_amt(plb)}: {_amt(claims_paid - plb)}"
+                )
+            problems.append(Problem(r.payment.position, "BPR", reason))
     return problems
 
 
 def _check_codes(
     adjustments: Sequence[Adjustment],
     remarks: Sequence[str],
-    position: int,
-    seg_id: str,
+    remark_segments: Sequence[tuple[int, str]],
+    fallback: tuple[int, str],
     table: ReasonCodes,
 ) -> list[Problem]:
+    """Unknown group codes, CARCs and RARCs. A remark without a recorded position (records
+    made in code) is reported at `fallback`, its claim or line."""
     problems = []
     for a in adjustments:
         if a.group not in table.groups:
@@ -650,11 +657,12 @@ def _check_codes(
                     "reason_codes.yaml with its meaning before posting",
                 )
             )
-    for code in remarks:
+    for n, code in enumerate(remarks):
         if code not in table.rarc:
+            at, seg_id = remark_segments[n] if n < len(remark_segments) else fallback
             problems.append(
                 Problem(
-                    position,
+                    at,
                     seg_id,
                     f"RARC '{code}' is not in PeerPath's reason code table; add it to "
                     "reason_codes.yaml with its meaning before posting",
@@ -664,28 +672,28 @@ def _check_codes(
 
 
 def _check_claim(claim: ClaimPayment, table: ReasonCodes) -> list[Problem]:
-    problems = _check_codes(claim.adjustments, claim.remarks, claim.position, "CLP", table)
+    problems = _check_codes(
+        claim.adjustments, claim.remarks, claim.remark_segments, (claim.position, "CLP"), table
+    )
     line_adjusted = ZERO
     for line in claim.lines:
-        problems.extend(_check_codes(line.adjustments, (), line.position, "SVC", table))
-        for code in line.remarks:
-            if code not in table.rarc:
-                problems.append(
-                    Problem(
-                        line.position,
-                        "SVC",
-                        f"RARC '{code}' (LQ*HE) is not in PeerPath's reason code table; add "
-                        "it to reason_codes.yaml with its meaning before posting",
-                    )
-                )
+        problems.extend(
+            _check_codes(
+                line.adjustments,
+                line.remarks,
+                line.remark_segments,
+                (line.position, "SVC"),
+                table,
+            )
+        )
         if line.charge - line.paid != line.adjusted:
             problems.append(
                 Problem(
                     line.position,
                     "SVC",
-                    f"the line does not balance: charge {money(line.charge)} less paid "
-                    f"{money(line.paid)} is {money(line.charge - line.paid)}, but its "
-                    f"adjustments (CAS) add up to {money(line.adjusted)}",
+                    f"the line does not balance: charge {_amt(line.charge)} less paid "
+                    f"{_amt(line.paid)} is {_amt(line.charge - line.paid)}, but its "
+                    f"adjustments (CAS) add up to {_amt(line.adjusted)}",
                 )
             )
         line_adjusted += line.adjusted
@@ -696,9 +704,9 @@ def _check_claim(claim: ClaimPayment, table: ReasonCodes) -> list[Problem]:
                 Problem(
                     claim.position,
                     "CLP",
-                    f"CLP04 pays {money(claim.paid)}, but the service lines pay (SVC03) "
-                    f"{money(lines_paid)} less claim-level adjustments {money(claim.adjusted)}"
-                    f" = {money(lines_paid - claim.adjusted)}",
+                    f"CLP04 pays {_amt(claim.paid)}, but the service lines pay (SVC03) "
+                    f"{_amt(lines_paid)} less claim-level adjustments {_amt(claim.adjusted)}"
+                    f" = {_amt(lines_paid - claim.adjusted)}",
                 )
             )
     if claim.charge - claim.paid != claim.adjusted + line_adjusted:
@@ -706,10 +714,10 @@ def _check_claim(claim: ClaimPayment, table: ReasonCodes) -> list[Problem]:
             Problem(
                 claim.position,
                 "CLP",
-                f"the claim does not balance: charge {money(claim.charge)} less paid "
-                f"{money(claim.paid)} is {money(claim.charge - claim.paid)}, but its "
+                f"the claim does not balance: charge {_amt(claim.charge)} less paid "
+                f"{_amt(claim.paid)} is {_amt(claim.charge - claim.paid)}, but its "
                 f"adjustments (CAS, claim and lines) add up to "
-                f"{money(claim.adjusted + line_adjusted)}",
+                f"{_amt(claim.adjusted + line_adjusted)}",
             )
         )
     return problems
@@ -799,6 +807,21 @@ def _claim_rows(c: ClaimPayment, d: Delimiters) -> list[list[str]]:
     return rows
 
 
+def _plb_rows(adjustments: Sequence[ProviderAdjustment], d: Delimiters) -> list[list[str]]:
+    """One PLB per provider and fiscal period, up to six adjustments each."""
+    by_key: dict[tuple[str, dt.date | None], list[ProviderAdjustment]] = {}
+    for adj in adjustments:
+        by_key.setdefault((adj.provider_id, adj.fiscal_period_end), []).append(adj)
+    rows = []
+    for (provider, period_end), items in by_key.items():
+        for start in range(0, len(items), 6):
+            row = ["PLB", provider, x12_date(period_end) if period_end else ""]
+            for adj in items[start : start + 6]:
+                row += [composite(adj.reason, adj.reference, delimiters=d), money(adj.amount)]
+            rows.append(row)
+    return rows
+
+
 def _transaction_rows(r: Remittance, d: Delimiters) -> list[list[str]]:
     p = r.payment
     credit = "C" if p.amount >= 0 else "D"
@@ -817,16 +840,7 @@ def _transaction_rows(r: Remittance, d: Delimiters) -> list[list[str]]:
         if number == 1:
             rows.append(["LX", "1"])
         rows += _claim_rows(claim, d)
-    if r.provider_adjustments:
-        first = r.provider_adjustments[0]
-        row = [
-            "PLB",
-            first.provider_id,
-            x12_date(first.fiscal_period_end) if first.fiscal_period_end else "",
-        ]
-        for adj in r.provider_adjustments[:6]:
-            row += [composite(adj.reason, adj.reference, delimiters=d), money(adj.amount)]
-        rows.append(row)
+    rows += _plb_rows(r.provider_adjustments, d)
     rows.append(["SE", str(len(rows) + 1), r.control_number])
     return rows
 

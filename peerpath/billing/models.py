@@ -275,3 +275,25 @@ class LineHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} on line #{self.line_id}"
+
+
+# Remittances (835) live in their own module; importing them here registers them with the app.
+from peerpath.billing.remittance_models import (  # noqa: E402
+    Adjustment,
+    ClaimPayment,
+    LinePayment,
+    Payment,
+    RemittanceFile,
+)
+
+__all__ = [
+    "Adjustment",
+    "Claim",
+    "ClaimBatch",
+    "ClaimLine",
+    "ClaimPayment",
+    "LineHold",
+    "LinePayment",
+    "Payment",
+    "RemittanceFile",
+]

@@ -26,6 +26,7 @@ class ReasonCode:
     meaning: str
     rules: tuple[str, ...] = ()
     safeguard: str = ""
+    denies: bool = True  # False: prices the service (person's share, fee schedule)
 
     @property
     def label(self) -> str:
@@ -48,6 +49,12 @@ class ReasonCodes:
             found.extend(r for r in code.rules if r not in found)
         return tuple(found)
 
+    def denies(self, carc: str) -> bool:
+        """Whether an adjustment with this CARC refuses (part of) a service, rather than
+        pricing it. Unknown codes count as refusals."""
+        code = self.carc.get(carc)
+        return code.denies if code is not None else True
+
     def safeguards_for(self, carc: str, rarcs: Iterable[str] = ()) -> tuple[str, ...]:
         found: list[str] = []
         for code in (*(self.rarc.get(r) for r in rarcs), self.carc.get(carc)):
@@ -61,7 +68,7 @@ def _codes(kind: str, raw: Mapping[str, Any]) -> dict[str, ReasonCode]:
     for code, entry in raw.items():
         if not isinstance(entry, Mapping) or not entry.get("meaning"):
             raise ValueError(f"reason_codes.yaml: {kind} {code} needs a meaning")
-        unknown = set(entry) - {"meaning", "rules", "safeguard"}
+        unknown = set(entry) - {"meaning", "rules", "safeguard", "denies"}
         if unknown:
             raise ValueError(f"reason_codes.yaml: {kind} {code} has unknown keys {sorted(unknown)}")
         out[str(code)] = ReasonCode(
@@ -70,6 +77,7 @@ def _codes(kind: str, raw: Mapping[str, Any]) -> dict[str, ReasonCode]:
             meaning=str(entry["meaning"]),
             rules=tuple(str(r) for r in entry.get("rules") or ()),
             safeguard=str(entry.get("safeguard") or ""),
+            denies=bool(entry.get("denies", True)),
         )
     return out
 

@@ -33,6 +33,7 @@ from peerpath.billing.x12.tokens import (
     Problem,
     Segment,
     X12Error,
+    amount_text,
     composite,
     money,
     quantity,
@@ -607,8 +608,7 @@ def _read_plb(seg: Segment, problems: list[Problem]) -> list[ProviderAdjustment]
 
 
 def _amt(value: Decimal) -> str:
-    """An amount as people read it in a message: always two decimals."""
-    return f"{value.quantize(Decimal('0.01')):f}"
+    return amount_text(value)
 
 
 def check_835(remittance: Remittance835, *, codes: ReasonCodes | None = None) -> list[Problem]:

@@ -227,6 +227,11 @@ def money(value: Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
+def amount_text(value: Decimal) -> str:
+    """An amount as people read it in a message: always two decimals."""
+    return f"{value.quantize(Decimal('0.01')):f}"
+
+
 def quantity(value: Decimal | int) -> str:
     text = f"{Decimal(value).normalize():f}"
     return text

@@ -123,6 +123,7 @@ def lines_scrub(
             new_notes = list(
                 ServiceNote.objects.filter(scrub_scope(agency=agency, payer=payer, through=through))
                 .exclude(_current_line())
+                .order_by("pk")  # one order for every scrub, so concurrent inserts never deadlock
                 .values_list("pk", flat=True)
             )
         if not locked and not new_notes:

@@ -253,9 +253,9 @@ def _sync_holds(wanted: dict[int, list[Reason]], now: dt.datetime) -> None:
     new: list[LineHold] = []
     for line_id, reasons in wanted.items():
         for r in reasons:
-            pk = existing.get((line_id, r.rule_id, r.evidence))
-            if pk is not None:
-                keep.add(pk)
+            found = existing.get((line_id, r.rule_id, r.evidence))
+            if found is not None:
+                keep.add(found)
                 continue
             new.append(
                 LineHold(
@@ -276,7 +276,7 @@ def _sync_holds(wanted: dict[int, list[Reason]], now: dt.datetime) -> None:
 
 
 def _record(actor: Actor, obj: models.Model, action: str, result: Any) -> None:
-    changes = {k: v for k, v in vars(result).items() if isinstance(v, int | str)}
+    changes: dict[str, Any] = {k: v for k, v in vars(result).items() if isinstance(v, int | str)}
     if isinstance(result, ScrubResult):
         changes["held_by_rule"] = dict(result.held_by_rule)
     record_change(actor=actor, obj=obj, action=action, changes=changes)
@@ -486,7 +486,8 @@ def _write_batch(
             )
         )
     Claim.objects.bulk_create(claims, batch_size=WRITE_BATCH)
-    old, new = [], []
+    old: list[ClaimLine] = []
+    new: list[ClaimLine] = []
     for claim, plan in zip(claims, plans, strict=True):
         for i, x in enumerate(plan.lines, start=1):
             x.claim = claim

@@ -146,7 +146,9 @@ class _Segments:
     count: int = 0
 
     def add(self, *elements: str | Sequence[str] | None) -> None:
-        values = [_composite(e) if isinstance(e, list | tuple) else (e or "") for e in elements]
+        values: list[str] = [
+            _composite(e) if isinstance(e, list | tuple) else str(e or "") for e in elements
+        ]
         while values and values[-1] == "":
             values.pop()
         self.out.append(ELEMENT.join(values))

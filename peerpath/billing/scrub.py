@@ -574,7 +574,7 @@ def _build(
             modifiers.append(extra)
     d.modifiers = modifiers
 
-    d.units = pack_units(n.minutes, pack, day)
+    d.units = max(0, pack_units(n.minutes, pack, day))
     if d.units < 1:
         d.reasons.append(
             _param_reason(

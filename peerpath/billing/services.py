@@ -135,8 +135,10 @@ def lines_scrub(
             waiting |= unbilled & ~models.Q(_current_line())
         notes = ServiceNote.objects.filter(waiting)
         drafts = scrub_notes(notes, today=today)
-        result.created = _insert_lines(new_notes, drafts)
-        locked += _lock_lines_of(new_notes)
+        _insert_lines(new_notes, drafts)
+        fresh = _lock_lines_of(new_notes)
+        result.created = len(fresh)
+        locked += fresh
         _apply(locked, drafts, result)
         _record(actor, agency, "billing.scrub", result)
         return result
@@ -171,7 +173,7 @@ _COMPARED = (
 )
 
 
-def _insert_lines(note_ids: list[int], drafts: dict[int, Draft]) -> int:
+def _insert_lines(note_ids: list[int], drafts: dict[int, Draft]) -> None:
     """A line for each new note, with the scrub's values. A note a concurrent scrub just
     gave a line is skipped: the unique index turns the second insert into nothing (and the
     concurrent scrub computed the same values)."""
@@ -190,7 +192,6 @@ def _insert_lines(note_ids: list[int], drafts: dict[int, Draft]) -> int:
         if nid in drafts
     ]
     ClaimLine.objects.bulk_create(rows, batch_size=WRITE_BATCH, ignore_conflicts=True)
-    return len(rows)
 
 
 def _lock_lines_of(note_ids: list[int]) -> list[ClaimLine]:

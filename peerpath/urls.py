@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("peerpath.people.urls")),
     path("", include("peerpath.services.urls")),
     path("", include("peerpath.authorizations.urls")),
+    path("", include("peerpath.billing.urls")),
     path("", include("peerpath.billing.remittance_urls")),
     path("health", health, name="health"),
     path("", home, name="home"),

@@ -197,6 +197,11 @@ class ClaimLine(models.Model):
     modifiers = models.JSONField(default=list, blank=True, help_text="Up to four, in order.")
     units = models.PositiveIntegerField()
     charge = models.DecimalField(max_digits=10, decimal_places=2)
+    diagnosis_codes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The ICD-10-CM codes the line is for, principal first (at most four).",
+    )
     diagnosis_pointers = models.JSONField(
         default=list, blank=True, help_text="Positions (1-12) in the claim's diagnosis list."
     )

@@ -55,7 +55,7 @@ def world(db):
 
 def build(route: str, person_id: int, note_id: int | None = None) -> str:
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    unknown = set(params) - {"person_id", "authorization_id", "note_id"}
+    unknown = set(params) - {"person_id", "authorization_id", "note_id", "line_id", "batch_id"}
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
@@ -64,7 +64,43 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk), url)
     if "note_id" in params:
         url = re.sub(r"<(?:\w+:)?note_id>", str(note_id), url)
+    if "line_id" in params:
+        # A claim line for the world's note (billing pages hold a line id, not a person's).
+        url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
+    if "batch_id" in params:
+        url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
     return url
+
+
+def _line_for(note_id):
+    from peerpath.billing.models import ClaimLine
+    from peerpath.services.models import ServiceNote
+
+    note = ServiceNote.objects.select_related("person").get(pk=note_id)
+    line, _ = ClaimLine.objects.get_or_create(
+        note=note,
+        is_current=True,
+        defaults=dict(
+            person=note.person,
+            payer=note.person.payer,
+            service_date=note.date,
+            procedure_code="H0038",
+            units=1,
+            charge=1,
+            status="held",
+        ),
+    )
+    return line
+
+
+def _batch_for(note_id):
+    from peerpath.billing.models import ClaimBatch
+
+    line = _line_for(note_id)
+    batch = ClaimBatch.objects.filter(agency=line.person.agency).first()
+    return batch or ClaimBatch.objects.create(
+        agency=line.person.agency, payer=line.payer, isa_control=1, file_name="walk.x12"
+    )
 
 
 def entries():
@@ -143,4 +179,9 @@ def test_every_url_answers_every_role_as_declared(world):
         "note-detail",
         "note-edit",
         "note-amend",
+        "billing-lines",
+        "billing-release",
+        "billing-batches",
+        "billing-batch-new",
+        "billing-batch-file",
     } <= {e.name for e in entries()}

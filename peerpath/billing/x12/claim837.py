@@ -117,6 +117,7 @@ class ClaimData:
     original_reference: str = ""  # REF*F8 for frequency 7 and 8
     authorization_number: str = ""
     rendering: Rendering | None = None
+    note: str = ""  # NTE*ADD: e.g. the Part 2 redisclosure notice (at most 80 characters)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,9 @@ class _Segments:
     count: int = 0
 
     def add(self, *elements: str | Sequence[str] | None) -> None:
-        values = [_composite(e) if isinstance(e, list | tuple) else (e or "") for e in elements]
+        values: list[str] = [
+            _composite(e) if isinstance(e, list | tuple) else str(e or "") for e in elements
+        ]
         while values and values[-1] == "":
             values.pop()
         self.out.append(ELEMENT.join(values))
@@ -239,6 +242,8 @@ def claim_problems(claim: ClaimData) -> list[str]:
             f"{where}: a replacement or void claim needs the payer's claim number of the "
             "claim it corrects (REF*F8)"
         )
+    if len(clean(claim.note)) > 80:
+        found.append(f"{where}: the claim note (NTE02) is longer than 80 characters")
     if claim.frequency == "1" and claim.original_reference:
         found.append(f"{where}: an original claim corrects nothing; REF*F8 must be empty")
     s = claim.subscriber
@@ -440,6 +445,8 @@ def _claim(seg: _Segments, claim: ClaimData) -> None:
         seg.add("REF", "G1", clean(claim.authorization_number, 50))
     if claim.frequency in ("7", "8"):
         seg.add("REF", "F8", clean(claim.original_reference, 50))
+    if claim.note:
+        seg.add("NTE", "ADD", clean(claim.note))
     hi: list[tuple[str, ...]] = []
     for i, code in enumerate(claim.diagnosis_codes):
         hi.append(("ABK" if i == 0 else "ABF", icd(code)))

@@ -45,7 +45,7 @@ from peerpath.policy.rules.base import REGISTRY
 from peerpath.policy.units import pack_units
 
 from .models import ClaimLine, ClaimPayment, LinePayment, LineStatus
-from .x12.reason_codes import reason_codes
+from .x12.reason_codes import SCRUB_CHECKS, reason_codes
 
 REFUSED = (LineStatus.DENIED, LineStatus.PARTLY_PAID)
 APPROVED = ("approved", "partial")
@@ -77,7 +77,12 @@ class DenialReason:
 def _rule_refs(ids: Iterable[str]) -> tuple[RuleRef, ...]:
     import peerpath.policy.rules  # noqa: F401  (registers the rules)
 
-    return tuple(RuleRef(i, REGISTRY[i].title if i in REGISTRY else i) for i in ids)
+    def title(rule_id: str) -> str:
+        if rule_id in REGISTRY:
+            return REGISTRY[rule_id].title
+        return SCRUB_CHECKS.get(rule_id, rule_id)
+
+    return tuple(RuleRef(i, title(i)) for i in ids)
 
 
 def refused_lines(people: QuerySet[Person]) -> QuerySet[LinePayment]:

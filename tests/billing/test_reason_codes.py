@@ -3,9 +3,11 @@ mapped rule a real PeerPath rule."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from peerpath.billing.x12.reason_codes import reason_codes
+from peerpath.billing.x12.reason_codes import SCRUB_CHECKS, reason_codes
 from peerpath.policy.rules.base import REGISTRY
 
 COMMON_CARCS = [
@@ -48,13 +50,18 @@ def test_every_code_has_a_meaning_in_plain_words() -> None:
         assert "patient" not in code.meaning.lower(), code.label  # person-first words
 
 
-def test_every_mapped_rule_is_a_registered_policy_rule() -> None:
-    import peerpath.policy.rules  # noqa: F401  (registers the rules)
+def test_every_mapped_rule_is_a_policy_rule_or_a_scrub_check() -> None:
+    import peerpath.policy.rules
 
+    scrub = Path(peerpath.billing.scrub.__file__).read_text()
     codes = reason_codes()
     for code in (*codes.carc.values(), *codes.rarc.values()):
         for rule_id in code.rules:
-            assert rule_id in REGISTRY, f"{code.label} names unknown rule {rule_id}"
+            if rule_id.startswith("BILLING."):
+                assert rule_id in SCRUB_CHECKS, f"{code.label} names unknown check {rule_id}"
+                assert f'"{rule_id}"' in scrub, f"the scrub no longer has {rule_id}"
+            else:
+                assert rule_id in REGISTRY, f"{code.label} names unknown rule {rule_id}"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +72,9 @@ def test_every_mapped_rule_is_a_registered_policy_rule() -> None:
         ("198", (), "AUTH.UNITS_EXCEEDED"),
         ("204", (), "NOTE.NOT_COVERED_ACTIVITY"),
         ("B7", (), "CREDENTIAL.CURRENT"),
-        ("96", ("N290",), "CREDENTIAL.CURRENT"),  # the remark is more specific than the CARC
+        ("96", ("N95",), "CREDENTIAL.CURRENT"),  # the remark is more specific than the CARC
+        ("96", ("N290",), "BILLING.RENDERING_NPI"),
+        ("58", (), "NOTE.SETTING_ALLOWED"),
         ("97", (), "CONCURRENCY.OTHER_SERVICE"),
     ],
 )

@@ -18,6 +18,16 @@ from typing import Any
 
 import yaml
 
+# The claim scrub's own checks (peerpath/billing/scrub.py) that the table names: each holds a
+# claim line before it is billed, as a policy rule does.
+SCRUB_CHECKS = {
+    "BILLING.PLACE_OF_SERVICE": "No place-of-service code for the setting",
+    "BILLING.RENDERING_NPI": "Rendering provider NPI missing or invalid",
+    "BILLING.PROCEDURE_CODE": "No procedure code in the policy",
+    "BILLING.DIAGNOSIS_CODE": "Diagnosis code not valid for a claim",
+    "BILLING.DIAGNOSIS": "No diagnosis open on the date of service",
+}
+
 
 @dataclass(frozen=True)
 class ReasonCode:

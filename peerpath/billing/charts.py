@@ -31,11 +31,11 @@ def clean_claim_chart(rates: Sequence[MonthRate]) -> bytes:
     ax.set_ylim(0, 100)
     ax.yaxis.set_major_formatter(PercentFormatter())
     ax.set_ylabel("Paid on first submission")
-    ax.set_title("Clean-claim rate by month of payment", fontsize=11)
+    ax.set_title("Clean-claim rate by month of payment", fontsize=11, loc="left")
     if not rates:
         ax.text(0.5, 0.5, "No remittances posted yet", ha="center", va="center",
                 transform=ax.transAxes)  # fmt: skip
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     out = io.BytesIO()

@@ -55,6 +55,7 @@ BUCKET_NAMES = (*(name for _, name in AGING_BUCKETS), OVER)
 # An industry rule of thumb for the share of claims paid on first submission (not a policy
 # figure): behavioral-health practices commonly run 75-85% against it.
 CLEAN_CLAIM_BENCHMARK = 0.95
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,17 @@ def refused_lines(people: QuerySet[Person]) -> QuerySet[LinePayment]:
     )
 
 
+def _money(value: Decimal | float | int | None) -> Decimal:
+    """A sum from the database as cents (SQLite sums decimals as floats)."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
 def denial_reasons(people: QuerySet[Person]) -> list[DenialReason]:
-    """Refused lines by reason (CARC), most lines first, with the remark codes seen with
-    each reason and the PeerPath rules that check for it. Two queries."""
+    """Refused lines by reason (CARC) and the remark codes (RARC) that came with it, most
+    lines first, each with the PeerPath checks that look for that problem. One query."""
     rows = (
         LinePayment.objects.filter(line__person__in=people, outcome__in=REFUSED)
-        .values("denial_reason")
+        .values("denial_reason", "remarks")
         .annotate(
             lines=Count("pk"),
             amount=Sum(
@@ -109,31 +115,30 @@ def denial_reasons(people: QuerySet[Person]) -> list[DenialReason]:
                 )
             ),
         )
-        .order_by("-lines", "denial_reason")
     )
-    remarks: dict[str, set[str]] = defaultdict(set)
-    for reason, codes in LinePayment.objects.filter(
-        line__person__in=people, outcome__in=REFUSED
-    ).values_list("denial_reason", "remarks"):
-        remarks[reason].update(codes or ())
+    merged: dict[tuple[str, tuple[str, ...]], list[Decimal | int]] = {}
+    for row in rows:
+        # The same remarks in another order are the same combination.
+        key = (row["denial_reason"], tuple(sorted(set(row["remarks"] or ()))))
+        total = merged.setdefault(key, [0, Decimal("0")])
+        total[0] += row["lines"]
+        total[1] += _money(row["amount"])
     table = reason_codes()
     out = []
-    for row in rows:
-        reason = row["denial_reason"]
-        seen = tuple(sorted(remarks[reason]))
+    for (reason, remarks), (lines, amount) in merged.items():
         code = table.carc.get(reason)
         out.append(
             DenialReason(
                 reason=reason,
                 meaning=code.meaning if code else "Not in PeerPath's reason code table.",
-                lines=row["lines"],
-                amount=row["amount"] or Decimal("0"),
-                rules=_rule_refs(table.rules_for(reason, seen)),
-                safeguards=table.safeguards_for(reason, seen),
-                remarks=seen,
+                lines=int(lines),
+                amount=Decimal(amount),
+                rules=_rule_refs(table.rules_for(reason, remarks)),
+                safeguards=table.safeguards_for(reason, remarks),
+                remarks=remarks,
             )
         )
-    return out
+    return sorted(out, key=lambda d: (-d.lines, d.reason, d.remarks))
 
 
 @dataclass(frozen=True)
@@ -175,11 +180,11 @@ class AgingRow:
 
     @property
     def cells(self) -> list[tuple[Decimal, int]]:
-        return [(self.amounts.get(b, Decimal("0")), self.lines.get(b, 0)) for b in BUCKET_NAMES]
+        return [(self.amounts.get(b, Decimal("0.00")), self.lines.get(b, 0)) for b in BUCKET_NAMES]
 
     @property
     def total(self) -> Decimal:
-        return sum(self.amounts.values(), Decimal("0"))
+        return sum(self.amounts.values(), Decimal("0.00"))
 
 
 def receivables_aging(
@@ -204,7 +209,7 @@ def receivables_aging(
     by_payer: dict[str, AgingRow] = {}
     for row in rows:
         entry = by_payer.setdefault(row["payer__name"], AgingRow(row["payer__name"]))
-        entry.amounts[row["bucket"]] = row["amount"]
+        entry.amounts[row["bucket"]] = _money(row["amount"])
         entry.lines[row["bucket"]] = row["lines"]
     return list(by_payer.values())
 

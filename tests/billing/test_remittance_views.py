@@ -200,3 +200,25 @@ def test_partial_payment_amounts_show_as_money(agency_claims):
     )
     page = client_for(billing).get("/billing/denials/").content.decode()
     assert "$37.88" in page and "CARC 151" in page
+
+
+def test_a_reason_with_different_remarks_is_listed_once_per_combination(agency_claims):
+    from peerpath.billing.reports import denial_reasons
+    from peerpath.people.models import Person
+
+    billing, _, text = agency_claims
+    outcomes = {
+        "PP501-1": ClaimOutcome(
+            lines={
+                1: LineOutcome.deny("96", remarks=("N95",)),
+                2: LineOutcome.deny("96"),
+            }
+        ),
+    }
+    post_remittance(actor=billing.user, text=build_835_from_837(text, outcomes))
+    rows = denial_reasons(Person.objects.filter(agency=billing.agency))
+    found = {(r.reason, r.remarks): r.rules[0].id for r in rows}
+    assert found == {
+        ("96", ()): "NOTE.NOT_COVERED_ACTIVITY",
+        ("96", ("N95",)): "CREDENTIAL.CURRENT",
+    }

@@ -24,6 +24,7 @@ Two kinds of reasons hold a line:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,12 @@ SLICE_LIMIT = 500
 LIVE_LIMIT = 50
 APPROVED = ("approved", "partial")
 BILLED = (LineStatus.SUBMITTED, LineStatus.PAID, LineStatus.PARTLY_PAID, LineStatus.DENIED)
+
+# The same few codes and NPIs recur on thousands of lines: check each once.
+_icd10_problem = functools.lru_cache(maxsize=8192)(codes.icd10_problem)
+_npi_is_valid = functools.lru_cache(maxsize=65536)(codes.npi_is_valid)
+_normalize = functools.lru_cache(maxsize=8192)(codes.normalize_icd10)
+_category = functools.lru_cache(maxsize=8192)(codes.diagnosis_category)
 
 # Citations of the claim's own requirements (not policy figures: the format and the law).
 X12_837P = "ASC X12 005010X222A1 (837 Professional)"
@@ -482,6 +489,7 @@ def scrub_notes(notes: QuerySet[ServiceNote], *, today: dt.date | None = None) -
     )
     rates = _rates()
     packs = _Packs()
+    rate_cache: dict[tuple[object, ...], _Rate | None] = {}
 
     drafts: dict[int, Draft] = {}
     for n in rows:
@@ -515,7 +523,16 @@ def scrub_notes(notes: QuerySet[ServiceNote], *, today: dt.date | None = None) -
                 )
             )
             continue
-        _build(d, n, pack, rates.get((n.agency_id, n.payer_id), []), auths, diagnoses, consents)
+        _build(
+            d,
+            n,
+            pack,
+            rates.get((n.agency_id, n.payer_id), []),
+            auths,
+            diagnoses,
+            consents,
+            rate_cache,
+        )
     return drafts
 
 
@@ -544,6 +561,7 @@ def _build(
     auths: Mapping[int, list[tuple[dt.date, dt.date, str, int]]],
     diagnoses: Mapping[int, list[tuple[bool, dt.date, int, str, str, dt.date | None]]],
     consents: Mapping[int, list[Consent]],
+    rate_cache: dict[tuple[object, ...], _Rate | None],
 ) -> None:
     day = n.date
     # Code and modifiers, from the pack: the group modifier first, then the modality's.
@@ -608,7 +626,7 @@ def _build(
         )
 
     d.rendering_npi = n.npi
-    if not codes.npi_is_valid(n.npi):
+    if not _npi_is_valid(n.npi):
         d.reasons.append(
             Reason(
                 "BILLING.RENDERING_NPI",
@@ -628,7 +646,10 @@ def _build(
     if covering:
         d.authorization_number = covering[0][2]
 
-    rate = rate_for(rates, code, modifiers, day)
+    key = (n.agency_id, n.payer_id, code, tuple(modifiers), day)
+    if key not in rate_cache:
+        rate_cache[key] = rate_for(rates, code, modifiers, day)
+    rate = rate_cache[key]
     if rate is None:
         shown = " ".join([code, *modifiers]).strip()
         d.reasons.append(
@@ -647,7 +668,7 @@ def _build(
     open_dx = [x for x in diagnoses.get(n.person_id, []) if _active(x[1], x[5], day)]
     valid: list[tuple[str, str]] = []
     for _, _, _, dx_code, category, _ in open_dx:
-        problem = codes.icd10_problem(dx_code)
+        problem = _icd10_problem(dx_code)
         if problem:
             d.reasons.append(
                 Reason(
@@ -659,7 +680,7 @@ def _build(
                 )
             )
             continue
-        valid.append((codes.normalize_icd10(dx_code), category))
+        valid.append((_normalize(dx_code), category))
     if not valid:
         d.reasons.append(
             Reason(
@@ -671,7 +692,7 @@ def _build(
                 "assessment; then release the line.",
             )
         )
-    sud = [c for c, cat in valid if cat == "SUD" or codes.diagnosis_category(c) == "SUD"]
+    sud = [c for c, cat in valid if cat == "SUD" or _category(c) == "SUD"]
     if sud:
         consented = any(
             c.recipient_payer_id == n.payer_id and c.active_on(day)

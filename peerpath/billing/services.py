@@ -27,15 +27,16 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from peerpath.access.services import log_access
-from peerpath.consent.models import Purpose
+from peerpath.consent.models import Consent, Purpose
 from peerpath.consent.part2 import is_part2_code
-from peerpath.consent.services import active_consent, disclosure_record
+from peerpath.consent.services import DisclosureItem, disclosures_record
 from peerpath.core.services import Actor, record_change
 from peerpath.organizations.models import Agency, Payer
 from peerpath.people.models import Person
 from peerpath.services.models import ServiceNote
 from peerpath.staff.models import StaffMember
 
+from .bulk import insert_rows, update_rows
 from .models import (
     MAX_DIAGNOSES_PER_CLAIM,
     MAX_LINES_PER_CLAIM,
@@ -135,10 +136,9 @@ def lines_scrub(
             waiting |= unbilled & ~models.Q(_current_line())
         notes = ServiceNote.objects.filter(waiting)
         drafts = scrub_notes(notes, today=today)
-        _insert_lines(new_notes, drafts)
-        fresh = _lock_lines_of(new_notes)
-        result.created = len(fresh)
-        locked += fresh
+        to_hold = _insert_lines(new_notes, drafts, result)
+        # New ready lines need nothing more; new held ones need their holds written.
+        locked += _lock_lines_of(to_hold)
         _apply(locked, drafts, result)
         _record(actor, agency, "billing.scrub", result)
         return result
@@ -173,25 +173,36 @@ _COMPARED = (
 )
 
 
-def _insert_lines(note_ids: list[int], drafts: dict[int, Draft]) -> None:
-    """A line for each new note, with the scrub's values. A note a concurrent scrub just
-    gave a line is skipped: the unique index turns the second insert into nothing (and the
-    concurrent scrub computed the same values)."""
+def _insert_lines(note_ids: list[int], drafts: dict[int, Draft], result: ScrubResult) -> list[int]:
+    """A line for each new note, with the scrub's values; returns the notes whose new line is
+    held or void (their holds are written next). A note a concurrent scrub just gave a line
+    is skipped: the unique index turns the second insert into nothing, and the concurrent
+    scrub computed the same values."""
     now = timezone.now()
-    rows = [
-        ClaimLine(
+    rows: list[dict[str, Any]] = []
+    later: list[int] = []
+    for nid in note_ids:
+        d = drafts.get(nid)
+        if d is None:
+            continue
+        row = dict(
             note_id=nid,
-            person_id=drafts[nid].person_id,
-            payer_id=drafts[nid].payer_id,
-            service_date=drafts[nid].service_date,
+            person_id=d.person_id,
+            payer_id=d.payer_id,
+            service_date=d.service_date,
+            is_current=True,
             scrubbed_at=now,
             created_at=now,
-            **_draft_values(drafts[nid]),
+            **_draft_values(d),
         )
-        for nid in note_ids
-        if nid in drafts
-    ]
-    ClaimLine.objects.bulk_create(rows, batch_size=WRITE_BATCH, ignore_conflicts=True)
+        rows.append(row)
+        result.created += 1
+        if d.void or d.held:
+            later.append(nid)
+        else:
+            result.ready += 1
+    insert_rows(ClaimLine, rows, ignore_conflicts=True)
+    return later
 
 
 def _lock_lines_of(note_ids: list[int]) -> list[ClaimLine]:
@@ -402,14 +413,17 @@ def batch_create(
     through: dt.date | None = None,
     usage: str = "P",
     today: dt.date | None = None,
+    scrub: bool = True,
 ) -> ClaimBatch | None:
     """Scrub, then bill every ready line for the payer (through a date) in one 837P file.
 
     Returns the batch, or None when no line is ready. Nothing is kept when the file would
-    not be valid (Claim837Error names each problem): the lines stay ready."""
+    not be valid (Claim837Error names each problem): the lines stay ready. `scrub=False`
+    bills the lines as the last scrub left them (right after one, as the benchmark does)."""
     if usage not in ("P", "T"):
         raise BillingError({"usage": "Usage is P (production) or T (test)."})
-    lines_scrub(actor=actor, agency=agency, payer=payer, through=through, today=today)
+    if scrub:
+        lines_scrub(actor=actor, agency=agency, payer=payer, through=through, today=today)
     with transaction.atomic():
         ready = ClaimLine.objects.filter(
             is_current=True, status=LineStatus.READY, payer=payer, person__agency=agency
@@ -496,8 +510,13 @@ def _write_batch(
             x.status = line_status
             x.diagnosis_pointers = [plan.codes.index(c) + 1 for c in x.diagnosis_codes]
             (old if x.pk else new).append(x)
-    ClaimLine.objects.bulk_update(
-        old, ["claim", "line_number", "status", "diagnosis_pointers"], batch_size=WRITE_BATCH
+    update_rows(
+        ClaimLine,
+        ["claim_id", "status", "line_number", "diagnosis_pointers"],
+        [
+            (x.pk, [x.claim.pk if x.claim else None, x.status, x.line_number, x.diagnosis_pointers])
+            for x in old
+        ],
     )
     ClaimLine.objects.bulk_create(new, batch_size=WRITE_BATCH)
 
@@ -576,34 +595,49 @@ def _staff_by_note_bulk(note_ids: list[int]) -> dict[int, int]:
 
 
 def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim]) -> None:
-    """A claim that carries a substance-use diagnosis discloses Part 2 records: add it to the
-    person's accounting of disclosures, with the consent it relied on."""
-    for claim in claims:
-        sud = [c for c in claim.diagnosis_codes if is_part2_code(c)]
-        if not sud:
-            continue
-        consent = active_consent(
-            claim.person, payer=payer, purpose=Purpose.PAYMENT, on=claim.last_service_date
+    """A claim that names a substance-use diagnosis discloses Part 2 records: each is added to
+    the person's accounting of disclosures, with the consent it relied on (one query for the
+    consents of every person in the file, one insert for the disclosures)."""
+    sud_claims = [(c, [x for x in c.diagnosis_codes if is_part2_code(x)]) for c in claims]
+    sud_claims = [(c, sud) for c, sud in sud_claims if sud]
+    if not sud_claims:
+        return
+    consents: dict[int, list[Consent]] = defaultdict(list)
+    people = sorted({c.person_id for c, _ in sud_claims})
+    for start in range(0, len(people), WRITE_BATCH):
+        for found in Consent.objects.filter(
+            person_id__in=people[start : start + WRITE_BATCH], recipient_payer=payer
+        ).order_by("-effective", "-id"):
+            if found.covers(Purpose.PAYMENT):
+                consents[found.person_id].append(found)
+    items = []
+    for claim, sud in sud_claims:
+        consent = next(
+            (c for c in consents[claim.person_id] if c.active_on(claim.last_service_date)), None
         )
         if consent is None:  # the scrub holds such lines; never send without consent
             raise BillingError(
                 f"Claim {claim.patient_control_number} would carry a substance-use diagnosis "
                 "without the person's consent (42 CFR Part 2); nothing was written."
             )
-        disclosure_record(
-            actor=actor,
-            person=claim.person,
-            recipient_name=payer.name,
-            recipient_payer=payer,
-            purpose=Purpose.PAYMENT,
-            records=[
-                {"type": "billing.Claim", "id": claim.pk},
-                *({"type": "people.Diagnosis.code", "id": c} for c in sud),
-            ],
-            consent=consent,
-            part2_included=True,
-            notice_included=True,
+        items.append(
+            DisclosureItem(
+                person=claim.person,
+                records=[
+                    {"type": "billing.Claim", "id": claim.pk},
+                    *({"type": "people.Diagnosis.code", "id": code} for code in sud),
+                ],
+                consent=consent,
+            )
         )
+    disclosures_record(
+        actor=actor,
+        recipient_name=payer.name,
+        recipient_payer=payer,
+        purpose=Purpose.PAYMENT,
+        items=items,
+        notice_included=True,
+    )
 
 
 # ---------------------------------------------------------------- corrections

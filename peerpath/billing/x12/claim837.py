@@ -23,12 +23,18 @@ Every subscriber (person) is one 2000B loop with all of their claims in the file
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from peerpath.core.codes import icd10_problem, normalize_icd10, npi_is_valid
+from peerpath.core import codes as _codes
+
+# The same few codes and NPIs recur on thousands of claims: check each once.
+icd10_problem = functools.lru_cache(maxsize=8192)(_codes.icd10_problem)
+npi_is_valid = functools.lru_cache(maxsize=65536)(_codes.npi_is_valid)
+normalize_icd10 = functools.lru_cache(maxsize=8192)(_codes.normalize_icd10)
 
 IMPLEMENTATION = "005010X222A1"
 ELEMENT = "*"
@@ -255,16 +261,16 @@ def claim_problems(claim: ClaimData) -> list[str]:
         found.append(f"{where}: DMG03 sex must be F, M or U")
     if not re.fullmatch(r"\d{2}", claim.place_of_service or ""):
         found.append(f"{where}: CLM05-1 place of service must be a two-digit code")
-    codes = list(claim.diagnosis_codes)
-    if not codes:
+    dx = list(claim.diagnosis_codes)
+    if not dx:
         found.append(f"{where}: a claim needs at least one diagnosis (HI)")
-    if len(codes) > MAX_DIAGNOSES:
-        found.append(f"{where}: {len(codes)} diagnoses; HI carries at most {MAX_DIAGNOSES}")
-    for code in codes:
+    if len(dx) > MAX_DIAGNOSES:
+        found.append(f"{where}: {len(dx)} diagnoses; HI carries at most {MAX_DIAGNOSES}")
+    for code in dx:
         problem = icd10_problem(code)
         if problem:
             found.append(f"{where}: {problem}")
-    if len({icd(c) for c in codes}) != len(codes):
+    if len({icd(c) for c in dx}) != len(dx):
         found.append(f"{where}: a diagnosis is listed twice")
     if claim.rendering is not None and not npi_is_valid(claim.rendering.npi):
         found.append(f"{where}: the rendering provider's NPI has a wrong check digit or shape")
@@ -295,9 +301,9 @@ def claim_problems(claim: ClaimData) -> list[str]:
         if len(line.pointers) > MAX_POINTERS:
             found.append(f"{at}: a line points to at most {MAX_POINTERS} diagnoses")
         for p in line.pointers:
-            if not 1 <= p <= len(codes):
+            if not 1 <= p <= len(dx):
                 found.append(
-                    f"{at}: diagnosis pointer {p} is out of range (the claim has {len(codes)})"
+                    f"{at}: diagnosis pointer {p} is out of range (the claim has {len(dx)})"
                 )
         if len(set(line.pointers)) != len(line.pointers):
             found.append(f"{at}: a diagnosis pointer is repeated")

@@ -5,6 +5,7 @@ peerpath generate    load a demo agency into the current database
 peerpath serve       serve the app
 peerpath manage ...  any Django management command (migrate, createsuperuser, ...)
 peerpath policy ...  policy packs and rules (list, show, diff, check)
+peerpath billing ... claims (scrub, batch, validate FILE)
 """
 
 from __future__ import annotations
@@ -210,9 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
+    from peerpath.billing.cli import register as billing
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog]
+    return [policy, accesslog, billing]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "peerpath.policy",
     "peerpath.demo",
     "peerpath.consent",
+    "peerpath.billing",
     "peerpath.access",
 ]
 

@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("peerpath.authorizations.urls")),
     path("", include("peerpath.plans.urls")),
     path("", include("peerpath.staff.urls")),
+    path("", include("peerpath.billing.urls")),
+    path("", include("peerpath.billing.remittance_urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

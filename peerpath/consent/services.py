@@ -188,6 +188,69 @@ def disclosure_record(
     return disclosure
 
 
+@dataclass(frozen=True)
+class DisclosureItem:
+    """One person's part of a disclosure made to many people's records at once."""
+
+    person: Person
+    records: list[dict[str, Any]]
+    consent: Consent | None = None
+
+
+@transaction.atomic
+def disclosures_record(
+    *,
+    actor: Actor,
+    recipient_name: str,
+    purpose: str,
+    items: list[DisclosureItem],
+    recipient_payer: Payer | None = None,
+    notice_included: bool = False,
+    at: dt.datetime | None = None,
+) -> list[Disclosure]:
+    """Add one disclosure per person to their accounting, for a file that carries many
+    people's records (a claim file). Each is checked as `disclosure_record` checks one; they
+    are written together, with one history entry and one access-log entry for the lot (the
+    Disclosure rows are the per-person accounting)."""
+    _check_purpose(purpose)
+    when = at or timezone.now()
+    by = actor if isinstance(actor, User) and actor.pk else None
+    rows = [
+        Disclosure(
+            person=item.person,
+            at=when,
+            by=by,
+            recipient_name=recipient_name,
+            recipient_payer=recipient_payer,
+            purpose=purpose,
+            consent=item.consent,
+            part2_included=item.consent is not None,
+            records=item.records,
+            notice_included=notice_included,
+        )
+        for item in items
+    ]
+    for row in rows:
+        row.clean_fields(exclude=["person", "by", "recipient_payer", "consent"])
+        row.clean()
+    Disclosure.objects.bulk_create(rows)
+    if rows:
+        record_change(
+            actor=actor,
+            obj=rows[0],
+            action="disclose",
+            changes={"disclosures": len(rows), "recipient": recipient_name, "purpose": purpose},
+        )
+        log_access(
+            user=actor,
+            action="disclose",
+            record_type="consent.Disclosure",
+            record_id="",
+            reason=f"{purpose} to {recipient_name}: {len(rows)} people",
+        )
+    return rows
+
+
 def accounting_of_disclosures(person: Person) -> models.QuerySet[Disclosure]:
     """Every disclosure of the person's records, newest first: their right to an accounting
     (42 CFR 2.24; 45 CFR 164.528)."""

@@ -33,6 +33,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 
 from peerpath.authorizations.models import Authorization, AuthStatus
+from peerpath.consent.models import Consent, Purpose
 from peerpath.core import codes
 from peerpath.demo import names, texts
 from peerpath.demo.bulk import ModelMaker, TableWriter
@@ -91,7 +92,7 @@ AGENCY = {
     "name": "Willow Creek Peer Recovery Collective",
     "address": "410 Foster St",
     "city": "Durham",
-    "postal_code": "27701",
+    "postal_code": "27701-2813",  # ZIP+4: an 837P billing provider needs all nine digits
     "phone": "919-555-0100",
 }
 SITES = (
@@ -538,6 +539,7 @@ class _Generator:
             Episode,
             Discharge,
             Diagnosis,
+            Consent,
             Assessment,
             ServiceOrder,
             FamilyRelationship,
@@ -1130,6 +1132,18 @@ class _Generator:
                 is_primary=i == 0,
                 start=cca_date,
                 diagnosed_by=f"{author}, {credential}",
+            )
+        if any(self.diagnosis_text(code)[1] == "SUD" for code in dx_codes):
+            # A person with a substance-use diagnosis signs a 42 CFR Part 2 consent at intake,
+            # so that claims may name the diagnosis to their payer. No random draw: the rest
+            # of the data stays as it was for the same seed.
+            self.new(
+                Consent,
+                person=p.obj,
+                recipient_payer=p.obj.payer,
+                purposes=[Purpose.TREATMENT.value, Purpose.PAYMENT.value, Purpose.OPERATIONS.value],
+                effective=cca_date,
+                signed_on=cca_date,
             )
         if p.defect == DefectKind.TOO_FEW_NEEDS_AREAS:
             areas: list[str] = []

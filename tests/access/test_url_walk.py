@@ -74,7 +74,15 @@ def world(db):
 
 def build(route: str, person_id: int, note_id: int | None = None) -> str:
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    unknown = set(params) - {"person_id", "authorization_id", "note_id", "session_id", "version"}
+    unknown = set(params) - {
+        "person_id",
+        "authorization_id",
+        "note_id",
+        "session_id",
+        "version",
+        "line_id",
+        "batch_id",
+    }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
@@ -91,7 +99,43 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         # The person's newest plan version (every person in the world has one).
         plan = Plan.objects.filter(person_id=person_id).order_by("-version").first()
         url = re.sub(r"<(?:\w+:)?version>", str(plan.version if plan else 1), url)
+    if "line_id" in params:
+        # A claim line for the world's note (billing pages hold a line id, not a person's).
+        url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
+    if "batch_id" in params:
+        url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
     return url
+
+
+def _line_for(note_id):
+    from peerpath.billing.models import ClaimLine
+    from peerpath.services.models import ServiceNote
+
+    note = ServiceNote.objects.select_related("person").get(pk=note_id)
+    line, _ = ClaimLine.objects.get_or_create(
+        note=note,
+        is_current=True,
+        defaults=dict(
+            person=note.person,
+            payer=note.person.payer,
+            service_date=note.date,
+            procedure_code="H0038",
+            units=1,
+            charge=1,
+            status="held",
+        ),
+    )
+    return line
+
+
+def _batch_for(note_id):
+    from peerpath.billing.models import ClaimBatch
+
+    line = _line_for(note_id)
+    batch = ClaimBatch.objects.filter(agency=line.person.agency).first()
+    return batch or ClaimBatch.objects.create(
+        agency=line.person.agency, payer=line.payer, isa_control=1, file_name="walk.x12"
+    )
 
 
 def entries():
@@ -191,4 +235,9 @@ def test_every_url_answers_every_role_as_declared(world):
         "team-reassign",
         "team-contact",
         "team-evaluation",
+        "billing-lines",
+        "billing-release",
+        "billing-batches",
+        "billing-batch-new",
+        "billing-batch-file",
     } <= {e.name for e in entries()}

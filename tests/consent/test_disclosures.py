@@ -81,3 +81,44 @@ def test_accounting_lists_the_persons_disclosures_newest_first(actor, disclosure
         records=[],
     )
     assert list(services.accounting_of_disclosures(person)) == [later, disclosure]
+
+
+def test_many_disclosures_at_once_give_each_person_their_own_accounting(actor):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    first, second = PersonFactory(), PersonFactory()
+    payer = first.payer
+    consent = services.consent_record(
+        actor=actor,
+        person=first,
+        purposes=["payment"],
+        recipient_payer=payer,
+        effective=dt.date(2026, 1, 1),
+        signed_on=dt.date(2026, 1, 1),
+    )
+    rows = services.disclosures_record(
+        actor=actor,
+        recipient_name=payer.name,
+        recipient_payer=payer,
+        purpose="payment",
+        notice_included=True,
+        items=[
+            services.DisclosureItem(first, [{"type": "billing.Claim", "id": 1}], consent),
+            services.DisclosureItem(second, [{"type": "billing.Claim", "id": 2}]),
+        ],
+    )
+    assert [list(services.accounting_of_disclosures(p)) for p in (first, second)] == [
+        [rows[0]],
+        [rows[1]],
+    ]
+    assert rows[0].part2_included and not rows[1].part2_included
+    with pytest.raises(ValidationError):  # Part 2 records never go without the notice
+        services.disclosures_record(
+            actor=actor,
+            recipient_name=payer.name,
+            purpose="payment",
+            items=[services.DisclosureItem(first, [{"type": "billing.Claim", "id": 3}], consent)],
+        )
+    assert Disclosure.objects.count() == 2

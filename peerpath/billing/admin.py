@@ -1,0 +1,53 @@
+from django.contrib import admin
+
+from peerpath.access.admin_mixins import PHIAdminMixin
+
+from .models import Claim, ClaimBatch, ClaimLine, LineHold
+
+
+@admin.register(ClaimBatch)
+class ClaimBatchAdmin(PHIAdminMixin, admin.ModelAdmin):
+    # A file holds many people's claims; the admin lists files, never their text.
+    person_field = None
+    agency_field = "agency"
+    list_display = (
+        "isa_control",
+        "payer",
+        "claim_count",
+        "line_count",
+        "total_charge",
+        "created_at",
+    )
+    list_filter = ("payer",)
+    exclude = ("file_text",)
+    readonly_fields = ("isa_control", "gs_control", "st_control", "created_by", "created_at")
+
+
+@admin.register(Claim)
+class ClaimAdmin(PHIAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "patient_control_number",
+        "person",
+        "payer",
+        "frequency",
+        "total_charge",
+        "status",
+    )
+    list_filter = ("status", "frequency", "payer")
+    search_fields = ("patient_control_number", "payer_claim_number")
+    raw_id_fields = ("person", "batch", "original")
+
+
+@admin.register(ClaimLine)
+class ClaimLineAdmin(PHIAdminMixin, admin.ModelAdmin):
+    list_display = ("note", "person", "service_date", "procedure_code", "units", "charge", "status")
+    list_filter = ("status", "payer")
+    raw_id_fields = ("note", "person", "claim")
+
+
+@admin.register(LineHold)
+class LineHoldAdmin(PHIAdminMixin, admin.ModelAdmin):
+    person_field = "line__person"
+    list_display = ("line", "rule_id", "created_at", "released_at")
+    list_filter = ("rule_id",)
+    raw_id_fields = ("line",)

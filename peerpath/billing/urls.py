@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("billing/", views.lines, name="billing-lines"),
+    path("billing/lines/<int:line_id>/release/", views.line_release_view, name="billing-release"),
+    path("billing/batches/", views.batches, name="billing-batches"),
+    path("billing/batches/new/", views.batch_new, name="billing-batch-new"),
+    path("billing/batches/<int:batch_id>/file/", views.batch_file, name="billing-batch-file"),
+]

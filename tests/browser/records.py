@@ -12,7 +12,9 @@ from peerpath.authorizations.models import Authorization
 from peerpath.organizations.models import Agency, Payer
 from peerpath.people.models import Person
 from peerpath.plans.models import Intervention
-from peerpath.staff.models import StaffMember, Training
+from peerpath.services.models import NoteStatus
+from peerpath.staff.models import ContactKind, StaffMember, SupervisorContact, Training
+from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.browser.kit import staff_user
 from tests.factories import (
     AgencyFactory,
@@ -25,6 +27,7 @@ from tests.factories import (
     EpisodeFactory,
     GoalFactory,
     InterventionFactory,
+    NoteFactory,
     PayerFactory,
     PersonFactory,
     PlanFactory,
@@ -161,3 +164,71 @@ def um_desk() -> Desk:
             )
         )
     return Desk(reviewer=reviewer, payer=payer, initial=requests[0], continued=requests[1])
+
+
+def people_for_a_group(of: Peer, names: list[tuple[str, str]]) -> list[tuple[Person, Intervention]]:
+    """People on the peer's caseload, each ready for a clean note (see ready_person), who
+    can be checked in to one of the peer's groups."""
+    return [ready_person(of, first_name=first, last_name=last) for first, last in names]
+
+
+@dataclass
+class Team:
+    """A program supervisor (QP, who signs in with an authenticator app) and the two peer
+    specialists they supervise: `first` supports `moving` and `late`; `full` already
+    supports as many people as the NC pack allows one peer specialist (12)."""
+
+    supervisor: StaffMember
+    first: StaffMember
+    full: StaffMember
+    moving: Person
+    late: Person
+
+
+def _supported(peer_staff: StaffMember, payer: Payer, first_name: str, last_name: str) -> Person:
+    """Someone on the caseload for 300 days, seen 10 days ago (a signed note)."""
+    person = PersonFactory(
+        agency=peer_staff.agency, payer=payer, first_name=first_name, last_name=last_name
+    )
+    CaseloadFactory(staff=peer_staff, person=person, start=days(-300))
+    NoteFactory(
+        person=person,
+        staff=peer_staff,
+        date=days(-10),
+        status=NoteStatus.SIGNED,
+        signed_by=peer_staff,
+        signed_at=timezone.now() - dt.timedelta(days=10),
+    )
+    return person
+
+
+def team() -> Team:
+    """A supervisor's team with one person overdue for the supervisor's face-to-face
+    contact (the last one 70 days ago; the NC pack asks for one every 60 days), one met
+    recently, and a peer specialist whose caseload is full."""
+    agency = AgencyFactory(name="Hope Street Peer Center")
+    payer = PayerFactory(name="Blue Ridge Health Partners", state=agency.state)
+    supervisor = staff_user(
+        "supervisor", agency=agency, first_name="Quinn", last_name="Adams", credential="QP"
+    )
+    peers = []
+    for first, last in (("Sam", "Rivera"), ("Alex", "Moreno")):
+        staff = StaffUserFactory(
+            role="cpss", agency=agency, first_name=first, last_name=last, hire_date=days(-3000)
+        )
+        SupervisionFactory(supervisor=supervisor, staff=staff, start=days(-400))
+        CertificationFactory(staff=staff, start=days(-400), end=days(700))
+        peers.append(staff)
+    first, full = peers
+    moving = _supported(first, payer, "Jordan", "Ellis")
+    late = _supported(first, payer, "Riley", "Park")
+    for who, met in ((moving, -5), (late, -70)):
+        SupervisorContact.objects.create(
+            supervisor=supervisor, person=who, date=days(met), kind=ContactKind.FACE_TO_FACE
+        )
+    for n in range(12):
+        other = _supported(full, payer, f"Person{n + 1:02d}", "Cole")
+        SupervisorContact.objects.create(
+            supervisor=supervisor, person=other, date=days(-5), kind=ContactKind.FACE_TO_FACE
+        )
+    return Team(supervisor=supervisor, first=first, full=full, moving=moving, late=late)

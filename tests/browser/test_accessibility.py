@@ -76,6 +76,15 @@ def test_peer_specialist_pages_pass_axe_at_desktop_and_phone_width(page: Page):
     expect(page.get_by_label("Why does this note need correcting?")).to_be_visible()
     problems += page_problems(page, "note-amend")
 
+    # The person's plan, and its version in force.
+    page.goto(f"/people/{person.pk}/plan/")
+    expect(page.locator("main h1")).to_be_visible()
+    problems += page_problems(page, "plan")
+    plan = person.plans.get()
+    page.goto(f"/people/{person.pk}/plan/v{plan.version}/")
+    expect(page.locator("main")).to_contain_text(intervention.goal.own_words)
+    problems += page_problems(page, "plan-version")
+
     assert not problems, "Accessibility problems:\n" + "\n".join(problems)
 
 
@@ -99,4 +108,50 @@ def test_reviewer_pages_pass_axe_at_desktop_and_phone_width(page: Page):
     expect(page.get_by_role("heading", name=re.compile("Initial request"))).to_be_visible()
     problems += page_problems(page, "um-request")
 
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)
+
+
+def test_group_pages_pass_axe_at_desktop_and_phone_width(page: Page):
+    peer = records.peer()
+    attendees = records.people_for_a_group(peer, [("Jordan", "Ellis"), ("Avery", "Quinn")])
+    records.ready_person(peer, first_name="Riley", last_name="Park")  # left to check in
+    sign_in(page, peer.staff)
+    problems: list[str] = []
+
+    page.goto("/groups/new/")
+    expect(page.get_by_role("heading", name="Start a group session")).to_be_visible()
+    problems += page_problems(page, "group-new")
+
+    page.get_by_label("Topic").fill("Managing stress")
+    page.get_by_label("Start time").fill("09:00")
+    page.get_by_label("End time").fill("10:30")
+    page.get_by_role("button", name="Start the session").click()
+    who = page.get_by_role("group", name="Who is here?")
+    for person, _ in attendees:
+        who.locator("label", has_text=person.display_name).click()
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_text("Checked in 2 people.")).to_be_visible()
+    # The notes form with each attendee's live findings showing.
+    page.get_by_label("What did the group do together?").fill("We practiced breathing tools.")
+    for person, _ in attendees:
+        page.get_by_label(f"How did {person.display_name} respond, in their words?").fill(
+            '"That helped," they said.'
+        )
+    page.get_by_label(f"Next steps for {attendees[-1][0].display_name}").press("Tab")
+    for person, _ in attendees:
+        expect(page.locator(f"#findings-p{person.pk}")).to_contain_text("would stop it being")
+    problems += page_problems(page, "group-session")
+
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)
+
+
+def test_supervisor_board_passes_axe_at_desktop_and_phone_width(page: Page):
+    team = records.team()
+    sign_in(page, team.supervisor)
+    expect(page).to_have_url(re.compile(r"/team/$"))
+    # Once the findings by rule have loaded in, and with a form open in place.
+    expect(page.locator("#finding-total")).not_to_have_text("…")
+    page.get_by_role("button", name=f"Reassign {team.moving.display_name}").click()
+    expect(page.get_by_label("New peer specialist")).to_be_visible()
+    problems = page_problems(page, "board")
     assert not problems, "Accessibility problems:\n" + "\n".join(problems)

@@ -155,3 +155,40 @@ def test_supervisor_board_passes_axe_at_desktop_and_phone_width(page: Page):
     expect(page.get_by_label("New peer specialist")).to_be_visible()
     problems = page_problems(page, "board")
     assert not problems, "Accessibility problems:\n" + "\n".join(problems)
+
+
+def test_billing_pages_pass_axe_at_desktop_and_phone_width(page: Page):
+    """The billing screen with a held line (no contract rate yet: its reason, citation and
+    fix show), the claim files, remittances, denials and reports."""
+    from peerpath.billing.services import lines_scrub
+
+    peer = records.peer()
+    person, intervention = records.ready_person(peer)
+    NoteFactory(
+        person=person,
+        staff=peer.staff,
+        date=records.days(-3),
+        start_time=dt.time(9),
+        end_time=dt.time(9, 45),
+        goal=intervention.goal,
+        intervention=intervention,
+        status="signed",
+        signed_by=peer.staff,
+        signed_credential="CPSS",
+        signed_at=timezone.now(),
+    )
+    clerk = staff_user("billing", agency=peer.agency, first_name="Kim", last_name="Okafor")
+    lines_scrub(actor=clerk.user, agency=peer.agency)
+    problems: list[str] = []
+    sign_in(page, clerk)
+    for name, url in (
+        ("billing-lines", "/billing/?status=held"),
+        ("billing-batches", "/billing/batches/"),
+        ("billing-remittances", "/billing/remittances/"),
+        ("billing-denials", "/billing/denials/"),
+        ("billing-reports", "/billing/reports/"),
+    ):
+        page.goto(url)
+        expect(page.locator("main h1")).to_be_visible()
+        problems += page_problems(page, name)
+    assert problems == [], "\n".join(problems)

@@ -19,6 +19,16 @@ from .selectors import PlanChoice
 NARRATIVE = ("intervention_text", "purpose", "response", "next_steps")
 
 
+def _narrative(label: str, *, rows: int) -> forms.CharField:
+    """A free-text part of a note, optional on the form (up to 4,000 characters)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": rows}),
+    )
+
+
 class NoteForm(forms.Form):
     intervention = forms.TypedChoiceField(
         label="Which goal, and what you did for it",
@@ -62,30 +72,10 @@ class NoteForm(forms.Form):
         initial=Setting.COMMUNITY,
         widget=forms.Select(attrs={"class": "usa-select"}),
     )
-    intervention_text = forms.CharField(
-        label="What did you do together?",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 3}),
-    )
-    purpose = forms.CharField(
-        label="How does it help their goal?",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
-    )
-    response = forms.CharField(
-        label="How did they respond, in their words?",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 3}),
-    )
-    next_steps = forms.CharField(
-        label="Next steps",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
-    )
+    intervention_text = _narrative("What did you do together?", rows=3)
+    purpose = _narrative("How does it help their goal?", rows=2)
+    response = _narrative("How did they respond, in their words?", rows=3)
+    next_steps = _narrative("Next steps", rows=2)
 
     def __init__(
         self,
@@ -247,12 +237,7 @@ class CheckInForm(forms.Form):
 
 
 class SharedPartForm(forms.Form):
-    shared_narrative = forms.CharField(
-        label="What did the group do together?",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 4}),
-    )
+    shared_narrative = _narrative("What did the group do together?", rows=4)
 
 
 class AttendeePartForm(forms.Form):
@@ -266,18 +251,8 @@ class AttendeePartForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose one of the goals in the person's plan."},
     )
-    response = forms.CharField(
-        label="How did they respond, in their words?",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
-    )
-    next_steps = forms.CharField(
-        label="Next steps",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"class": "usa-textarea pp-textarea", "rows": 2}),
-    )
+    response = _narrative("How did they respond, in their words?", rows=2)
+    next_steps = _narrative("Next steps", rows=2)
 
     def __init__(
         self, *args: Any, person: Person, choices: list[PlanChoice], **kwargs: Any

@@ -136,10 +136,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _warm_rules() -> None:
     """Compile the rules of today's packs before serving: the first live check is then fast."""
-    from peerpath.policy.engine import EVALUATOR
-    from peerpath.policy.parameters import load_packs
+    from peerpath.policy.api import warm
 
-    EVALUATOR.warm(load_packs().values(), dt.date.today())
+    warm(dt.date.today())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -17,9 +17,16 @@ from django.utils import timezone
 
 from peerpath.people.models import Assessment, Person, ServiceOrder
 from peerpath.people.selectors import Chart, person_chart
-from peerpath.policy.checks import Criterion, Determination, determine_eligibility
-from peerpath.policy.engine import Citation, citation_for
-from peerpath.policy.parameters import Pack, load_packs, select_pack
+from peerpath.policy.api import (
+    Citation,
+    Criterion,
+    Determination,
+    Pack,
+    Timeframe,
+    decision_timeframes,
+    determine_eligibility,
+    pack_in_force,
+)
 from peerpath.staff.models import StaffMember
 
 from .models import Authorization, AuthStatus
@@ -71,35 +78,38 @@ def _span(delta: dt.timedelta) -> str:
 
 
 def pack_for(auth: Authorization, on: dt.date) -> Pack | None:
-    try:
-        return select_pack(load_packs(), auth.payer.state, on)
-    except LookupError:
-        return None
+    """The pack (contract variant) judging the authorization's person on `on`."""
+    chosen = pack_in_force(auth.person_id, on)
+    return chosen.pack if chosen is not None else None
 
 
 def decision_clock(auth: Authorization, *, now: dt.datetime) -> Clock:
-    """The due time of `auth` from the pack in force on the (local) day it was received."""
-    received = timezone.localtime(auth.requested_at).date()
-    pack = pack_for(auth, received)
+    """The due time of `auth` from the engine's decision timeframe for the person on the
+    (local) day it was received."""
+    return decision_clocks([auth], now=now)[0]
+
+
+def decision_clocks(auths: list[Authorization], *, now: dt.datetime) -> list[Clock]:
+    """The clocks of many requests, with one run of the engine's relation."""
+    received = [timezone.localtime(a.requested_at).date() for a in auths]
+    frames = decision_timeframes(
+        [
+            (a.person_id, day, a.urgency == "expedited")
+            for a, day in zip(auths, received, strict=True)
+        ]
+    )
+    return [_clock(a, f, now) for a, f in zip(auths, frames, strict=True)]
+
+
+def _clock(auth: Authorization, frame: Timeframe | None, now: dt.datetime) -> Clock:
     decided = auth.decided_at if auth.status != AuthStatus.REQUESTED else None
-    if pack is None:
+    if frame is None:
         return Clock(None, None, "", None, now, decided)
-    expedited = auth.urgency == "expedited"
-    key = "decision.expedited_hours" if expedited else "decision.standard_days"
-    try:
-        value = pack.value(key, received)
-        citation: Citation | None = citation_for(pack, key, received)
-    except LookupError:
-        return Clock(pack.id, None, "", None, now, decided)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return Clock(pack.id, None, "", citation, now, decided)
-    if expedited:
-        due = auth.requested_at + dt.timedelta(hours=value)
-        timeframe = f"{value} hours (expedited)"
-    else:
-        due = auth.requested_at + dt.timedelta(days=value)
-        timeframe = f"{value} calendar days (standard)"
-    return Clock(pack.id, due, timeframe, citation, now, decided)
+    if frame.delta is None:
+        return Clock(frame.pack_id, None, "", frame.citation, now, decided)
+    return Clock(
+        frame.pack_id, auth.requested_at + frame.delta, frame.words, frame.citation, now, decided
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,8 @@ def pending_for(reviewer: StaffMember) -> QuerySet[Authorization]:
 def review_queue(reviewer: StaffMember, *, now: dt.datetime) -> list[QueueRow]:
     """The reviewer's pending requests, soonest due first (requests without a timeframe
     after those with one, oldest first). One query."""
-    rows = [QueueRow(a, decision_clock(a, now=now)) for a in pending_for(reviewer)]
+    auths = list(pending_for(reviewer))
+    rows = [QueueRow(a, c) for a, c in zip(auths, decision_clocks(auths, now=now), strict=True)]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     rows.sort(key=lambda r: (r.clock.due or far, r.authorization.requested_at, r.authorization.pk))
     return rows
@@ -171,9 +182,7 @@ def request_review(auth: Authorization, *, now: dt.datetime) -> RequestReview:
     if assessment is not None:
         labels = _needs_labels(pack, auth.start)
         needs = [labels.get(code, code.replace("_", " ")) for code in assessment.needs_areas]
-    determination = (
-        determine_eligibility(person.pk, on=auth.start, pack=pack) if pack is not None else None
-    )
+    determination = determine_eligibility(person.pk, on=auth.start)
     return RequestReview(
         authorization=auth,
         person=person,

@@ -15,7 +15,6 @@ and reads only their claims, lines and authorizations.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,14 +37,12 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from peerpath.authorizations.models import Authorization
-from peerpath.people.models import Episode, Person
-from peerpath.people.selectors import fiscal_year_start
-from peerpath.policy.parameters import Pack, load_packs, select_pack
-from peerpath.policy.rules.base import REGISTRY
-from peerpath.policy.units import pack_units
+from peerpath.people.models import Person
+from peerpath.policy.api import authorization_units, rule_title
+from peerpath.policy.api import unmanaged_units as _unmanaged
 
 from .models import ClaimLine, ClaimPayment, LinePayment, LineStatus
-from .x12.reason_codes import SCRUB_CHECKS, reason_codes
+from .x12.reason_codes import reason_codes
 
 REFUSED = (LineStatus.DENIED, LineStatus.PARTLY_PAID)
 APPROVED = ("approved", "partial")
@@ -76,14 +73,7 @@ class DenialReason:
 
 
 def _rule_refs(ids: Iterable[str]) -> tuple[RuleRef, ...]:
-    import peerpath.policy.rules  # noqa: F401  (registers the rules)
-
-    def title(rule_id: str) -> str:
-        if rule_id in REGISTRY:
-            return REGISTRY[rule_id].title
-        return SCRUB_CHECKS.get(rule_id, rule_id)
-
-    return tuple(RuleRef(i, title(i)) for i in ids)
+    return tuple(RuleRef(i, rule_title(i)) for i in ids)
 
 
 def refused_lines(people: QuerySet[Person]) -> QuerySet[LinePayment]:
@@ -265,36 +255,6 @@ class UnmanagedUnits:
         return None if self.allowed is None else self.allowed - self.used
 
 
-def _pack(state: str, on: dt.date, cache: dict[str, Pack | None]) -> Pack | None:
-    if state not in cache:
-        try:
-            cache[state] = select_pack(load_packs(), state, on)
-        except LookupError:
-            cache[state] = None
-    return cache[state]
-
-
-def _minutes(start: dt.time, end: dt.time) -> int:
-    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _signed_notes(
-    person_ids: Iterable[int], since: dt.date
-) -> dict[int, list[tuple[dt.date, int]]]:
-    from peerpath.services.models import ServiceNote
-
-    notes: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for pid, day, start, end in ServiceNote.objects.filter(
-        person_id__in=list(person_ids), status="signed", date__gte=since
-    ).values_list("person_id", "date", "start_time", "end_time"):
-        notes[pid].append((day, _minutes(start, end)))
-    return notes
-
-
 def units_by_authorization(
     people: QuerySet[Person], *, on: dt.date, page: int | str | None = 1, per_page: int = 50
 ) -> tuple[Page[Authorization], list[AuthorizationUnits]]:
@@ -309,19 +269,8 @@ def units_by_authorization(
     )
     shown = Paginator(auths, per_page).get_page(page)
     items = list(shown.object_list)
-    since = min((a.start for a in items), default=on)
-    notes = _signed_notes({a.person_id for a in items}, since)
-    packs: dict[str, Pack | None] = {}
-    rows = []
-    for a in items:
-        pack = _pack(a.person.payer.state, on, packs)
-        used = sum(
-            pack_units(minutes, pack, day)
-            for day, minutes in notes[a.person_id]
-            if a.start <= day <= a.end
-        )
-        left = a.units_approved - used if a.units_approved is not None else None
-        rows.append(AuthorizationUnits(a, used, left))
+    counted = authorization_units([a.pk for a in items], on=on)
+    rows = [AuthorizationUnits(a, counted[a.pk].used, counted[a.pk].left) for a in items]
     return shown, rows
 
 
@@ -341,33 +290,9 @@ def unmanaged_units(
     )
     shown = Paginator(candidates, per_page).get_page(page)
     persons = list(shown.object_list)
-    ids = [p.pk for p in persons]
-    notes = _signed_notes(ids, year_ago)
-    approved: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-    for pid, start, end in Authorization.objects.filter(
-        person_id__in=ids, status__in=APPROVED
-    ).values_list("person_id", "start", "end"):
-        approved[pid].append((start, end))
-    episodes: dict[int, dt.date] = {}
-    for pid, start in (
-        Episode.objects.filter(person_id__in=ids)
-        .order_by("start")
-        .values_list("person_id", "start")
-    ):
-        episodes[pid] = start  # the latest episode wins
-    packs: dict[str, Pack | None] = {}
-    rows = []
-    for person in persons:
-        pack = _pack(person.payer.state, on, packs)
-        month = (_int(pack.value("fiscal_year.start_month", on)) if pack else None) or 7
-        since = fiscal_year_start(on, month)
-        if person.pk in episodes and episodes[person.pk] > since:
-            since = episodes[person.pk]
-        used = sum(
-            pack_units(minutes, pack, day)
-            for day, minutes in notes[person.pk]
-            if since <= day <= on and not any(s <= day <= e for s, e in approved[person.pk])
-        )
-        allowed = _int(pack.value("authorization.unmanaged_units", on)) if pack else None
-        rows.append(UnmanagedUnits(person, used, allowed, since))
+    counted = _unmanaged([p.pk for p in persons], on=on)
+    rows = [
+        UnmanagedUnits(p, counted[p.pk].used, counted[p.pk].allowed, counted[p.pk].window_start)
+        for p in persons
+    ]
     return shown, rows

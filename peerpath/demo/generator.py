@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import gc
 import math
 import random
 import string
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -60,7 +61,6 @@ from peerpath.plans.models import (
     PlanSignature,
     PlanStatus,
 )
-from peerpath.policy.units import units_for
 from peerpath.services.models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 from peerpath.staff.models import (
     CaseloadAssignment,
@@ -265,14 +265,12 @@ def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, .
     """Training schedule, needs-area codes and unmanaged units from the NC pack in effect,
     or the fallback."""
     try:
-        from peerpath.policy.parameters import load_packs, select_pack
+        from peerpath.policy.api import state_pack
 
-        packs = load_packs()
-        try:
-            pack = select_pack(packs, "NC", day)
-        except LookupError:
-            pack = packs[PACK_ID]
-        on = max(day, pack.start)
+        on = day
+        pack = state_pack("NC", on)
+        if pack is None:
+            return FALLBACK_TRAINING, FALLBACK_NEEDS_AREAS, UNMANAGED_UNITS
         raw_reqs = pack.value("training.requirements", on)
         raw_areas = pack.value("eligibility.needs_areas", on)
         unmanaged = pack.value("authorization.unmanaged_units", on)
@@ -298,6 +296,18 @@ def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, .
 
 
 # ------------------------------------------------------------------------------ dates
+
+
+@functools.cache
+def _unit_rule() -> Callable[[int], int]:
+    """The engine's unit rule of the NC pack in force today (the demo agency is in NC)."""
+    from peerpath.policy.api import units_counter
+
+    return units_counter("NC", dt.date.today())
+
+
+def units_for(minutes: int) -> int:
+    return _unit_rule()(minutes)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -112,9 +112,9 @@ class PayerContract(models.Model):
         if self.end and self.start and self.end < self.start:
             raise ValidationError({"end": "The contract cannot end before it starts."})
         if self.pack_override:
-            from peerpath.policy.parameters import load_packs
+            from peerpath.policy.api import pack_ids
 
-            if self.pack_override not in load_packs():
+            if self.pack_override not in pack_ids():
                 raise ValidationError({"pack_override": f"No policy pack '{self.pack_override}'."})
 
 

@@ -4,17 +4,19 @@ queries whatever the size of the record or the agency."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
 from peerpath.authorizations.models import Authorization
 from peerpath.plans.models import Goal, Plan
 from peerpath.plans.selectors import PlanView, plan_view
-from peerpath.policy.parameters import Pack, load_packs, select_pack
-from peerpath.policy.units import pack_units
+from peerpath.policy.api import (
+    PackInForce,
+    authorization_units,
+    pack_in_force,
+    unmanaged_units,
+)
 from peerpath.services.models import ServiceNote
 
 from .models import Diagnosis, Episode, Person
@@ -30,7 +32,7 @@ class AuthorizationUse:
 @dataclass
 class Chart:
     person: Person
-    pack: Pack | None
+    pack: PackInForce | None
     episode: Episode | None
     diagnoses: list[Diagnosis]
     plan: Plan | None
@@ -45,17 +47,9 @@ class Chart:
     plan_view: PlanView | None = None
 
 
-def fiscal_year_start(day: dt.date, start_month: int) -> dt.date:
-    year = day.year if day.month >= start_month else day.year - 1
-    return dt.date(year, start_month, 1)
-
-
 def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Chart:
     """Everything on the person's chart, in a fixed number of queries (about fifteen)."""
-    try:
-        pack: Pack | None = select_pack(load_packs(), person.payer.state, on)
-    except LookupError:
-        pack = None
+    pack = pack_in_force(person.pk, on)
     episode = person.episodes.order_by("-start").first()
     diagnoses = list(person.diagnoses.order_by("-is_primary", "start"))
     plan = (
@@ -67,16 +61,8 @@ def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Char
     if view is not None:
         goals = view.goals
     auths = list(person.authorizations.order_by("-start"))
-    signed = list(person.notes.filter(status="signed").values("date", "start_time", "end_time"))
-    uses = []
-    for a in auths:
-        used = sum(
-            pack_units(_minutes(n), pack, n["date"])
-            for n in signed
-            if a.start <= n["date"] <= a.end
-        )
-        left = (a.units_approved - used) if a.units_approved is not None else None
-        uses.append(AuthorizationUse(a, used, left))
+    counted = authorization_units([a.pk for a in auths], on=on)
+    uses = [AuthorizationUse(a, counted[a.pk].used, counted[a.pk].left) for a in auths]
     chart = Chart(
         person=person,
         pack=pack,
@@ -93,28 +79,11 @@ def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Char
         plan_view=view,
     )
     if pack is not None:
-        chart.unmanaged_allowed = _int_or_none(pack.value("authorization.unmanaged_units", on))
-        month = _int_or_none(pack.value("fiscal_year.start_month", on)) or 7
-        fy = fiscal_year_start(on, month)
-        chart.unmanaged_window = f"fiscal year from {fy:%b %-d, %Y}"
-        approved = [a for a in auths if a.status in ("approved", "partial")]
-        chart.unmanaged_used = sum(
-            pack_units(_minutes(n), pack, n["date"])
-            for n in signed
-            if n["date"] >= fy
-            and (episode is None or n["date"] >= episode.start)
-            and not any(a.start <= n["date"] <= a.end for a in approved)
-        )
+        unmanaged = unmanaged_units([person.pk], on=on)[person.pk]
+        chart.unmanaged_allowed = unmanaged.allowed
+        chart.unmanaged_window = f"fiscal year from {unmanaged.window_start:%b %-d, %Y}"
+        chart.unmanaged_used = unmanaged.used
     return chart
-
-
-def _minutes(note: Mapping[str, Any]) -> int:
-    s, e = note["start_time"], note["end_time"]
-    return (e.hour * 60 + e.minute) - (s.hour * 60 + s.minute)
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def people_list(people: QuerySet[Person], *, search: str = "") -> QuerySet[Person]:

@@ -66,6 +66,13 @@ class Goal(models.Model):
     whole_health_factor = models.CharField(
         max_length=30, choices=WholeHealthFactor.choices, blank=True
     )
+    social_skill = models.BooleanField(
+        "Builds social skills or a support network",
+        default=False,
+        help_text="The goal is to build social skills or a network of support (for example "
+        "meeting new people or joining a group). Under NC policy 8G, time in a recreational "
+        "activity that serves such a planned goal can be peer support.",
+    )
     status = models.CharField(
         max_length=20,
         default="active",

@@ -11,9 +11,9 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from peerpath.people.models import Person
+from peerpath.policy.api import PlanRequirements
 
 from .models import WholeHealthFactor
-from .requirements import PlanRequirements
 from .selectors import PlanView
 
 STYLESHEET = Path(__file__).with_name("print.css")

@@ -22,6 +22,7 @@ from peerpath.access.scope import staff_of
 from peerpath.core.fields import Activity
 from peerpath.core.services import Actor, person_of, record_change, save_record, snapshot
 from peerpath.people.models import Episode, Person
+from peerpath.policy.api import PlanRequirements, plan_requirements
 
 from .models import (
     CrisisPlan,
@@ -34,7 +35,6 @@ from .models import (
     SignerRole,
     WholeHealthFactor,
 )
-from .requirements import PlanRequirements, plan_requirements
 
 # Goal statuses that still need work (and so an intervention).
 OPEN_GOAL = "active"
@@ -132,7 +132,7 @@ def _text(value: str, field_name: str, message: str) -> str:
 
 
 def requirements_for(plan: Plan) -> PlanRequirements:
-    return plan_requirements(plan.person, plan.start)
+    return plan_requirements(plan.person_id, plan.start)
 
 
 # ---- starting a plan --------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def _next_version(person: Person) -> tuple[int, Plan | None]:
 def _review_due(person: Person, start: dt.date, review_due: dt.date | None) -> dt.date:
     """The review date asked for, checked against the pack's longest review interval; the
     longest allowed when none is asked for."""
-    rules = plan_requirements(person, start)
+    rules = plan_requirements(person.pk, start)
     latest = rules.review_due(start)
     if review_due is None:
         if latest is None:
@@ -659,7 +659,7 @@ def plan_activate(*, actor: Actor, plan: Plan) -> Plan:
     last_signed = max(s.signed_on for s in plan.signatures.all())
     if last_signed > plan.start:
         shift = last_signed - plan.start
-        latest = plan_requirements(plan.person, last_signed).review_due(last_signed)
+        latest = plan_requirements(plan.person_id, last_signed).review_due(last_signed)
         due = plan.review_due + shift
         plan.start, plan.review_due = last_signed, min(due, latest) if latest else due
     for old in Plan.objects.filter(person=plan.person, status=PlanStatus.ACTIVE):

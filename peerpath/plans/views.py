@@ -24,6 +24,7 @@ from peerpath.access.services import log_access, logged_person_read
 from peerpath.consent.part2 import part2_plan_ids
 from peerpath.consent.services import active_consent, disclosure_record
 from peerpath.people.models import Person
+from peerpath.policy.api import PlanRequirements
 
 from . import services
 from .forms import (
@@ -40,7 +41,6 @@ from .forms import (
 )
 from .models import Goal, Intervention, Objective, Plan, PlanStatus, SignerRole, WholeHealthFactor
 from .pdf import crisis_plan_pdf, plan_pdf
-from .requirements import PlanRequirements
 from .selectors import (
     CRISIS,
     GOAL,

@@ -1,27 +1,122 @@
 """The policy engine's public face for screens, billing, reports, the API and the demo.
 
 Code outside `peerpath.policy` asks these functions and never picks a pack, counts units,
-head-counts a caseload or computes a due date itself: one policy truth. Each answer comes
-from the same packs, contract overrides and unit rules that the rules read, so a figure on
-a page and a finding about the same record cannot disagree.
+head-counts a caseload or computes a due date itself: one policy truth. Every answer comes
+from the engine's relations (peerpath.policy.assign and peerpath.policy.relations), over
+the same packs, contract variants and unit rules the rules read, so a figure on a page and
+a finding about the same record cannot disagree. docs/rules.md lists the functions.
 
-    pack_in_force(person_id, on)        the pack (with its contract's overrides) judging a day
-    packs_in_force(person_ids, on)      the same for many people, in two queries
-    figure(person_id, key, on)          one cited figure as it applies to that person
-    units_for_minutes(person_id, on, m) billable units of a contact of m minutes
-    authorization_units(ids, on=...)    units used and left on each authorization
+Who is judged by what
+    pack_in_force(person_id, on)          the pack (and contract variant) judging a day
+    packs_in_force(person_ids, on)        the same for many people, in one run
+    figure(person_id, key, on)            one cited figure as it applies to that person
+    staff_figure(staff_id, key, on)       a figure as it applies to a staff member's program
+Units
+    units_for_minutes(person_id, on, m)   billable units of a contact of m minutes
+    note_units(note_ids)                  units of saved notes, as the rules count them
+    authorization_units(ids, on=...)      units used and left on each authorization
+    unmanaged_units(person_ids, on=...)   units used outside authorizations, and allowed
+Checks (findings as Arrow, `Findings.objects()` to show)
+    check_note(draft, as_of=, replacing=) the live check of a note being written
+    check_group(...)                      a group's size before people are checked in
+    check_drafts(rows, as_of=)            a group's notes
+    check_person(person_id, as_of=)       one person's whole record
+    check_agency(as_of=, ...)             the agency (or payers, packs) in one pass
+    determine_eligibility(person_id, on=) the decision with each criterion and evidence
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .engine import Citation, citation_for
-from .parameters import NoPackForDate, Override, Pack, load_packs, select_pack
-from .units import pack_units
+import pyarrow as pa
+
+from . import assign
+from .checks import (
+    DRAFT_NOTE_ID,
+    GROUP_SIZE_RULE,
+    Criterion,
+    Determination,
+    NoteCheck,
+    check_agency,
+    check_drafts,
+    check_group,
+    check_note,
+    check_person,
+    check_team,
+    determine_eligibility,
+    scrub_findings,
+)
+from .claims import (
+    CHECKS,
+    ClaimCheck,
+    LineShape,
+    NoteVariant,
+    check_amends_billed,
+    check_diagnoses,
+    check_npi,
+    check_part2,
+    check_rate,
+    no_policy,
+    note_variants,
+    shape_line,
+)
+from .due import DUE_KINDS, SOON_DAYS, DueItem, DueList, due_lists
+from .engine import EVALUATOR, Citation, Finding, Findings, citation_for
+from .parameters import Pack, load_packs
+from .plan import PlanRequirements, plan_requirements
+from .reach import Note, ReachIndex, held_notes, reached_notes
+from .relations import (
+    Limit,
+    Load,
+    RatioCheck,
+    Timeframe,
+    Unmanaged,
+    add_months,
+    caseload_after_move,
+    caseloads,
+    decision_timeframe,
+    decision_timeframes,
+    fiscal_year_start,
+    limit_figure,
+    outcome_instruments,
+    staff_packs,
+    supervisor_loads,
+    unmanaged_use,
+)
+from .tables import SCHEMAS, rows_to_table
+
+__all__ = [
+    "APPROVED_STATUSES",
+    "DRAFT_NOTE_ID",
+    "GROUP_SIZE_RULE",
+    "Assigned",
+    "AuthorizationUnits",
+    "Citation",
+    "Figure",
+    "Finding",
+    "Findings",
+    "NoteCheck",
+    "PackInForce",
+    "assigned",
+    "authorization_units",
+    "check_agency",
+    "check_drafts",
+    "check_group",
+    "check_note",
+    "check_person",
+    "check_team",
+    "determine_eligibility",
+    "figure",
+    "note_units",
+    "pack_in_force",
+    "packs_in_force",
+    "staff_figure",
+    "units_for_minutes",
+    "variant_in_force",
+]
 
 # Authorization statuses whose units may be used.
 APPROVED_STATUSES = ("approved", "partial")
@@ -30,11 +125,12 @@ APPROVED_STATUSES = ("approved", "partial")
 @dataclass(frozen=True)
 class PackInForce:
     """The pack that judges a person's services on a day, with the payer contract's
-    cited overrides applied. `contract` names the contract whose pack choice or figures
-    apply (None: the state's pack as published)."""
+    cited overrides applied (`pack` is that variant). `contract` names the contract(s)
+    whose pack choice or figures apply (None: the state's pack as published)."""
 
     pack: Pack
     contract: str | None = None
+    variant: str = ""
 
     @property
     def id(self) -> str:
@@ -73,54 +169,64 @@ class AuthorizationUnits:
         return None if self.approved is None else self.approved - self.used
 
 
-def _contracts() -> tuple[
-    dict[tuple[int, int], tuple[str, str]], dict[tuple[int, int], list[Override]]
-]:
-    """(agency, payer) -> (contract number, pack override) for contracts that choose the
-    pack, and (agency, payer) -> the contract's figure overrides."""
-    from peerpath.organizations.models import PayerContract
+# ---- who is judged by what --------------------------------------------------------------
 
-    from .checks import contract_overrides
 
-    chosen = {
-        (agency, payer): (number, pack)
-        for agency, payer, number, pack in PayerContract.objects.exclude(pack_override="")
-        .order_by("start")
-        .values_list("agency_id", "payer_id", "number", "pack_override")
-    }
-    return chosen, contract_overrides()
+class Assigned:
+    """The assignment relation for some people, over every day: `on(person, day)` gives the
+    pack (variant) judging that day. One run of the relation for any number of look-ups."""
+
+    def __init__(self, data: Mapping[str, pa.Table], as_of: dt.date) -> None:
+        table = EVALUATOR.prepare(data, as_of=as_of)["assignments"]
+        self._packs = load_packs()
+        self._overrides = assign.contract_overrides(data)
+        self._variants: dict[str, assign.Variant] = {}
+        self._rows: dict[int, list[tuple[dt.date, dt.date, str, str | None]]] = {}
+        for row in table.to_pylist():
+            self._rows.setdefault(row["person_id"], []).append(
+                (row["start"], row["end"], row["variant"], row["contract"])
+            )
+
+    def on(self, person_id: int, day: dt.date) -> PackInForce | None:
+        for start, end, vid, contract in self._rows.get(person_id, ()):
+            if start <= day <= end:
+                if vid not in self._variants:
+                    self._variants[vid] = assign.variant_for(vid, self._packs, self._overrides)
+                variant = self._variants[vid]
+                named = [c for c in (contract, variant.contract) if c]
+                return PackInForce(variant.pack, ", ".join(dict.fromkeys(named)) or None, vid)
+        return None
+
+    def people(self) -> list[int]:
+        return list(self._rows)
+
+
+def assigned(person_ids: Iterable[int], as_of: dt.date | None = None) -> Assigned:
+    """The assignment relation for these people (three queries)."""
+    from .extract import people_tables
+
+    return Assigned(people_tables(sorted(set(person_ids))), as_of or dt.date.today())
+
+
+def _assignments(data: Mapping[str, pa.Table], on: dt.date) -> dict[int, PackInForce]:
+    found = Assigned(data, on)
+    out: dict[int, PackInForce] = {}
+    for pid in found.people():
+        chosen = found.on(pid, on)
+        if chosen is not None:
+            out[pid] = chosen
+    return out
 
 
 def packs_in_force(person_ids: Iterable[int], on: dt.date) -> dict[int, PackInForce]:
-    """The pack judging each person's services on `on`; people with no pack in force on
-    that day (or no payer) are left out."""
-    from peerpath.people.models import Person
+    """The pack (variant) judging each person's services on `on`, from the assignment
+    relation; people with no pack in force on that day (or no payer) are left out."""
+    from .extract import people_tables
 
-    ids = list(person_ids)
+    ids = sorted(set(person_ids))
     if not ids:
         return {}
-    packs = load_packs()
-    chosen, overrides = _contracts()
-    out: dict[int, PackInForce] = {}
-    for pid, agency, payer, state in (
-        Person.objects.filter(pk__in=ids)
-        .order_by()
-        .values_list("pk", "agency_id", "payer_id", "payer__state")
-    ):
-        key = (agency, payer)
-        contract: str | None = None
-        if key in chosen and chosen[key][1] in packs and packs[chosen[key][1]].covers(on):
-            contract, pack = chosen[key][0], packs[chosen[key][1]]
-        else:
-            try:
-                pack = select_pack(packs, state or "", on)
-            except NoPackForDate:
-                continue
-        if key in overrides:
-            pack = pack.with_overrides(overrides[key])
-            contract = contract or overrides[key][0].label.removeprefix("contract ")
-        out[pid] = PackInForce(pack, contract)
-    return out
+    return _assignments(people_tables(ids), on)
 
 
 def pack_in_force(person_id: int, on: dt.date) -> PackInForce | None:
@@ -128,13 +234,11 @@ def pack_in_force(person_id: int, on: dt.date) -> PackInForce | None:
     return packs_in_force([person_id], on).get(person_id)
 
 
-def figure(person_id: int, key: str, on: dt.date) -> Figure | None:
-    """A pack figure as it applies to the person on `on` (contract overrides included), or
-    None when no pack is in force or the pack states nothing for that day."""
-    chosen = pack_in_force(person_id, on)
-    if chosen is None:
-        return None
-    pack = chosen.pack
+def variant_in_force(person_id: int, on: dt.date) -> PackInForce | None:
+    return pack_in_force(person_id, on)
+
+
+def _figure(pack: Pack, key: str, on: dt.date) -> Figure | None:
     try:
         entry = pack.entry(key, on)
     except LookupError:
@@ -151,49 +255,151 @@ def figure(person_id: int, key: str, on: dt.date) -> Figure | None:
     )
 
 
-def units_for_minutes(person_id: int, on: dt.date, minutes: int) -> int:
-    """Billable units of a contact of `minutes` on `on`, by the unit length and rounding
-    rule of the pack judging the person."""
+def figure(person_id: int, key: str, on: dt.date) -> Figure | None:
+    """A pack figure as it applies to the person on `on` (contract overrides included), or
+    None when no pack is in force or the pack states nothing for that day."""
     chosen = pack_in_force(person_id, on)
-    return pack_units(minutes, chosen.pack if chosen else None, on)
+    return None if chosen is None else _figure(chosen.pack, key, on)
 
 
-def _minutes(start: dt.time, end: dt.time) -> int:
-    return max(0, (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute))
+def staff_figure(staff_id: int, key: str, on: dt.date) -> Figure | None:
+    """A pack figure for a staff member's program: the pack of their agency's state."""
+    pack = staff_packs([staff_id], on).get(staff_id)
+    return None if pack is None else _figure(pack, key, on)
+
+
+# ---- units --------------------------------------------------------------------------------
+
+
+def units_for_minutes(person_id: int, on: dt.date, minutes: int) -> int:
+    """Billable units of a contact of `minutes` on `on`, by the unit rule of the variant
+    judging the person that day (0 when no pack judges it)."""
+    from .relations import contact_units
+
+    return contact_units({person_id: [(on, minutes)]})[person_id][0]
+
+
+def note_units(note_ids: Sequence[int]) -> dict[int, int]:
+    """Units of saved notes, as the rules count them (by each note's day's variant)."""
+    from .relations import units_of_notes
+
+    return units_of_notes(note_ids)
 
 
 def authorization_units(
     authorization_ids: Iterable[int], *, on: dt.date
 ) -> dict[int, AuthorizationUnits]:
     """Units used on each authorization (signed notes of the person within its dates,
-    each rounded by the pack judging that day) and the units left, in three queries."""
-    from peerpath.authorizations.models import Authorization
-    from peerpath.services.models import ServiceNote
+    each counted by the variant judging its day) and the units left."""
+    from .relations import authorization_use
 
-    auths = list(
-        Authorization.objects.filter(pk__in=list(authorization_ids))
-        .order_by()
-        .values_list("pk", "person_id", "start", "end", "units_approved")
-    )
-    if not auths:
-        return {}
-    people = {a[1] for a in auths}
-    since = min(a[2] for a in auths)
-    until = max(a[3] for a in auths)
-    notes: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for pid, day, begins, ends in (
-        ServiceNote.objects.filter(
-            person_id__in=people, status="signed", date__gte=since, date__lte=until
-        )
-        .order_by()
-        .values_list("person_id", "date", "start_time", "end_time")
-    ):
-        notes[pid].append((day, _minutes(begins, ends)))
-    chosen = packs_in_force(people, on)
-    out: dict[int, AuthorizationUnits] = {}
-    for pk, pid, start, end, approved in auths:
-        pick = chosen.get(pid)
-        pack = pick.pack if pick else None
-        used = sum(pack_units(m, pack, day) for day, m in notes[pid] if start <= day <= end)
-        out[pk] = AuthorizationUnits(pk, approved, used)
-    return out
+    return {
+        pk: AuthorizationUnits(pk, approved, used)
+        for pk, (approved, used) in authorization_use(authorization_ids, on=on).items()
+    }
+
+
+def unmanaged_units(person_ids: Iterable[int], *, on: dt.date) -> dict[int, Unmanaged]:
+    """Units each person used outside any approved authorization in the pack's window
+    (the state fiscal year, from the episode's start when later) and the allowance."""
+    return unmanaged_use(person_ids, on=on)
+
+
+# ---- packs by state, for data that has no person yet (the demo), and the pack list -----------
+
+
+def pack_ids() -> list[str]:
+    """The ids of the packs PeerPath knows (a contract may name one)."""
+    return sorted(load_packs())
+
+
+def state_pack(state: str, on: dt.date) -> Pack | None:
+    """The pack a state's own rules put in force on `on` (the same pack spans the
+    assignment relation uses), for records that have no person yet (the demo generator)."""
+    data = {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    data["people"] = rows_to_table("people", [{"person_id": 1, "state": state.upper()}])
+    chosen = _assignments(data, on).get(1)
+    return chosen.pack if chosen is not None else None
+
+
+def units_counter(state: str, on: dt.date) -> Callable[[int], int]:
+    """The unit rule of the state's pack on `on` as a function of minutes (for the demo,
+    which counts thousands of contacts before any is saved)."""
+    pack = state_pack(state, on)
+    per = pack.value("units.minutes_per_unit", on) if pack else None
+    least = pack.value("units.min_minutes_first_unit", on) if pack else None
+    if not isinstance(per, int) or not isinstance(least, int):
+        return lambda minutes: 0
+
+    def units(minutes: int) -> int:
+        return int(minutes // per + (1 if minutes % per >= least else 0))
+
+    return units
+
+
+def warm(on: dt.date) -> int:
+    """Compile the rules of the packs in force on `on` (at server start)."""
+    return EVALUATOR.warm(load_packs().values(), on)
+
+
+# ---- named relations for screens (re-exported: the one door into the engine) -----------------
+
+__all__ += [
+    "CHECKS",
+    "DUE_KINDS",
+    "SOON_DAYS",
+    "ClaimCheck",
+    "Criterion",
+    "Determination",
+    "DueItem",
+    "DueList",
+    "Limit",
+    "LineShape",
+    "Load",
+    "Note",
+    "NoteVariant",
+    "Pack",
+    "PlanRequirements",
+    "RatioCheck",
+    "ReachIndex",
+    "Timeframe",
+    "Unmanaged",
+    "add_months",
+    "caseload_after_move",
+    "caseloads",
+    "check_amends_billed",
+    "check_diagnoses",
+    "check_npi",
+    "check_part2",
+    "check_rate",
+    "decision_timeframe",
+    "decision_timeframes",
+    "due_lists",
+    "fiscal_year_start",
+    "held_notes",
+    "limit_figure",
+    "no_policy",
+    "note_variants",
+    "outcome_instruments",
+    "pack_ids",
+    "plan_requirements",
+    "reached_notes",
+    "rule_title",
+    "scrub_findings",
+    "shape_line",
+    "staff_packs",
+    "state_pack",
+    "supervisor_loads",
+    "units_counter",
+    "unmanaged_units",
+    "warm",
+]
+
+
+def rule_title(rule_id: str) -> str:
+    """The plain title of a rule or a claim check, by its id."""
+    from .rules.base import REGISTRY
+
+    if rule_id in REGISTRY:
+        return REGISTRY[rule_id].title
+    return CHECKS.get(rule_id, rule_id)

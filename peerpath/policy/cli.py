@@ -245,21 +245,24 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from peerpath.cli import _django
 
     _django()
-    from .checks import check_agency, check_person
+    from .checks import check_agency, check_person, identify
 
     as_of = args.as_of or dt.date.today()
     packs = [args.pack] if args.pack else None
     if args.pack and args.pack not in load_packs():
-        print(f"No pack {args.pack!r}.", file=sys.stderr)
+        print(f"No pack {args.pack!r}; known: {', '.join(sorted(load_packs()))}", file=sys.stderr)
         return 2
     if args.person is not None:
-        findings = check_person(args.person, as_of=as_of, period_start=args.since)
-        if packs:
-            findings = [f for f in findings if f.pack_id in packs]
+        # Each day of the person's record is judged by the pack in force on it; --pack
+        # restricts what is evaluated (inside the engine), not only what is printed.
+        found = check_person(
+            args.person, as_of=as_of, period_start=args.since, pack_ids=packs, live=False
+        )
     else:
-        findings = check_agency(as_of=as_of, period_start=args.since, pack_ids=packs)
+        found = check_agency(as_of=as_of, period_start=args.since, pack_ids=packs)
     if args.severity:
-        findings = [f for f in findings if f.severity == args.severity]
+        found = found.severity(args.severity)
+    findings = identify(found).objects()
     if args.format == "jsonl":
         for f in findings:
             print(json.dumps(f.as_dict(), default=str), file=out)
@@ -268,25 +271,114 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         [
             f.severity,
             f.rule_id,
+            f.pack_id + (f" ({f.contract})" if f.contract else ""),
             f"{f.subject_type}:{f.subject_id}",
+            _identifiers(f),
             str(f.date or ""),
             f.evidence,
-            f.citation.short(),
+            f.citation.short() + (" ASSUMED" if f.assumed else ""),
         ]
         for f in findings
     ]
     print(
-        _table(["severity", "rule", "subject", "date", "evidence", "citation"], rows, args.format),
+        _table(
+            ["severity", "rule", "pack", "subject", "identifiers", "date", "evidence", "citation"],
+            rows,
+            args.format,
+        ),
         file=out,
     )
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
+    assumed = sum(1 for f in findings if f.assumed)
     print(
         f"\n{len(findings)} findings: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
         file=out,
     )
+    if assumed:
+        print(
+            f"{assumed} rest on a figure marked assumed (no source states it): an "
+            "administrator must confirm it.",
+            file=out,
+        )
     return 0
+
+
+def _identifiers(f: Any) -> str:
+    ids = f.identifiers or {}
+    parts = [
+        f"{label} {ids[key]}"
+        for key, label in (
+            ("medicaid_id", "Medicaid"),
+            ("note_number", "note"),
+            ("claim_number", "claim"),
+            ("authorization_number", "authorization"),
+        )
+        if ids.get(key)
+    ]
+    return "; ".join(parts)
+
+
+def cmd_eligibility(args: argparse.Namespace, out: TextIO) -> int:
+    from peerpath.cli import _django
+
+    _django()
+    from peerpath.people.models import Person
+
+    from .checks import determine_eligibility
+
+    on = args.as_of or dt.date.today()
+    person = Person.objects.filter(pk=args.person).values_list("medicaid_id", flat=True).first()
+    if person is None:
+        print(f"No person with id {args.person}.", file=sys.stderr)
+        return 2
+    result = determine_eligibility(args.person, on=on)
+    if result is None:
+        print(f"No policy pack judges person {args.person} on {on}.", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        data = {
+            "person_id": result.person_id,
+            "medicaid_id": person,
+            "on": on.isoformat(),
+            "pack": result.pack_id,
+            "variant": result.variant,
+            "contract": result.contract,
+            "eligible": result.eligible,
+            "criteria": [
+                {
+                    "rule": c.rule_id,
+                    "title": c.title,
+                    "status": c.status,
+                    "evidence": c.evidence,
+                    "citation": c.citation.short(),
+                    "assumed": c.citation.assumed,
+                }
+                for c in result.criteria
+            ],
+        }
+        print(json.dumps(data, indent=2), file=out)
+        return 0 if result.eligible else 1
+    contract = f", contract {result.contract}" if result.contract else ""
+    decision = "ELIGIBLE" if result.eligible else "NOT ELIGIBLE"
+    print(
+        f"Person {result.person_id} (Medicaid ID {person}) on {on}: {decision}\n"
+        f"judged by {result.pack_id}{contract}",
+        file=out,
+    )
+    rows = [
+        [
+            c.status,
+            c.rule_id,
+            c.title,
+            c.evidence or "-",
+            c.citation.short() + (" ASSUMED" if c.citation.assumed else ""),
+        ]
+        for c in result.criteria
+    ]
+    print(_table(["status", "criterion", "title", "evidence", "citation"], rows, "text"), file=out)
+    return 0 if result.eligible else 1
 
 
 def _date(text: str) -> dt.date:
@@ -320,12 +412,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--on-b", type=_date)
     p.add_argument("--format", choices=["md", "html", "text"], default="md")
     p = add("check", "evaluate the rules over the database or one person", cmd_check)
-    p.add_argument("--pack", help="only this pack (default: every pack, each on its people)")
+    p.add_argument("--pack", help="evaluate only this pack (default: each day by its own pack)")
     p.add_argument("--person", type=int, help="only this person's record (id)")
     p.add_argument("--as-of", type=_date, help="judge as of this date (default today)")
     p.add_argument("--since", type=_date, help="only findings from this date")
     p.add_argument("--severity", choices=["deny", "warn", "info"])
     p.add_argument("--format", choices=["text", "jsonl", "md"], default="text")
+    p = add(
+        "eligibility", "would a contact on a day meet each eligibility criterion", cmd_eligibility
+    )
+    p.add_argument("person", type=int, help="the person's id")
+    p.add_argument("--as-of", type=_date, help="the day of the contact (default today)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - convenience

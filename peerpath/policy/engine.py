@@ -1,87 +1,48 @@
-"""Evaluate a pack's rules over tables and return findings.
+"""Evaluate the rules over tables and return findings as an Arrow table.
 
-Rules are compiled once per set of parameter values (ibis), cached, and run on whatever
-tables are loaded: the whole agency in a batch audit on DuckDB (columnar, every core), or
-one person's rows while a note is written on an in-memory SQLite (a few hundred rows, where
-DuckDB's fixed cost per statement would dominate). A pack's period is cut where any
-parameter a rule reads changes, so each stretch of dates is judged by the figures in force
-then.
+One run, on any tables an adapter provides (the app database, Parquet or CSV extracts):
+
+1. The engine's own relations are computed in SQL: who is judged by what (`assignments`,
+   `staff_assignments`, see peerpath.policy.assign), the same narrowed to the scope
+   (agency, payer, person, staff, pack), and each note's units (`note_units`).
+2. For each rule, each contract variant's dates are cut wherever a parameter the rule reads
+   changes; the stretches that share the same parameter values are run as one statement,
+   compiled once per rule and set of values and cached. The statement joins the rule's
+   violations to those stretches and to the scoped assignments, so a finding is kept only
+   for a person (or staff member) in scope, on a day the variant judges them: scope is
+   applied inside the SQL.
+3. The rows come back as Arrow (DuckDB's own Arrow result in a batch), get their rule,
+   variant and citations by column, and stay columnar (`Findings`) until shown.
+
+The batch engine is DuckDB (columnar, every core); the live check (one person while a note
+is written) runs the same statements on an in-memory SQLite kept per thread, where each
+takes well under a millisecond.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from peerpath.policy import rules as _rules  # noqa: F401  (registers the rules)
-from peerpath.policy.parameters import Pack, ParameterNotFound
-from peerpath.policy.rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
-from peerpath.policy.sqlite import SQLITE_COMPILER, sqlite_connection
-from peerpath.policy.tables import SCHEMAS, SQL_SCHEMAS, Tables, derive
 
+from . import assign
+from .findings import FINDINGS_SCHEMA, Citation, Finding, Findings, to_json
+from .parameters import Pack, ParameterNotFound, load_packs
+from .rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
+from .sqlite import SQLITE_COMPILER, sqlite_connection
+from .tables import ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive
 
-@dataclass(frozen=True)
-class Citation:
-    parameter: str
-    value: object
-    source: str
-    ref: str
-    section: str
-    confidence: str
-    origin: str
-    note: str = ""
-
-    def short(self) -> str:
-        return f"{self.source}, {self.section} ({self.confidence})"
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule_id: str
-    pack_id: str
-    title: str
-    category: str
-    severity: str
-    subject_type: str
-    subject_id: int
-    person_id: int | None
-    staff_id: int | None
-    date: dt.date | None
-    evidence: str
-    citation: Citation
-    explanation: str
-    fix: str
-
-    def as_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies pack values, which are read-only mappings.
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["date"] = self.date.isoformat() if self.date else None
-        data["citation"] = {f.name: getattr(self.citation, f.name) for f in fields(Citation)}
-        data["citation"]["value"] = _jsonable(self.citation.value)
-        return data
-
-
-def _jsonable(value: object) -> object:
-    """Pack values are frozen (tuples, read-only mappings); give JSON plain lists and dicts."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        json.dumps(value)
-    except TypeError:
-        return repr(value)
-    return value
+__all__ = ["EVALUATOR", "Citation", "Evaluator", "Finding", "Findings", "Scope", "citation_for"]
 
 
 def citation_for(pack: Pack, key: str, on: dt.date) -> Citation:
@@ -98,26 +59,136 @@ def citation_for(pack: Pack, key: str, on: dt.date) -> Citation:
     )
 
 
+def basis_for(pack: Pack, key: str, on: dt.date) -> Citation:
+    """The legal basis a figure stands on: the pack's own value of `key` (not a contract's
+    replacement of it), with its source and section."""
+    entry = pack.entry(key, on)
+    while entry.replaces is not None:
+        entry = entry.replaces
+    return Citation(
+        parameter=key,
+        value=entry.value,
+        source=entry.source.title,
+        ref=entry.source.ref,
+        section=entry.section,
+        confidence=entry.confidence,
+        origin=entry.origin,
+        note=entry.note,
+    )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run judges: ids of agencies, payers, people and staff, and pack ids. A kind
+    left as None does not narrow. A scope naming only people keeps staff findings about the
+    staff their records touch (those in the data)."""
+
+    agencies: Sequence[int] | None = None
+    payers: Sequence[int] | None = None
+    people: Sequence[int] | None = None
+    staff: Sequence[int] | None = None
+    packs: Sequence[str] | None = None
+
+    def table(self) -> pa.Table:
+        kinds: list[str] = []
+        ids: list[int | None] = []
+        codes: list[str | None] = []
+        for kind, values in (
+            ("agency", self.agencies),
+            ("payer", self.payers),
+            ("person", self.people),
+            ("staff", self.staff),
+        ):
+            for v in values or ():
+                kinds.append(kind)
+                ids.append(int(v))
+                codes.append(None)
+        for p in self.packs or ():
+            kinds.append("pack")
+            ids.append(None)
+            codes.append(p)
+        return pa.table({"kind": kinds, "id": ids, "code": codes}, schema=ENGINE["scope"])
+
+
+# The engine's relations, computed in this order before any rule runs.
+_RELATIONS: tuple[tuple[str, Callable[[Tables], ir.Table]], ...] = (
+    ("assignments", assign.assignments),
+    ("staff_assignments", assign.staff_assignments),
+    ("scoped_assignments", assign.scoped_assignments),
+    ("scoped_staff_assignments", assign.scoped_staff_assignments),
+)
+
+
+def _scoped_findings(expr: ir.Table, t: Tables) -> ir.Table:
+    """A rule's violations kept only for the run's stretches and scope (see module doc)."""
+    s = t.slices
+    j = expr.cross_join(s)
+    j = j.mutate(day=ibis.coalesce(j.date, j.as_of))
+    j = j.filter((j.day >= j.lo) & (j.day <= j.hi))
+    a = t.scoped_assignments
+    people = j.filter(j.person_id.notnull())
+    people = people.semi_join(
+        a,
+        [
+            people.person_id == a.person_id,
+            people.variant == a.variant,
+            a.start <= people.day,
+            a.end >= people.day,
+        ],
+    )
+    sa = t.scoped_staff_assignments
+    staff = j.filter(j.person_id.isnull() & j.staff_id.notnull())
+    staff = staff.semi_join(
+        sa,
+        [
+            staff.staff_id == sa.staff_id,
+            staff.variant == sa.variant,
+            sa.start <= staff.day,
+            sa.end >= staff.day,
+        ],
+    )
+    return people.union(staff, distinct=False).select(*FINDING_COLUMNS, "slice")
+
+
+@dataclass(frozen=True)
+class _Slice:
+    variant: assign.Variant
+    lo: dt.date
+    hi: dt.date
+    citation: Citation
+    basis: Citation
+
+
 class Evaluator:
     """Holds the compiled-SQL cache; one per process is enough."""
 
     def __init__(self) -> None:
         self._tables = Tables()
-        self._sql: dict[tuple[str, str, str], str] = {}
+        self._sql: dict[tuple[str, ...], str] = {}
+
+    # ---- compiling -------------------------------------------------------------------
+
+    def _compile(self, expr: ir.Table, dialect: str) -> str:
+        if dialect == "sqlite":
+            return str(SQLITE_COMPILER.to_sqlglot(expr.unbind()).sql(dialect="sqlite"))
+        return str(ibis.to_sql(expr, dialect="duckdb"))
+
+    def relation_sql(self, name: str, build: Callable[[Tables], ir.Table], dialect: str) -> str:
+        key = ("relation", dialect, name)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = self._compile(build(self._tables), dialect)
+        return sql
 
     def sql_for(self, rule: Rule, params: Params, dialect: str = "duckdb") -> str:
-        """The rule's SQL for these parameter values, in "duckdb" or "sqlite"."""
-        key = (dialect, rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
+        """The rule's scoped statement for these parameter values, "duckdb" or "sqlite"."""
+        key = ("rule", dialect, rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
         sql = self._sql.get(key)
         if sql is None:
             expr = rule.build(self._tables, params)
             if tuple(expr.columns) != FINDING_COLUMNS:
                 raise ValueError(f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}")
-            if dialect == "sqlite":
-                sql = SQLITE_COMPILER.to_sqlglot(expr.unbind()).sql(dialect="sqlite")
-            else:
-                sql = str(ibis.to_sql(expr, dialect="duckdb"))
-            self._sql[key] = sql
+            sql = self._sql[key] = self._compile(_scoped_findings(expr, self._tables), dialect)
         return sql
 
     def warm(self, packs: Iterable[Pack], on: dt.date) -> int:
@@ -128,17 +199,223 @@ class Evaluator:
             if not pack.covers(on):
                 continue
             for rule in REGISTRY.values():
-                if any(k not in pack.parameters for k in rule.params):
-                    continue
-                entries = {k: pack.param(k).entry(on) for k in rule.params}
-                if any(e is None for e in entries.values()):
-                    continue
-                params = Params({k: e.value for k, e in entries.items() if e is not None})
-                if rule.applies(params):
+                params = _params(pack, rule, on)
+                if params is not None and rule.applies(params):
                     self.sql_for(rule, params)
                     self.sql_for(rule, params, "sqlite")
                     count += 1
+        for name, build in (*_RELATIONS, ("note_units", assign.note_units)):
+            self.relation_sql(name, build, "duckdb")
+            self.relation_sql(name, build, "sqlite")
         return count
+
+    # ---- running ---------------------------------------------------------------------
+
+    def run(
+        self,
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        period_start: dt.date | None = None,
+        scope: Scope | None = None,
+        rules: Iterable[Rule] | None = None,
+        live: bool = False,
+        packs: Mapping[str, Pack] | None = None,
+    ) -> Findings:
+        """Findings dated from `period_start` (default: each pack's start) to `as_of` about
+        the people and staff in `scope`, each day judged by the variant assigned to it.
+
+        `live` is for small slices checked while someone types: an in-memory SQLite kept
+        per thread, whose statements are compiled once, so a check costs execution only."""
+        packs = packs if packs is not None else load_packs()
+        session = _live_session() if live else _BatchSession()
+        try:
+            variants = self._prepare(session, data, packs, scope or Scope(), as_of)
+            parts = self._evaluate(session, data, variants, rules, as_of, period_start)
+            return Findings.concat(parts).sorted()
+        finally:
+            session.close()
+
+    def prepare(
+        self,
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        scope: Scope | None = None,
+        packs: Mapping[str, Pack] | None = None,
+    ) -> dict[str, pa.Table]:
+        """The engine's relations over `data` (assignments, scoped assignments and note
+        units) as Arrow tables, for screens and reports that read them."""
+        session = _BatchSession()
+        try:
+            self._prepare(session, data, packs or load_packs(), scope or Scope(), as_of)
+            names = [n for n, _ in _RELATIONS] + ["note_units", "unit_rules"]
+            return {n: session.arrow(f'SELECT * FROM "{n}"', ENGINE[n]) for n in names}
+        finally:
+            session.close()
+
+    def relation(
+        self,
+        name: str,
+        build: Callable[[Tables], ir.Table],
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        scope: Scope | None = None,
+        packs: Mapping[str, Pack] | None = None,
+    ) -> pa.Table:
+        """A named engine relation (an ibis definition over the tables and the engine's
+        own relations) computed over `data` on the batch engine, as Arrow."""
+        session = _BatchSession()
+        try:
+            self._prepare(session, data, packs or load_packs(), scope or Scope(), as_of)
+            session.replace(
+                "context",
+                pa.table({"as_of": [as_of], "period_start": [as_of]}, schema=SCHEMAS["context"]),
+            )
+            sql = self.relation_sql(name, build, "duckdb")
+            return session.con.sql(sql).to_arrow_table()
+        finally:
+            session.close()
+
+    def _prepare(
+        self,
+        session: _Session,
+        data: Mapping[str, pa.Table],
+        packs: Mapping[str, Pack],
+        scope: Scope,
+        as_of: dt.date,
+    ) -> dict[str, assign.Variant]:
+        context = pa.table({"as_of": [as_of], "period_start": [as_of]}, schema=SCHEMAS["context"])
+        tables = derive({**data, "context": context})
+        tables["packs"] = assign.packs_table(packs.values())
+        tables["scope"] = scope.table()
+        session.load(tables)
+        for name, build in _RELATIONS:
+            session.materialize(name, self.relation_sql(name, build, session.dialect))
+        found = session.arrow(
+            "SELECT DISTINCT variant FROM assignments UNION SELECT DISTINCT variant FROM "
+            "staff_assignments",
+            pa.schema([("variant", pa.string())]),
+        )
+        overrides = assign.contract_overrides(data)
+        variants = {
+            v: assign.variant_for(v, packs, overrides)
+            for v in found.column("variant").to_pylist()
+            if v is not None and v.partition("@")[0] in packs
+        }
+        session.replace("unit_rules", assign.unit_rules(variants.values()))
+        session.materialize(
+            "note_units", self.relation_sql("note_units", assign.note_units, session.dialect)
+        )
+        return variants
+
+    def _evaluate(
+        self,
+        session: _Session,
+        data: Mapping[str, pa.Table],
+        variants: Mapping[str, assign.Variant],
+        rules: Iterable[Rule] | None,
+        as_of: dt.date,
+        period_start: dt.date | None,
+    ) -> list[pa.Table]:
+        spans = session.arrow(
+            'SELECT variant, MIN(start) AS lo, MAX("end") AS hi FROM (SELECT variant, start, '
+            '"end" FROM scoped_assignments UNION ALL SELECT variant, start, "end" FROM '
+            "scoped_staff_assignments) GROUP BY variant",
+            pa.schema([("variant", pa.string()), ("lo", pa.date32()), ("hi", pa.date32())]),
+        ).to_pylist()
+        parts: list[pa.Table] = []
+        for rule in rules if rules is not None else REGISTRY.values():
+            if any(data.get(name) is not None and data[name].num_rows == 0 for name in rule.needs):
+                continue  # the rule can only fire on rows of a table this data lacks
+            groups: dict[tuple[str, dt.date], tuple[Params, list[_Slice]]] = {}
+            for span in spans:
+                variant = variants.get(span["variant"])
+                if variant is None:
+                    continue
+                pack = variant.pack
+                lo = max(pack.start, period_start or pack.start, rule.effective_from, span["lo"])
+                hi = min(as_of, pack.end or as_of, rule.effective_to or as_of, span["hi"])
+                for seg_lo, seg_hi, params in _segments(pack, rule, lo, hi):
+                    if not rule.applies(params):
+                        continue
+                    ctx_lo = max(pack.start, period_start or pack.start)
+                    key = (repr(sorted((k, repr(v)) for k, v in params.items())), ctx_lo)
+                    entry = groups.setdefault(key, (params, []))
+                    entry[1].append(
+                        _Slice(
+                            variant,
+                            seg_lo,
+                            seg_hi,
+                            citation_for(pack, rule.cites, seg_lo),
+                            basis_for(pack, rule.basis, seg_lo),
+                        )
+                    )
+            for (_, ctx_lo), (params, slices) in groups.items():
+                parts.append(self._statement(session, rule, params, slices, as_of, ctx_lo))
+        return [p for p in parts if p.num_rows]
+
+    def _statement(
+        self,
+        session: _Session,
+        rule: Rule,
+        params: Params,
+        slices: list[_Slice],
+        as_of: dt.date,
+        ctx_lo: dt.date,
+    ) -> pa.Table:
+        session.replace(
+            "context",
+            pa.table({"as_of": [as_of], "period_start": [ctx_lo]}, schema=SCHEMAS["context"]),
+        )
+        session.replace(
+            "slices",
+            pa.table(
+                {
+                    "slice": list(range(len(slices))),
+                    "variant": [s.variant.id for s in slices],
+                    "lo": [s.lo for s in slices],
+                    "hi": [s.hi for s in slices],
+                    "as_of": [as_of] * len(slices),
+                },
+                schema=ENGINE["slices"],
+            ),
+        )
+        schema = pa.schema(
+            [(c, FINDINGS_SCHEMA.field(c).type) for c in FINDING_COLUMNS] + [("slice", pa.int64())]
+        )
+        found = session.arrow(self.sql_for(rule, params, session.dialect), schema)
+        if found.num_rows == 0:
+            return found
+        index = found.column("slice")
+        info: dict[str, list[object]] = {
+            "rule_id": [rule.id] * len(slices),
+            "pack_id": [s.variant.pack.id for s in slices],
+            "variant": [s.variant.id for s in slices],
+            "contract": [s.variant.contract for s in slices],
+            "category": [rule.category] * len(slices),
+            "severity": [rule.severity] * len(slices),
+            "cite_parameter": [s.citation.parameter for s in slices],
+            "cite_value": [to_json(s.citation.value) for s in slices],
+            "cite_source": [s.citation.source for s in slices],
+            "cite_ref": [s.citation.ref for s in slices],
+            "cite_section": [s.citation.section for s in slices],
+            "cite_confidence": [s.citation.confidence for s in slices],
+            "cite_origin": [s.citation.origin for s in slices],
+            "cite_note": [s.citation.note for s in slices],
+            "basis_parameter": [s.basis.parameter for s in slices],
+            "basis_source": [s.basis.source for s in slices],
+            "basis_ref": [s.basis.ref for s in slices],
+            "basis_section": [s.basis.section for s in slices],
+            "basis_confidence": [s.basis.confidence for s in slices],
+        }
+        columns = {c: found.column(c) for c in FINDING_COLUMNS}
+        for name, values in info.items():
+            columns[name] = pa.array(values, FINDINGS_SCHEMA.field(name).type).take(index)
+        return pa.table({n: columns[n] for n in FINDINGS_SCHEMA.names}, schema=FINDINGS_SCHEMA)
+
+    # ---- compatibility: one pack over some data --------------------------------------
 
     def evaluate(
         self,
@@ -148,107 +425,71 @@ class Evaluator:
         as_of: dt.date,
         period_start: dt.date | None = None,
         rules: Iterable[Rule] | None = None,
-        people: Collection[int] | None = None,
+        people: Sequence[int] | None = None,
         live: bool = False,
     ) -> list[Finding]:
-        """Findings of `pack` over `data` from `period_start` (or the pack's start) to
-        `as_of`. `people` narrows the people judged (a contract's own pack variant).
+        """Findings of `pack` alone (its days only) over `data`, as objects."""
+        packs = dict(load_packs())
+        packs[pack.id] = pack
+        return self.run(
+            data,
+            as_of=as_of,
+            period_start=period_start,
+            scope=Scope(packs=[pack.id], people=people),
+            rules=rules,
+            live=live,
+            packs=packs,
+        ).objects()
 
-        `live` is for small slices checked while someone types: an in-memory SQLite kept
-        per thread, whose statements are compiled once, so a check costs execution only."""
-        lo = max(pack.start, period_start or pack.start)
-        hi = min(pack.end or as_of, as_of)
-        if hi < lo:
-            return []
-        context = pa.table({"as_of": [as_of], "period_start": [lo]}, schema=SCHEMAS["context"])
-        session = _live_session() if live else _BatchSession()
-        try:
-            session.load(derive({**data, "context": context}))
-            in_scope = _scope(pack, data)
-            if people is not None:
-                in_scope.people &= set(people)
-            findings: list[Finding] = []
-            for rule in rules if rules is not None else REGISTRY.values():
-                if any(
-                    data.get(name) is not None and data[name].num_rows == 0 for name in rule.needs
-                ):
-                    continue  # the rule can only fire on rows of a table this data lacks
-                findings.extend(self._run(session, pack, rule, lo, hi, in_scope))
-            return sorted(findings, key=_order)
-        finally:
-            session.close()
 
-    def _run(
-        self,
-        session: _Session,
-        pack: Pack,
-        rule: Rule,
-        lo: dt.date,
-        hi: dt.date,
-        in_scope: _Scope,
-    ) -> list[Finding]:
-        try:
-            params_by_key = {k: pack.param(k) for k in rule.params}
-        except ParameterNotFound:
-            return []  # the pack says nothing the rule could check
-        lo = max(lo, rule.effective_from)
-        hi = min(hi, rule.effective_to or hi)
-        cuts = sorted(
-            {v.start for p in params_by_key.values() for v in p.values if lo < v.start <= hi}
-        )
-        starts = [lo, *cuts]
-        out: list[Finding] = []
-        for i, seg_start in enumerate(starts):
-            seg_end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
-            entries = {k: p.entry(seg_start) for k, p in params_by_key.items()}
-            if any(e is None for e in entries.values()):
-                continue
-            params = Params({k: e.value for k, e in entries.items() if e is not None})
-            if not rule.applies(params):
-                continue
-            citation = citation_for(pack, rule.cites, seg_start)
-            rows = [
-                dict(zip(FINDING_COLUMNS, r, strict=True))
-                for r in session.run(self.sql_for(rule, params, session.dialect))
-            ]
-            for row in rows:
-                day = row["date"]
-                if isinstance(day, str):  # SQLite keeps dates as ISO text
-                    day = dt.date.fromisoformat(day)
-                if day is not None and not (seg_start <= day <= seg_end):
-                    continue
-                if not in_scope.keeps(row["person_id"], row["staff_id"]):
-                    continue
-                out.append(
-                    Finding(
-                        rule_id=rule.id,
-                        pack_id=pack.id,
-                        title=rule.title,
-                        category=rule.category,
-                        severity=rule.severity,
-                        subject_type=row["subject_type"],
-                        subject_id=row["subject_id"],
-                        person_id=row["person_id"],
-                        staff_id=row["staff_id"],
-                        date=day,
-                        evidence=row["evidence"],
-                        citation=citation,
-                        explanation=rule.explanation,
-                        fix=rule.fix,
-                    )
-                )
-        return out
+def _params(pack: Pack, rule: Rule, on: dt.date) -> Params | None:
+    try:
+        entries = {k: pack.param(k).entry(on) for k in rule.params}
+    except ParameterNotFound:
+        return None
+    if any(e is None for e in entries.values()):
+        return None
+    return Params({k: e.value for k, e in entries.items() if e is not None})
+
+
+def _segments(
+    pack: Pack, rule: Rule, lo: dt.date, hi: dt.date
+) -> list[tuple[dt.date, dt.date, Params]]:
+    """[lo, hi] cut wherever a parameter the rule reads changes value in `pack`."""
+    if hi < lo:
+        return []
+    try:
+        params_by_key = {k: pack.param(k) for k in rule.params}
+    except ParameterNotFound:
+        return []  # the pack says nothing the rule could check
+    cuts = sorted({v.start for p in params_by_key.values() for v in p.values if lo < v.start <= hi})
+    starts = [lo, *cuts]
+    out: list[tuple[dt.date, dt.date, Params]] = []
+    for i, seg_lo in enumerate(starts):
+        seg_hi = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
+        params = _params(pack, rule, seg_lo)
+        if params is not None:
+            out.append((seg_lo, seg_hi, params))
+    return out
+
+
+# ---- sessions: the connection holding one run's tables ------------------------------------
 
 
 class _Session:
-    """A connection holding one evaluation's tables."""
-
     dialect = "duckdb"
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
         raise NotImplementedError
 
-    def run(self, sql: str) -> list[tuple[Any, ...]]:
+    def replace(self, name: str, table: pa.Table) -> None:
+        raise NotImplementedError
+
+    def materialize(self, name: str, sql: str) -> None:
+        """Fill table `name` with the result of `sql` (an engine relation)."""
+        raise NotImplementedError
+
+    def arrow(self, sql: str, schema: pa.Schema) -> pa.Table:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -257,18 +498,27 @@ class _Session:
 
 class _BatchSession(_Session):
     """A fresh DuckDB connection whose tables are views over the Arrow data (no copy);
-    DuckDB uses every core."""
+    results come back as Arrow (DuckDB's own columnar result)."""
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
+        self._kept: dict[str, pa.Table] = {}
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
         for name, schema in SQL_SCHEMAS.items():
             table = data.get(name)
-            self.con.register(name, table if table is not None else schema.empty_table())
+            self.replace(name, table if table is not None else schema.empty_table())
 
-    def run(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql).fetchall()
+    def replace(self, name: str, table: pa.Table) -> None:
+        self._kept[name] = table  # the view reads it: keep it alive
+        self.con.register(name, table)
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.replace(name, self.arrow(sql, SQL_SCHEMAS[name]))
+
+    def arrow(self, sql: str, schema: pa.Schema) -> pa.Table:
+        table = self.con.sql(sql).to_arrow_table()
+        return table.select(schema.names).cast(schema)
 
     def close(self) -> None:
         self.con.close()
@@ -276,8 +526,7 @@ class _BatchSession(_Session):
 
 class _LiveSession(_Session):
     """An in-memory SQLite kept for the thread: its tables are emptied and refilled for each
-    check, and the sqlite module's statement cache keeps each rule's compiled statement. On
-    a few hundred rows this runs the whole pack in a few milliseconds."""
+    check, and the sqlite module's statement cache keeps each compiled statement."""
 
     dialect = "sqlite"
 
@@ -287,8 +536,24 @@ class _LiveSession(_Session):
     def load(self, data: Mapping[str, pa.Table]) -> None:
         self.con.fill(data)
 
-    def run(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.con.run(sql)
+    def replace(self, name: str, table: pa.Table) -> None:
+        self.con.fill({name: table}, only=[name])
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.insert_select(name, sql)
+
+    def arrow(self, sql: str, schema: pa.Schema) -> pa.Table:
+        rows = self.con.run(sql)
+        columns: list[list[Any]] = (
+            [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in schema]
+        )
+        arrays = []
+        for field, values in zip(schema, columns, strict=True):
+            if pa.types.is_date(field.type):
+                arrays.append(pa.array(values, pa.string()).cast(field.type))
+            else:
+                arrays.append(pa.array(values, field.type))
+        return pa.table(arrays, schema=schema)
 
 
 _THREAD = threading.local()
@@ -301,40 +566,12 @@ def _live_session() -> _LiveSession:
     return session
 
 
-class _Scope:
-    """Which people and staff a pack judges: by their payer's state (or a contract's pack
-    override) and their agency's state."""
-
-    def __init__(self, people: set[int], staff: set[int]) -> None:
-        self.people, self.staff = people, staff
-
-    def keeps(self, person_id: int | None, staff_id: int | None) -> bool:
-        if person_id is not None:
-            return person_id in self.people
-        if staff_id is not None:
-            return staff_id in self.staff
-        return True
-
-
-def _scope(pack: Pack, data: Mapping[str, pa.Table]) -> _Scope:
-    people: set[int] = set()
-    table = data.get("people")
-    if table is not None:
-        for row in table.select(["person_id", "state", "pack_override"]).to_pylist():
-            override = row["pack_override"]
-            if override == pack.id or (not override and row["state"] == pack.jurisdiction):
-                people.add(row["person_id"])
-    staff: set[int] = set()
-    table = data.get("staff")
-    if table is not None:
-        for row in table.select(["staff_id", "state"]).to_pylist():
-            if row["state"] == pack.jurisdiction:
-                staff.add(row["staff_id"])
-    return _Scope(people, staff)
-
-
-def _order(f: Finding) -> tuple[object, ...]:
-    return (f.date or dt.date.min, f.rule_id, f.subject_type, f.subject_id)
+def group_rows(findings: Findings) -> dict[str, list[Finding]]:
+    """Finding objects by rule id (for pages that list findings by rule)."""
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings.objects():
+        out[f.rule_id].append(f)
+    return dict(out)
 
 
 EVALUATOR = Evaluator()

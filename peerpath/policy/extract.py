@@ -1,18 +1,39 @@
-"""Read the rules' tables out of the application database.
+"""Read the rules' tables out of the application database, as Arrow columns.
 
 The whole agency for a batch audit, or one person's slice (plus the staff and groups their
 notes touch) for a check while a note is written. A draft that is not saved yet can be laid
 over the slice, so the peer sees what would fail before anything is stored.
+
+Each table is one query whose columns are computed by the database (minutes after midnight,
+booleans, the day a request came in), read in bulk: on PostgreSQL with `COPY ... TO STDOUT`
+into Arrow's CSV reader, elsewhere by fetching all rows at once and turning them into
+columns (one Arrow array per column, never a Python object per value).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import io
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
-from django.db.models import Count, Q, QuerySet
+import pyarrow.csv as pacsv
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractMinute, TruncDate
 
 from peerpath.authorizations.models import Authorization
 from peerpath.organizations.models import PayerContract
@@ -26,7 +47,7 @@ from peerpath.people.models import (
     ProgramEnrollment,
     ServiceOrder,
 )
-from peerpath.plans.models import Plan
+from peerpath.plans.models import Goal, Plan
 from peerpath.services.models import GroupSession, ServiceNote
 from peerpath.staff.models import (
     CaseloadAssignment,
@@ -38,39 +59,161 @@ from peerpath.staff.models import (
     Training,
 )
 
+from .models import ParameterOverride
 from .tables import SCHEMAS, rows_to_table
 
 
-def minutes(t: dt.time | None) -> int | None:
-    return None if t is None else t.hour * 60 + t.minute
+def _minutes(field: str) -> Any:
+    return ExtractHour(field) * 60 + ExtractMinute(field)
 
 
-def _table(name: str, rows: Iterable[Sequence[Any]]) -> pa.Table:
-    """Rows in schema column order into an Arrow table (column-wise, no per-row dicts)."""
+def _flag(q: Q) -> Case:
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _read(name: str, qs: QuerySet[Any], *exprs: Any) -> pa.Table:
+    """Table `name` from `qs`: one select whose columns (field names or expressions) are in
+    the schema's order, read in bulk and returned as Arrow columns."""
     schema = SCHEMAS[name]
-    columns: list[list[Any]] = [[] for _ in schema.names]
-    for row in rows:
-        for i, value in enumerate(row):
-            columns[i].append(value)
-    return pa.table(dict(zip(schema.names, columns, strict=True)), schema=schema)
+    aliases: dict[str, Any] = {}
+    fields: list[str] = []
+    for column, expr in zip(schema.names, exprs, strict=True):
+        if isinstance(expr, str):
+            fields.append(expr)
+        else:
+            alias = f"x_{column}"
+            aliases[alias] = expr
+            fields.append(alias)
+    qs = qs.order_by().annotate(**aliases).values_list(*fields)
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # filtered on an empty list of ids
+        return schema.empty_table()
+    if connection.vendor == "postgresql":
+        return _copy(sql, params, schema)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _columns(rows, schema)
 
 
-def _values(qs: QuerySet[Any], *fields: str) -> Iterable[tuple[Any, ...]]:
-    # No ORDER BY: the rules read sets, and compiling the models' default orderings (with
-    # their joins) was most of the cost of a one-person extract.
-    return qs.order_by().values_list(*fields).iterator(chunk_size=20_000)
+def _plain(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f for f in schema if not pa.types.is_list(f.type)])
 
 
-def _overrides() -> dict[tuple[int, int], str]:
-    """(agency, payer) -> pack id, from contracts that override the automatic choice."""
-    found: dict[tuple[int, int], str] = {}
-    for agency_id, payer_id, pack in (
-        PayerContract.objects.exclude(pack_override="")
-        .order_by()
-        .values_list("agency_id", "payer_id", "pack_override")
-    ):
-        found[(agency_id, payer_id)] = pack
-    return found
+def _copy(sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+    """PostgreSQL's bulk read: COPY the query's rows out as CSV, parsed by Arrow."""
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor
+        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+    lists = [f.name for f in schema if pa.types.is_list(f.type)]
+    types = {f.name: (pa.string() if f.name in lists else f.type) for f in schema}
+    if buffer.tell() == 0:
+        table = pa.table({f: pa.array([], t) for f, t in types.items()})
+    else:
+        buffer.seek(0)
+        table = pacsv.read_csv(
+            buffer,
+            read_options=pacsv.ReadOptions(column_names=schema.names),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                true_values=["t", "true"],
+                false_values=["f", "false"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    for name in lists:
+        table = table.set_column(
+            table.schema.get_field_index(name),
+            name,
+            pa.array(
+                [json.loads(v) if v else [] for v in table.column(name).to_pylist()],
+                schema.field(name).type,
+            ),
+        )
+    return table.cast(schema)
+
+
+def _columns(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
+    """Fetched rows turned into typed Arrow columns (the database's text dates, 0/1
+    booleans and decimals are cast by Arrow, column by column)."""
+    if not rows:
+        return schema.empty_table()
+    arrays = []
+    for field, values in zip(schema, zip(*rows, strict=True), strict=True):
+        if pa.types.is_list(field.type):
+            arrays.append(
+                pa.array(
+                    [json.loads(v) if isinstance(v, str) else (v or []) for v in values],
+                    field.type,
+                )
+            )
+            continue
+        column = pa.array(values, from_pandas=False)
+        if column.type != field.type:
+            if pa.types.is_null(column.type):
+                column = pa.nulls(len(values), field.type)
+            elif pa.types.is_date(field.type) and pa.types.is_string(column.type):
+                column = column.cast(field.type)
+            else:
+                column = column.cast(field.type)
+        arrays.append(column)
+    return pa.table(arrays, schema=schema)
+
+
+def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
+    """Only what the assignment relation reads about these people: the people, their
+    agencies' payer contracts and the contracts' cited overrides (other tables empty)."""
+    people_qs = Person.objects.filter(pk__in=list(person_ids))
+    agencies = people_qs.values("agency_id")
+    tables = {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    tables["people"] = _read(
+        "people",
+        people_qs,
+        "pk",
+        "agency_id",
+        "payer_id",
+        "payer__state",
+        "date_of_birth",
+        "medicaid_id",
+    )
+    tables["contracts"] = _contracts(Q(agency_id__in=agencies))
+    tables["overrides"] = _overrides(Q(contract__agency_id__in=agencies))
+    return tables
+
+
+def _contracts(q: Q) -> pa.Table:
+    return _read(
+        "contracts",
+        PayerContract.objects.filter(q),
+        "pk",
+        "agency_id",
+        "payer_id",
+        "number",
+        "start",
+        "end",
+        "pack_override",
+    )
+
+
+def _overrides(q: Q) -> pa.Table:
+    return _read(
+        "overrides",
+        ParameterOverride.objects.filter(q),
+        "contract_id",
+        "key",
+        Cast("value", TextField()),
+        "start",
+        "end",
+        "source",
+        "section",
+        "confidence",
+        "note",
+    )
 
 
 def extract(
@@ -78,35 +221,30 @@ def extract(
     person_ids: Sequence[int] | None = None,
     extra_notes: Sequence[Mapping[str, object]] = (),
     staff_ids: Sequence[int] = (),
+    replacing: Sequence[int] = (),
 ) -> dict[str, pa.Table]:
     """The rules' tables: everything, or the slice around `person_ids`.
 
     `extra_notes` are rows for the notes table (unsaved drafts) added to the slice; their
-    staff member's data is included too. `staff_ids` adds staff members to the slice (a
-    team's staff, with or without people on their caseload).
+    staff member's data is included too; `replacing` are saved notes those rows stand for
+    (left out). `staff_ids` adds staff members to the slice (a team's staff, with or without
+    people on their caseload).
     """
     one = person_ids is not None
-    pf = Q(person_id__in=person_ids) if one else Q()
-    overrides = _overrides()
+    pf = Q(person_id__in=list(person_ids or ())) if one else Q()
 
-    people_rows = [
-        (pid, agency, state, dob, overrides.get((agency, payer)))
-        for pid, agency, payer, state, dob in _values(
-            Person.objects.filter(Q(pk__in=person_ids) if one else Q()),
-            "pk",
-            "agency_id",
-            "payer_id",
-            "payer__state",
-            "date_of_birth",
-        )
-    ]
-    note_fields = (
+    notes_qs = ServiceNote.objects.filter(pf)
+    if replacing:
+        notes_qs = notes_qs.exclude(pk__in=list(replacing))
+    notes = _read(
+        "notes",
+        notes_qs,
         "pk",
         "person_id",
         "staff_id",
         "date",
-        "start_time",
-        "end_time",
+        _minutes("start_time"),
+        _minutes("end_time"),
         "modality",
         "setting",
         "kind",
@@ -117,16 +255,10 @@ def extract(
         "goal__plan_id",
         "status",
     )
-    note_rows = [
-        (*r[:4], minutes(r[4]), minutes(r[5]), *r[6:])
-        for r in _values(ServiceNote.objects.filter(pf), *note_fields)
-    ]
-    extra = rows_to_table("notes", [dict(n) for n in extra_notes]) if extra_notes else None
-
     slice_staff: set[int] | None = None
     session_ids: set[int] | None = None
     if one:
-        slice_staff = {r[2] for r in note_rows} | set(staff_ids)
+        slice_staff = set(notes.column("staff_id").drop_null().to_pylist()) | set(staff_ids)
         slice_staff |= {
             int(str(n["staff_id"])) for n in extra_notes if n.get("staff_id") is not None
         }
@@ -138,184 +270,199 @@ def extract(
             .order_by()
             .values_list("supervisor_id", flat=True)
         )
-        session_ids = {r[9] for r in note_rows if r[9] is not None}
-    sf = Q(staff_id__in=slice_staff) if slice_staff is not None else Q()
+        session_ids = set(notes.column("group_session_id").drop_null().to_pylist())
+        session_ids |= {
+            int(str(n["group_session_id"]))
+            for n in extra_notes
+            if n.get("group_session_id") is not None
+        }
+    sf = Q(staff_id__in=list(slice_staff)) if slice_staff is not None else Q()
 
+    people_qs = Person.objects.filter(Q(pk__in=list(person_ids or ())) if one else Q())
+    people_ids = Q(agency_id__in=people_qs.values("agency_id")) if one else Q()
     tables: dict[str, pa.Table] = {
-        "people": _table("people", people_rows),
-        "notes": _table("notes", note_rows),
-        "episodes": _table(
+        "people": _read(
+            "people",
+            people_qs,
+            "pk",
+            "agency_id",
+            "payer_id",
+            "payer__state",
+            "date_of_birth",
+            "medicaid_id",
+        ),
+        "contracts": _contracts(people_ids),
+        "overrides": _overrides(
+            Q(contract__agency_id__in=people_qs.values("agency_id")) if one else Q()
+        ),
+        "notes": notes,
+        "episodes": _read(
             "episodes",
-            [
-                (pk, person, start, end, reason, bool(plan))
-                for pk, person, start, end, reason, plan in _values(
-                    Episode.objects.filter(pf),
-                    "pk",
-                    "person_id",
-                    "start",
-                    "end",
-                    "discharge__reason",
-                    "discharge__transition_plan",
-                )
-            ],
+            Episode.objects.filter(pf),
+            "pk",
+            "person_id",
+            "start",
+            "end",
+            "discharge__reason",
+            _flag(Q(discharge__transition_plan__gt="")),
         ),
-        "diagnoses": _table(
+        "diagnoses": _read(
             "diagnoses",
-            _values(
-                Diagnosis.objects.filter(pf), "pk", "person_id", "code", "category", "start", "end"
-            ),
+            Diagnosis.objects.filter(pf),
+            "pk",
+            "person_id",
+            "code",
+            "category",
+            "start",
+            "end",
         ),
-        "assessments": _table(
+        "assessments": _read(
             "assessments",
-            _values(
-                Assessment.objects.filter(pf),
-                "pk",
-                "person_id",
-                "date",
-                "medical_necessity",
-                "needs_areas",
-                "no_equally_effective_alternative",
-            ),
+            Assessment.objects.filter(pf),
+            "pk",
+            "person_id",
+            "date",
+            "medical_necessity",
+            Cast("needs_areas", TextField()),
+            "no_equally_effective_alternative",
         ),
-        "service_orders": _table(
+        "service_orders": _read(
             "service_orders",
-            _values(ServiceOrder.objects.filter(pf), "pk", "person_id", "signed_on", "credential"),
+            ServiceOrder.objects.filter(pf),
+            "pk",
+            "person_id",
+            "signed_on",
+            "credential",
         ),
-        "plans": _table(
+        "plans": _read(
             "plans",
-            [
-                (pk, person, version, status, start, review_due, crisis is not None)
-                for pk, person, version, status, start, review_due, crisis in _values(
-                    Plan.objects.filter(pf),
-                    "pk",
-                    "person_id",
-                    "version",
-                    "status",
-                    "start",
-                    "review_due",
-                    "crisis_plan__pk",
-                )
-            ],
+            Plan.objects.filter(pf),
+            "pk",
+            "person_id",
+            "version",
+            "status",
+            "start",
+            "review_due",
+            _flag(Q(crisis_plan__isnull=False)),
         ),
-        "authorizations": _table(
+        "goals": _read(
+            "goals",
+            Goal.objects.filter(Q(plan__person_id__in=list(person_ids or ())) if one else Q()),
+            "pk",
+            "plan_id",
+            "plan__person_id",
+            "social_skill",
+        ),
+        "authorizations": _read(
             "authorizations",
-            [
-                (pk, person, kind, status, start, end, units, requested.date())
-                for pk, person, kind, status, start, end, units, requested in _values(
-                    Authorization.objects.filter(pf),
-                    "pk",
-                    "person_id",
-                    "kind",
-                    "status",
-                    "start",
-                    "end",
-                    "units_approved",
-                    "requested_at",
-                )
-            ],
+            Authorization.objects.filter(pf),
+            "pk",
+            "person_id",
+            "kind",
+            "status",
+            "start",
+            "end",
+            "units_approved",
+            TruncDate("requested_at"),
         ),
-        "other_services": _table(
+        "other_services": _read(
             "other_services",
-            [
-                (pk, person, cat, day, minutes(s), minutes(e))
-                for pk, person, cat, day, s, e in _values(
-                    OtherService.objects.filter(pf),
-                    "pk",
-                    "person_id",
-                    "category",
-                    "date",
-                    "start_time",
-                    "end_time",
-                )
-            ],
+            OtherService.objects.filter(pf),
+            "pk",
+            "person_id",
+            "category",
+            "date",
+            _minutes("start_time"),
+            _minutes("end_time"),
         ),
-        "enrollments": _table(
+        "enrollments": _read(
             "enrollments",
-            _values(
-                ProgramEnrollment.objects.filter(pf), "pk", "person_id", "program", "start", "end"
-            ),
+            ProgramEnrollment.objects.filter(pf),
+            "pk",
+            "person_id",
+            "program",
+            "start",
+            "end",
         ),
-        "supervisor_contacts": _table(
+        "supervisor_contacts": _read(
             "supervisor_contacts",
-            _values(
-                SupervisorContact.objects.filter(pf),
-                "pk",
-                "person_id",
-                "supervisor_id",
-                "date",
-                "kind",
-            ),
+            SupervisorContact.objects.filter(pf),
+            "pk",
+            "person_id",
+            "supervisor_id",
+            "date",
+            "kind",
         ),
-        "evaluations": _table(
-            "evaluations", _values(Evaluation.objects.filter(pf), "pk", "person_id", "date")
+        "evaluations": _read(
+            "evaluations", Evaluation.objects.filter(pf), "pk", "person_id", "date"
         ),
-        "family": _table(
-            "family", _values(FamilyRelationship.objects.filter(pf), "person_id", "staff_id")
-        ),
-        "staff": _table(
+        "family": _read("family", FamilyRelationship.objects.filter(pf), "person_id", "staff_id"),
+        "staff": _read(
             "staff",
-            _values(
-                StaffMember.objects.filter(
-                    Q(pk__in=slice_staff) if slice_staff is not None else Q()
-                ),
-                "pk",
-                "agency_id",
-                "agency__state",
-                "role",
-                "hire_date",
-                "end_date",
+            StaffMember.objects.filter(
+                Q(pk__in=list(slice_staff)) if slice_staff is not None else Q()
             ),
+            "pk",
+            "agency_id",
+            "agency__state",
+            "role",
+            "hire_date",
+            "end_date",
         ),
-        "certifications": _table(
+        "certifications": _read(
             "certifications",
-            _values(Certification.objects.filter(sf), "pk", "staff_id", "start", "end"),
+            Certification.objects.filter(sf),
+            "pk",
+            "staff_id",
+            "start",
+            "end",
         ),
-        "trainings": _table(
+        "trainings": _read(
             "trainings",
-            [
-                (pk, staff, topic, float(hours), done)
-                for pk, staff, topic, hours, done in _values(
-                    Training.objects.filter(sf), "pk", "staff_id", "topic", "hours", "completed_on"
-                )
-            ],
+            Training.objects.filter(sf),
+            "pk",
+            "staff_id",
+            "topic",
+            Cast("hours", FloatField()),
+            "completed_on",
         ),
-        "caseloads": _table(
+        "caseloads": _read(
             "caseloads",
-            _values(
-                CaseloadAssignment.objects.filter(sf), "pk", "staff_id", "person_id", "start", "end"
-            ),
+            CaseloadAssignment.objects.filter(sf),
+            "pk",
+            "staff_id",
+            "person_id",
+            "start",
+            "end",
         ),
-        "supervision": _table(
+        "supervision": _read(
             "supervision",
-            _values(
-                SupervisionAssignment.objects.filter(
-                    Q(staff_id__in=slice_staff) | Q(supervisor_id__in=slice_staff)
-                    if slice_staff is not None
-                    else Q()
-                ),
-                "pk",
-                "supervisor_id",
-                "staff_id",
-                "start",
-                "end",
+            SupervisionAssignment.objects.filter(
+                Q(staff_id__in=list(slice_staff)) | Q(supervisor_id__in=list(slice_staff))
+                if slice_staff is not None
+                else Q()
             ),
+            "pk",
+            "supervisor_id",
+            "staff_id",
+            "start",
+            "end",
         ),
-        "group_sessions": _table(
+        "group_sessions": _read(
             "group_sessions",
-            _values(
-                GroupSession.objects.filter(
-                    Q(pk__in=session_ids) if session_ids is not None else Q()
-                ).annotate(
-                    n_att=Count("attendees", distinct=True),
-                    n_fac=Count("facilitators", distinct=True),
-                ),
-                "pk",
-                "date",
-                "n_att",
-                "n_fac",
+            GroupSession.objects.filter(
+                Q(pk__in=list(session_ids)) if session_ids is not None else Q()
+            ).annotate(
+                n_att=Count("attendees", distinct=True),
+                n_fac=Count("facilitators", distinct=True),
             ),
+            "pk",
+            "date",
+            Coalesce(F("n_att"), 0),
+            Coalesce(F("n_fac"), 0),
         ),
     }
-    if extra is not None:
+    if extra_notes:
+        extra = rows_to_table("notes", [dict(n) for n in extra_notes])
         tables["notes"] = pa.concat_tables([tables["notes"], extra])
     return tables

@@ -10,7 +10,7 @@ Tests run every rule's cases and the demo agency through both engines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis.expr.operations as ops
@@ -104,8 +104,11 @@ class SQLiteTables:
             self._insert[name] = f'INSERT INTO "{name}" VALUES ({marks})'
         self._numbers: pa.Table | None = None
 
-    def fill(self, data: Mapping[str, pa.Table]) -> None:
+    def fill(self, data: Mapping[str, pa.Table], only: Sequence[str] | None = None) -> None:
+        """Empty every table (or those named in `only`) and load `data` into them."""
         for name, schema in self.schemas.items():
+            if only is not None and name not in only:
+                continue
             given = data.get(name)
             if name == "numbers":
                 if given is self._numbers:
@@ -117,6 +120,12 @@ class SQLiteTables:
             table = given.select(schema.names)
             columns = [_python_column(table.column(i)) for i in range(table.num_columns)]
             self.con.executemany(self._insert[name], zip(*columns, strict=True))
+
+    def insert_select(self, name: str, sql: str) -> None:
+        """Fill table `name` with the rows of a query (an engine relation)."""
+        self.con.execute(f'DELETE FROM "{name}"')
+        columns = ", ".join(f'"{c}"' for c in self.schemas[name].names)
+        self.con.execute(f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM ({sql})')
 
     def run(self, sql: str) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = self.con.execute(sql).fetchall()

@@ -25,13 +25,42 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
     {
         # One row: the evaluation's "as of" date (for overdue checks) and period start.
         "context": pa.schema([("as_of", _D), ("period_start", _D)]),
+        # `state` is the payer's state (it picks the pack); `medicaid_id` is shown beside
+        # the id in findings.
         "people": pa.schema(
             [
                 ("person_id", _ID),
                 ("agency_id", _ID),
+                ("payer_id", _ID),
                 ("state", _S),
                 ("date_of_birth", _D),
+                ("medicaid_id", _S),
+            ]
+        ),
+        # Payer contracts: one may choose the pack for its people (`pack_override`) over its
+        # dates; the cited figure overrides of a contract are in `overrides`.
+        "contracts": pa.schema(
+            [
+                ("contract_id", _ID),
+                ("agency_id", _ID),
+                ("payer_id", _ID),
+                ("number", _S),
+                ("start", _D),
+                ("end", _D),
                 ("pack_override", _S),
+            ]
+        ),
+        "overrides": pa.schema(
+            [
+                ("contract_id", _ID),
+                ("key", _S),
+                ("value", _S),  # JSON
+                ("start", _D),
+                ("end", _D),
+                ("source", _S),
+                ("section", _S),
+                ("confidence", _S),
+                ("note", _S),
             ]
         ),
         "episodes": pa.schema(
@@ -100,6 +129,16 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
                 ("intervention_id", _ID),
                 ("goal_plan_id", _ID),
                 ("status", _S),
+            ]
+        ),
+        # Plan goals; `social_skill` marks a goal that builds social skills or a support
+        # network (the plan builder's tick box), which some packs name as an exception.
+        "goals": pa.schema(
+            [
+                ("goal_id", _ID),
+                ("plan_id", _ID),
+                ("person_id", _ID),
+                ("social_skill", _B),
             ]
         ),
         "group_sessions": pa.schema(
@@ -214,6 +253,61 @@ DERIVED: Mapping[str, pa.Schema] = MappingProxyType(
     }
 )
 
+# Tables the engine itself computes in SQL before any rule runs (peerpath.policy.assign),
+# which rules and relations may read like any other.
+OPEN_END = "9999-12-30"  # the end of a span that has not ended
+ENGINE: Mapping[str, pa.Schema] = MappingProxyType(
+    {
+        # The packs, each over its effective period (`end` OPEN_END when open).
+        "packs": pa.schema([("pack_id", _S), ("jurisdiction", _S), ("start", _D), ("end", _D)]),
+        # Who is judged by what: each person's days, cut into spans, with the pack and the
+        # contract variant (the pack with a contract's cited overrides) that judge them.
+        "assignments": pa.schema(
+            [
+                ("person_id", _ID),
+                ("start", _D),
+                ("end", _D),
+                ("pack_id", _S),
+                ("variant", _S),
+                ("contract", _S),
+            ]
+        ),
+        # Staff are judged by the pack of their agency's state (no contract variant).
+        "staff_assignments": pa.schema(
+            [("staff_id", _ID), ("start", _D), ("end", _D), ("pack_id", _S), ("variant", _S)]
+        ),
+        # Units of each note, by the unit rule of the variant that judges its day.
+        "note_units": pa.schema(
+            [("note_id", _ID), ("person_id", _ID), ("minutes", _I), ("units", _I)]
+        ),
+        # Who is asked about (agency, payer, person, staff ids; pack ids as `code`): empty
+        # kinds do not narrow.
+        "scope": pa.schema([("kind", _S), ("id", _ID), ("code", _S)]),
+        # The same relations narrowed to the scope: findings are kept only for these.
+        "scoped_assignments": pa.schema(
+            [
+                ("person_id", _ID),
+                ("start", _D),
+                ("end", _D),
+                ("pack_id", _S),
+                ("variant", _S),
+                ("contract", _S),
+            ]
+        ),
+        "scoped_staff_assignments": pa.schema(
+            [("staff_id", _ID), ("start", _D), ("end", _D), ("pack_id", _S), ("variant", _S)]
+        ),
+        # The unit rule of each variant over each stretch of its dates.
+        "unit_rules": pa.schema(
+            [("variant", _S), ("lo", _D), ("hi", _D), ("per", _I), ("least", _I)]
+        ),
+        # The stretches of dates one statement is run for (filled for each statement).
+        "slices": pa.schema(
+            [("slice", _I), ("variant", _S), ("lo", _D), ("hi", _D), ("as_of", _D)]
+        ),
+    }
+)
+
 
 def _plain(schema: pa.Schema) -> pa.Schema:
     """The columns a rule may read: scalars only (lists are given to rules as rows of a
@@ -224,7 +318,7 @@ def _plain(schema: pa.Schema) -> pa.Schema:
 # What rules are compiled against and what each engine holds: the input tables without
 # list columns, plus the derived tables.
 SQL_SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
-    {**{name: _plain(schema) for name, schema in SCHEMAS.items()}, **DERIVED}
+    {**{name: _plain(schema) for name, schema in SCHEMAS.items()}, **DERIVED, **ENGINE}
 )
 
 _NUMBERS = pa.table({"n": pa.array(range(NUMBERS_UP_TO + 1), _I)})

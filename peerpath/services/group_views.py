@@ -8,6 +8,7 @@ through peerpath.services.services."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -22,8 +23,7 @@ from peerpath.access.permissions import declare
 from peerpath.access.scope import SUPERVISING_ROLES, people_visible_to, role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.people.models import Person
-from peerpath.policy.checks import GROUP_SIZE_RULE, check_drafts, check_group_size
-from peerpath.policy.engine import Finding
+from peerpath.policy.api import GROUP_SIZE_RULE, Finding, check_drafts, check_group
 from peerpath.staff.models import Role, StaffMember
 
 from .forms import AttendeePartForm, CheckInForm, GroupSessionForm, SharedPartForm
@@ -198,14 +198,18 @@ def _part_forms(group: _Group, data: Any = None) -> tuple[SharedPartForm, list[A
     return shared, forms
 
 
-def _size_findings(group: _Group, attendees: int) -> list[Finding]:
+def _size_findings(group: _Group, attendees: int, adding: Sequence[int] = ()) -> list[Finding]:
+    """The group-size rule on the proposed numbers, for the people in the group and those
+    being checked in, each by the pack (and contract) that judges them."""
     session = group.session
-    return check_group_size(
+    people = [a.person_id for a in group.page.attendances] + list(adding)
+    return check_group(
         session_id=session.pk,
-        state=session.agency.state,
         day=session.date,
+        people=people,
         attendees=attendees,
         facilitators=max(len(group.page.facilitators), 1),
+        staff_id=group.me.pk if group.me is not None else None,
     )
 
 
@@ -337,12 +341,18 @@ def group_check(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.POST.get("part") == "checkin":
         form = CheckInForm(request.POST, candidates=_candidates(request, group))
         form.is_valid()
-        ticked = len(form.cleaned_data.get("people") or [])
+        chosen = list(form.cleaned_data.get("people") or [])
+        ticked = len(chosen)
         total = len(group.page.attendances) + ticked
+        adding = [p.pk for p in chosen]
         return render(
             request,
             "services/_group_size.html",
-            {"size_findings": _size_findings(group, total), "total": total, "ticked": ticked},
+            {
+                "size_findings": _size_findings(group, total, adding),
+                "total": total,
+                "ticked": ticked,
+            },
         )
     shared, parts = _part_forms(group, request.POST)
     shared.is_valid()

@@ -12,8 +12,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from peerpath.authorizations.models import Authorization
 from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention, Plan
-from peerpath.policy.parameters import Pack, load_packs, select_pack
-from peerpath.policy.units import pack_units
+from peerpath.policy.api import authorization_units, staff_figure
 from peerpath.staff.models import CaseloadAssignment, StaffMember, SupervisionAssignment
 
 from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
@@ -21,7 +20,6 @@ from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 AUTH_ENDING_DAYS = 14
 FEW_UNITS = 8
 REVIEW_SOON_DAYS = 30
-STALE_DRAFT_DAYS = 2
 OPEN_GROUP_DAYS = 14
 
 
@@ -67,19 +65,6 @@ def _active(day: dt.date) -> Q:
     return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
 
 
-def _pack(state: str, on: dt.date, cache: dict[str, Pack | None]) -> Pack | None:
-    if state not in cache:
-        try:
-            cache[state] = select_pack(load_packs(), state, on)
-        except LookupError:
-            cache[state] = None
-    return cache[state]
-
-
-def _minutes(start: dt.time, end: dt.time) -> int:
-    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-
-
 def current_plan(plans: list[Plan], on: dt.date) -> Plan | None:
     """The plan in force on `on`: the newest non-draft plan that has started, else the
     newest plan of any status (as the chart shows)."""
@@ -101,7 +86,10 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
         .order_by("date", "start_time", "pk")
     )
     today_notes = [n for n in notes if n.date == on and n.status != NoteStatus.DRAFT]
-    stale_before = on - dt.timedelta(days=STALE_DRAFT_DAYS)
+    # A draft is stale past the signing deadline of the pack of the peer's program.
+    deadline = staff_figure(staff.pk, "documentation.sign_within_days", on)
+    days = deadline.value if deadline is not None and isinstance(deadline.value, int) else 2
+    stale_before = on - dt.timedelta(days=days)
     drafts = [
         DraftRow(n, n.date < stale_before, (on - n.date).days)
         for n in notes
@@ -125,16 +113,10 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
         person_id__in=people, status__in=("approved", "partial"), end__gte=on
     ).order_by("start"):
         auths[a.person_id].append(a)
-    earliest = min((a.start for rows in auths.values() for a in rows), default=on)
-    signed: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for pid, day, start, end in ServiceNote.objects.filter(
-        person_id__in=[pid for pid in auths],
-        status=NoteStatus.SIGNED,
-        date__gte=earliest,
-    ).values_list("person_id", "date", "start_time", "end_time"):
-        signed[pid].append((day, _minutes(start, end)))
-
-    packs: dict[str, Pack | None] = {}
+    current_auths = {
+        pid: next((a for a in rows if a.start <= on <= a.end), None) for pid, rows in auths.items()
+    }
+    units = authorization_units([a.pk for a in current_auths.values() if a is not None], on=on)
     rows: list[CaseloadRow] = []
     seen: set[int] = set()
     for assignment in assignments:
@@ -142,17 +124,11 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
         if person.pk in seen:
             continue
         seen.add(person.pk)
-        pack = _pack(person.payer.state, on, packs)
         plan = current_plan(list(person.plans.all()), on)
-        current = next((a for a in auths[person.pk] if a.start <= on <= a.end), None)
+        current = current_auths.get(person.pk)
         left: int | None = None
         if current is not None and current.units_approved is not None:
-            used = sum(
-                pack_units(minutes, pack, day)
-                for day, minutes in signed[person.pk]
-                if current.start <= day <= current.end
-            )
-            left = current.units_approved - used
+            left = units[current.pk].left
         rows.append(CaseloadRow(person, plan, current, left, _attention(plan, current, left, on)))
     return Day(staff, on, today_notes, drafts, rows, list(groups_of(staff, on=on)))
 

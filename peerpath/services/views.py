@@ -18,8 +18,7 @@ from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.people.models import Person
-from peerpath.policy.checks import DRAFT_NOTE_ID, check_person
-from peerpath.policy.engine import Finding
+from peerpath.policy.api import check_note, check_person
 from peerpath.staff.models import StaffMember
 
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
@@ -82,26 +81,6 @@ def _person(person_id: int) -> Person:
     )
 
 
-def _relevant(findings: list[Finding], person: Person, staff_id: int, day: dt.date) -> list[Any]:
-    """Findings about the draft note, then the person's (and the writer's) own findings
-    dated on or before the note's date; denials first."""
-    about_note = [f for f in findings if f.subject_type == "note" and f.subject_id == DRAFT_NOTE_ID]
-    about_person = [
-        f
-        for f in findings
-        if f.subject_type != "note"
-        and (f.person_id == person.pk or (f.person_id is None and f.staff_id == staff_id))
-        and (f.date is None or f.date <= day)
-    ]
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for f in sorted(about_note + about_person, key=lambda f: f.severity != "deny"):
-        if (f.rule_id, f.evidence) not in seen:
-            seen.add((f.rule_id, f.evidence))
-            out.append(f)
-    return out
-
-
 def _draft_row(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, object] | None:
     data = getattr(form, "cleaned_data", {})
     day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
@@ -133,8 +112,8 @@ def _check(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, Any]
         return {"checked": False}
     day = row["date"]
     assert isinstance(day, dt.date)
-    findings = check_person(person.pk, as_of=max(day, timezone.localdate()), draft=row)
-    relevant = _relevant(findings, person, staff.pk, day)
+    checked = check_note(row, as_of=max(day, timezone.localdate()))
+    relevant = checked.relevant()
     return {
         "checked": True,
         "denials": [f for f in relevant if f.severity == "deny"],
@@ -264,11 +243,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             **{name: getattr(note, name) for name in NARRATIVE},
         }
         form = NoteForm(choices=choices, extra=note.intervention, initial=initial)
-    findings = [
-        f
-        for f in check_person(person.pk, as_of=max(note.date, timezone.localdate()))
-        if f.subject_type == "note" and f.subject_id == note.pk
-    ]
+    found = check_person(person.pk, as_of=max(note.date, timezone.localdate()))
+    findings = [f for f in found.objects() if f.subject_type == "note" and f.subject_id == note.pk]
     return render(
         request,
         "services/note_form.html",

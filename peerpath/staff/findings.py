@@ -18,10 +18,7 @@ from django.core.cache import cache
 from django.db.models import Max
 
 from peerpath.audit.models import ChangeRecord
-from peerpath.policy.checks import run_packs
-from peerpath.policy.engine import Finding
-from peerpath.policy.extract import extract
-from peerpath.policy.parameters import load_packs
+from peerpath.policy.api import Finding, check_team
 
 CACHE_SECONDS = 15 * 60
 EXAMPLES = 8  # subjects listed under each rule; the count covers all of them
@@ -104,24 +101,9 @@ def team_findings(
     cached: list[RuleFindings] | None = cache.get(key)
     if cached is not None:
         return cached
-    wanted = {s.upper() for s in states if s}
-    pack_ids = [
-        p.id
-        for p in load_packs().values()
-        if p.jurisdiction.upper() in wanted
-        and p.start <= as_of
-        and (p.end is None or p.end >= period_start)
-    ]
-    if not pack_ids:
-        return []
-    data = extract(person_ids=people, staff_ids=staff)
-    people_set, staff_set = set(people), set(staff)
-    findings = [
-        f
-        for f in run_packs(data, as_of=as_of, period_start=period_start, pack_ids=pack_ids)
-        if (f.person_id in people_set)
-        or (f.person_id is None and f.staff_id is not None and f.staff_id in staff_set)
-    ]
+    findings = check_team(
+        person_ids=people, staff_ids=staff, as_of=as_of, period_start=period_start
+    ).objects()
     grouped = _group(findings)
     cache.set(key, grouped, CACHE_SECONDS)
     return grouped

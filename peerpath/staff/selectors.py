@@ -1,9 +1,9 @@
 """Reads for the supervisor's board: who is on the team, caseloads against the pack's ratio
 on every day of a period, what is due or overdue, and the policy findings by rule.
 
-Every figure comes from the policy pack in force (with its citation). The board issues a
-fixed number of queries however large the team is: each kind of record is read for the
-whole team in one query and sorted out in Python.
+Head-counts, limits and due dates are the policy engine's relations (peerpath.policy.api:
+`caseloads`, `supervisor_loads`, `due_lists`), with their citations; this module only
+gathers the team. The board issues a fixed number of queries however large the team is.
 """
 
 from __future__ import annotations
@@ -17,9 +17,21 @@ from django.db.models import Q, QuerySet
 
 from peerpath.access.scope import staff_of
 from peerpath.people.models import Person
+from peerpath.policy.api import (
+    DueList,
+    Limit,
+    Load,
+    RatioCheck,
+    caseloads,
+    due_lists,
+    limit_figure,
+    staff_packs,
+    supervisor_loads,
+)
+from peerpath.policy.api import (
+    caseload_after_move as _after_move,
+)
 
-from .due import DueList, due_lists
-from .figures import Figure, PackCache, figure, limit_segments
 from .models import CaseloadAssignment, Role, StaffMember, SupervisionAssignment
 
 PERIODS = (30, 90, 180)  # days a supervisor may look back over
@@ -88,90 +100,6 @@ def team_on(spans: Iterable[SupervisionAssignment], day: dt.date) -> list[StaffM
     return list(seen.values())
 
 
-# ---- headcounts over a period (an event sweep, as the ratio rules count) ---------------------
-
-
-@dataclass(frozen=True)
-class Load:
-    """How many (people, or peer specialists) someone had: today, at most in the period
-    and on which day first, and the days over the pack's limit."""
-
-    today: int
-    peak: int
-    peak_on: dt.date | None
-    days_over: int
-    first_over: dt.date | None
-    limit_today: int | None
-
-    @property
-    def over_today(self) -> bool:
-        return self.limit_today is not None and self.today > self.limit_today
-
-    @property
-    def room(self) -> int | None:
-        return None if self.limit_today is None else self.limit_today - self.today
-
-
-def _merged(spans: Iterable[tuple[int, dt.date, dt.date | None]]) -> list[tuple[dt.date, dt.date]]:
-    """Spans (member, start, end) merged per member so that nobody is counted twice;
-    returns (start, last day) with open spans ending at date.max."""
-    by_member: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-    for member, start, end in spans:
-        by_member[member].append((start, end or dt.date.max))
-    out: list[tuple[dt.date, dt.date]] = []
-    for rows in by_member.values():
-        rows.sort()
-        cur_start, cur_end = rows[0]
-        for start, end in rows[1:]:
-            if start <= cur_end or (cur_end != dt.date.max and start == cur_end + dt.timedelta(1)):
-                cur_end = max(cur_end, end)
-            else:
-                out.append((cur_start, cur_end))
-                cur_start, cur_end = start, end
-        out.append((cur_start, cur_end))
-    return out
-
-
-def headcount(
-    spans: Iterable[tuple[int, dt.date, dt.date | None]],
-    limits: Sequence[tuple[dt.date, dt.date, int | None]],
-    lo: dt.date,
-    hi: dt.date,
-) -> Load:
-    """Count members on each day of [lo, hi] from their spans, without a calendar of days:
-    +1 on each span's first day, -1 the day after its last, a running sum in date order."""
-    delta: dict[dt.date, int] = defaultdict(int)
-    for start, last in _merged(spans):
-        delta[max(start, lo)] += 1
-        if last < dt.date.max:
-            delta[last + dt.timedelta(days=1)] -= 1
-    days = sorted(delta)
-    # Stretches of constant count: (first, last, count), clipped to [lo, hi].
-    stretches: list[tuple[dt.date, dt.date, int]] = []
-    count = 0
-    for i, day in enumerate(days):
-        count += delta[day]
-        nxt = days[i + 1] - dt.timedelta(days=1) if i + 1 < len(days) else hi
-        first, last = max(day, lo), min(nxt, hi)
-        if first <= last:
-            stretches.append((first, last, count))
-    if not stretches or stretches[0][0] > lo:
-        stretches.insert(0, (lo, (stretches[0][0] - dt.timedelta(1)) if stretches else hi, 0))
-    today = next((c for f, la, c in stretches if f <= hi <= la), 0)
-    peak, peak_on = 0, None
-    days_over, first_over = 0, None
-    for first, last, c in stretches:
-        if c > peak:
-            peak, peak_on = c, first
-        for l_first, l_last, limit in limits:
-            a, b = max(first, l_first), min(last, l_last)
-            if limit is not None and a <= b and c > limit:
-                days_over += (b - a).days + 1
-                first_over = a if first_over is None else min(first_over, a)
-    limit_today = next((v for f, la, v in limits if f <= hi <= la), None)
-    return Load(today, peak, peak_on, days_over, first_over, limit_today)
-
-
 # ---- the board ------------------------------------------------------------------------------
 
 
@@ -196,8 +124,8 @@ class Board:
     period_start: dt.date
     team: Team
     members: list[MemberRow]
-    caseload_limit: Figure | None
-    supervisor_limit: Figure | None
+    caseload_limit: Limit | None
+    supervisor_limit: Limit | None
     supervisor_load: Load | None
     due: list[DueList]
     people: dict[int, Person]
@@ -224,23 +152,14 @@ def team_board(
 ) -> Board:
     """Everything on the board of `supervisor`'s team, in a fixed number of queries."""
     lo = on - dt.timedelta(days=period_days - 1)
-    packs = PackCache(on)
-    agency_state = (
-        supervisor.agency.state if supervisor is not None and supervisor.agency is not None else ""
-    )
-    agency_pack = packs.pack(agency_state)
-
     spans = supervision_spans(supervisor, lo, on) if supervisor is not None else []
     team = Team(supervisor, team_on(spans, on), list(choices))
-    supervisor_limit = figure(agency_pack, "ratios.qp_to_cpss", on)
     supervisor_load = None
+    supervisor_limit = None
     if supervisor is not None:
-        supervisor_load = headcount(
-            [(s.staff_id, s.start, s.end) for s in spans if s.staff.role == Role.CPSS],
-            limit_segments(agency_state, "ratios.qp_to_cpss", lo, on),
-            lo,
-            on,
-        )
+        supervisor_load = supervisor_loads([supervisor.pk], lo, on)[supervisor.pk]
+        pack = staff_packs([supervisor.pk], on).get(supervisor.pk)
+        supervisor_limit = limit_figure(pack, "ratios.qp_to_cpss", on)
 
     peers = team.peers
     loads = list(
@@ -251,7 +170,7 @@ def team_board(
     by_staff: dict[int, list[CaseloadAssignment]] = defaultdict(list)
     for a in loads:
         by_staff[a.staff_id].append(a)
-    limits = limit_segments(agency_state, "ratios.cpss_to_people", lo, on)
+    counted = caseloads([p.pk for p in peers], lo, on)
     members: list[MemberRow] = []
     people: dict[int, Person] = {}
     for peer in peers:
@@ -262,20 +181,24 @@ def team_board(
                 seen.add(a.person_id)
                 rows.append(PersonRow(a.person, peer, a.start))
                 people[a.person_id] = a.person
-        load = headcount([(a.person_id, a.start, a.end) for a in by_staff[peer.pk]], limits, lo, on)
-        members.append(MemberRow(peer, load, rows))
+        members.append(MemberRow(peer, counted[peer.pk], rows))
 
     staff = list(team.members) + ([supervisor] if supervisor is not None else [])
-    due = due_lists(
-        peers=peers, staff=staff, people=people, packs=packs, agency_state=agency_state, on=on
-    )
+    due = due_lists(peers=peers, staff=staff, people=people, on=on)
+    caseload_limit = None
+    if peers:
+        pack = staff_packs([peers[0].pk], on).get(peers[0].pk)
+        caseload_limit = limit_figure(pack, "ratios.cpss_to_people", on)
+    elif supervisor is not None:
+        pack = staff_packs([supervisor.pk], on).get(supervisor.pk)
+        caseload_limit = limit_figure(pack, "ratios.cpss_to_people", on)
     return Board(
         on=on,
         period_days=period_days,
         period_start=lo,
         team=team,
         members=members,
-        caseload_limit=figure(agency_pack, "ratios.cpss_to_people", on),
+        caseload_limit=caseload_limit,
         supervisor_limit=supervisor_limit,
         supervisor_load=supervisor_load,
         due=due,
@@ -316,30 +239,9 @@ def team_today(supervisor: StaffMember | None, *, on: dt.date) -> TeamToday:
 # ---- reassigning: the ratio after a move ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RatioCheck:
-    """How many people the peer specialist would have on `on` after taking one more."""
-
-    count: int
-    limit: Figure | None
-
-    @property
-    def over(self) -> bool:
-        return self.limit is not None and self.count > self.limit.value
-
-
 def caseload_after_move(staff: StaffMember, person: Person, on: dt.date) -> RatioCheck:
-    """The peer specialist's caseload on `on` with `person` added (two queries)."""
-    others = (
-        CaseloadAssignment.objects.filter(_active(on), staff=staff)
-        .exclude(person=person)
-        .values("person_id")
-        .distinct()
-        .count()
-    )
-    state = staff.agency.state if staff.agency is not None else ""
-    pack = PackCache(on).pack(state)
-    return RatioCheck(others + 1, figure(pack, "ratios.cpss_to_people", on))
+    """The peer specialist's caseload on `on` with `person` added (the engine's count)."""
+    return _after_move(staff.pk, person.pk, on)
 
 
 def current_assignment(person: Person, on: dt.date) -> CaseloadAssignment | None:

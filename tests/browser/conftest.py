@@ -242,7 +242,7 @@ class AppServer:
 def _warm_up_live_checks() -> None:
     """Load the packs and compile the rules once, before a page asks: the first live check in
     a process takes seconds, the next ones a fraction of a second. Nothing is kept."""
-    from peerpath.policy.checks import check_person
+    from peerpath.policy.api import check_note
     from tests.browser import records
 
     with transaction.atomic():
@@ -263,7 +263,7 @@ def _warm_up_live_checks() -> None:
             "goal_plan_id": intervention.goal.plan_id,
             "status": "draft",
         }
-        check_person(person.pk, as_of=today, draft=draft)
+        check_note(draft, as_of=today)
         transaction.set_rollback(True)
 
 

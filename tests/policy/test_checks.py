@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from peerpath.organizations.models import PayerContract
-from peerpath.policy.checks import DRAFT_NOTE_ID, check_person, determine_eligibility
+from peerpath.policy.checks import DRAFT_NOTE_ID, check_note, determine_eligibility
 from peerpath.policy.models import ParameterOverride
 from tests.factories import (
     AssessmentFactory,
@@ -80,7 +80,7 @@ def overlapping_note_person():
 
 def test_clean_draft_note_has_no_deny_findings():
     person, cpss, intervention = ready_person()
-    findings = check_person(person.pk, as_of=DAY, draft=draft_for(person, cpss, intervention))
+    findings = check_note(draft_for(person, cpss, intervention), as_of=DAY).findings.objects()
     assert [f for f in findings if f.severity == "deny"] == []
 
 
@@ -95,7 +95,7 @@ def test_draft_overlapping_another_service_is_caught_before_it_is_saved():
         start_time=dt.time(10, 30),
         end_time=dt.time(11, 30),
     )
-    findings = check_person(person.pk, as_of=DAY, draft=draft_for(person, cpss, intervention))
+    findings = check_note(draft_for(person, cpss, intervention), as_of=DAY).findings.objects()
     hit = [f for f in findings if f.rule_id == "CONCURRENCY.OTHER_SERVICE"]
     assert len(hit) == 1 and hit[0].subject_id == DRAFT_NOTE_ID
     assert "THERAPY" in hit[0].evidence and hit[0].citation.section
@@ -116,7 +116,7 @@ def test_contract_override_replaces_the_figure_and_is_cited():
         confidence="official",
     )
     draft = draft_for(person, cpss, intervention, modality="audio_video")
-    findings = check_person(person.pk, as_of=DAY, draft=draft)
+    findings = check_note(draft, as_of=DAY).findings.objects()
     hit = [f for f in findings if f.rule_id == "NOTE.MODALITY_ALLOWED"]
     assert len(hit) == 1
     assert hit[0].citation.source == "Contract K-1 amendment 2"
@@ -126,6 +126,7 @@ def test_contract_override_replaces_the_figure_and_is_cited():
 def test_eligibility_trace_reports_each_criterion():
     person, *_ = ready_person()
     result = determine_eligibility(person.pk, on=DAY)
+    assert result is not None
     assert result.pack_id == "nc-8g-2025"
     statuses = {c.rule_id: c.status for c in result.criteria}
     assert statuses and set(statuses.values()) == {"met"}

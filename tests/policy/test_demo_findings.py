@@ -110,17 +110,21 @@ def test_a_clean_demo_has_no_findings():
 def test_live_checks_of_one_person_agree_with_the_batch_run():
     """The live path (SQLite, statements kept, tables refilled for each check) must say,
     word for word, what a fresh batch run (DuckDB) says of each person's rows."""
-    from peerpath.policy.checks import run_packs
+    from peerpath.policy.checks import run
+    from peerpath.policy.engine import Scope
     from peerpath.policy.extract import extract
 
     report = generate(seed=7, people=60)
     people = sorted({d.person_id for d in report.defects if d.person_id} | {1, 2, 3})
     for person_id in people:
         data = extract(person_ids=[person_id])
-        kwargs = dict(as_of=report.end, pack_ids=["nc-8g-2025"])
+        scope = Scope(people=[person_id])
         live = {
             (f.rule_id, f.subject_id, f.date, f.evidence)
-            for f in run_packs(data, live=True, **kwargs)
+            for f in run(data, as_of=report.end, scope=scope, live=True).objects()
         }
-        batch = {(f.rule_id, f.subject_id, f.date, f.evidence) for f in run_packs(data, **kwargs)}
+        batch = {
+            (f.rule_id, f.subject_id, f.date, f.evidence)
+            for f in run(data, as_of=report.end, scope=scope).objects()
+        }
         assert live == batch, person_id

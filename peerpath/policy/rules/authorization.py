@@ -2,9 +2,9 @@
 authorization (or the unmanaged units), no more units than approved or than a state's cap,
 and a continued-stay request backed by documented progress.
 
-Units come from each note's minutes (`minutes_to_units`: whole units, plus one when the
-remainder reaches the pack's minimum). Running totals are taken in the order the contacts
-happened: date, then start time, then note id.
+Units are each note's units as the engine counts them for every screen and claim
+(`note_units`: by the unit rule of the contract variant judging the note's day). Running
+totals are taken in the order the contacts happened: date, then start time, then note id.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import ibis
 import ibis.expr.types as ir
 
-from peerpath.policy.rules.base import Params, minutes_to_units, rule, text, violations
+from peerpath.policy.rules.base import Params, rule, text, violations
 from peerpath.policy.rules.common import (
     active_on,
     clock,
@@ -30,16 +30,18 @@ APPROVED = ("approved", "partial")
 
 
 def _units(t: Tables, p: Params) -> ir.Table:
-    """Judged notes with their units (a note with missing times counts 0 units): note_id,
-    person_id, staff_id, date, start_min, units."""
+    """Judged notes with their units (a note with missing times, or on a day no pack
+    judges, counts 0 units): note_id, person_id, staff_id, date, start_min, units."""
     notes = judged_notes(t)
-    return notes.select(
-        notes.note_id,
-        notes.person_id,
-        notes.staff_id,
-        notes.date,
-        notes.start_min,
-        units=minutes_to_units(notes.end_min - notes.start_min, p).fill_null(0),
+    counted = t.note_units
+    joined = notes.left_join(counted, notes.note_id == counted.note_id)
+    return joined.select(
+        note_id=notes.note_id,
+        person_id=notes.person_id,
+        staff_id=notes.staff_id,
+        date=notes.date,
+        start_min=notes.start_min,
+        units=counted.units.fill_null(0),
     )
 
 
@@ -76,8 +78,6 @@ def _window_text(p: Params) -> str:
         "authorization.unmanaged_units",
         "authorization.unmanaged_window",
         "fiscal_year.start_month",
-        "units.minutes_per_unit",
-        "units.min_minutes_first_unit",
     ),
     explanation="Peer support needs the payer's approval before it is given. A contact on a "
     "day no approved authorization covers is not billable, beyond the few unmanaged units "
@@ -158,7 +158,6 @@ def note_covered(t: Tables, p: Params) -> ir.Table:
     category="units",
     severity="deny",
     cites="authorization.prior_approval_required",
-    params=("units.minutes_per_unit", "units.min_minutes_first_unit"),
     explanation="An authorization approves a number of units for its dates. Contacts beyond "
     "that number are not billable under it.",
     fix="Ask the payer for more units (a concurrent review) before using them, with the "
@@ -229,7 +228,6 @@ def _cap_number(cap: Mapping[str, object], key: str) -> int:
     category="units",
     severity="deny",
     cites="units.cap",
-    params=("units.minutes_per_unit", "units.min_minutes_first_unit"),
     # Only a rolling-months cap is checked (Texas: 104 units per rolling 6 months).
     applies=lambda p: _cap(p) is not None,
     explanation="The policy caps the units a person may receive in a rolling number of "

@@ -129,6 +129,8 @@ class Rule:
     effective_to: dt.date | None
     needs: tuple[str, ...] = ()
     about: Literal["person", "staff"] = "person"
+    basis: str = ""  # the parameter whose pack value is the rule's legal basis
+    exceptions: tuple[str, ...] = ()  # named exceptions (peerpath.policy.exceptions)
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -149,8 +151,13 @@ def rule(
     effective_to: dt.date | None = None,
     needs: tuple[str, ...] = (),
     about: Literal["person", "staff"] = "person",
+    basis: str | None = None,
+    exceptions: tuple[str, ...] = (),
 ) -> Callable[[Build], Build]:
-    """Declare a rule. `params` are the other parameters it reads besides `cites`.
+    """Declare a rule. `cites` is the parameter that switches it on (its figure); `basis`
+    the parameter whose pack value is its legal basis (default: `cites`; a contract override
+    replaces the figure, never the basis); `params` the other parameters it reads;
+    `exceptions` the named exceptions it honours.
     `needs` names tables the rule can only fire on rows of (an inner join), so the engine
     may skip it when they are empty. `about` is "staff" for rules that judge the staffing
     of the program (ratios, training) rather than a person's record."""
@@ -162,7 +169,9 @@ def rule(
     def register(build: Build) -> Build:
         if id in REGISTRY:
             raise ValueError(f"rule {id} is declared twice")
-        keys = (cites, *[p for p in params if p != cites])
+        legal = basis or cites
+        keys = (cites, *[p for p in (*params, legal) if p != cites])
+        keys = tuple(dict.fromkeys(keys))
         REGISTRY[id] = Rule(
             id=id,
             title=title,
@@ -178,6 +187,8 @@ def rule(
             effective_to=effective_to,
             needs=needs,
             about=about,
+            basis=legal,
+            exceptions=exceptions,
         )
         return build
 
@@ -215,11 +226,3 @@ def text(*parts: ir.Value | str | int) -> ir.StringValue:
         else:
             out = out + part.cast("string").fill_null("none")
     return out
-
-
-def minutes_to_units(minutes: ir.IntegerValue, p: Params) -> ir.IntegerValue:
-    """Units from minutes: whole units, plus one when the remainder reaches the minimum."""
-    per = p.int("units.minutes_per_unit")
-    least = p.int("units.min_minutes_first_unit")
-    whole = minutes // per
-    return (whole + ((minutes % per) >= least).ifelse(1, 0)).cast("int64")

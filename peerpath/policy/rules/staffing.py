@@ -125,25 +125,26 @@ def _nothing(t: Tables) -> ir.Table:
     "as many people as the limit allows, after talking with billing staff.",
 )
 def group_size(t: Tables, p: Params) -> ir.Table:
+    # One finding per person whose note is in a group that was too large, judged by the
+    # pack (and contract variant) that judges that person: a payer's contract may set a
+    # smaller group than the state's, and only its members' notes are then affected.
     limit = p.int("ratios.group_max")
     groups = t.group_sessions
-    # A facilitator on record for the group (for scoping the finding to an agency's staff).
-    notes = judged_notes(t)
-    notes = notes.filter(notes.group_session_id.notnull())
-    leads = notes.group_by(notes.group_session_id).aggregate(lead_staff=notes.staff_id.min())
     # ASSUMPTION: a group with no facilitator count on record had one facilitator.
     leaders = ibis.greatest(groups.facilitators.fill_null(1), 1)
     big = groups.filter(groups.attendees > leaders * limit)
-    big = big.left_join(leads, big.session_id == leads.group_session_id)
-    staffed = ibis.greatest(big.facilitators.fill_null(1), 1)
+    notes = judged_notes(t)
+    hit = notes.join(big, notes.group_session_id == big.session_id)
+    staffed = ibis.greatest(hit.facilitators.fill_null(1), 1)
     return violations(
-        big,
+        hit,
         subject_type="group_session",
-        subject_id=big.session_id,
-        staff_id=big.lead_staff,
-        date=big.date,
+        subject_id=hit.session_id,
+        person_id=hit.person_id,
+        staff_id=hit.staff_id,
+        date=hit.date_right,
         evidence=text(
-            big.attendees,
+            hit.attendees,
             " people with ",
             staffed,
             " facilitator(s); limit ",
@@ -152,7 +153,7 @@ def group_size(t: Tables, p: Params) -> ir.Table:
             staffed * limit,
             " in all)",
         ),
-    )
+    ).distinct()
 
 
 # --- caseload and supervisor ratios (event sweep) -------------------------------------------
@@ -184,11 +185,11 @@ def _merged_spans(spans: ir.Table) -> ir.Table:
     )
 
 
-def _over_limit_runs(spans: ir.Table, t: Tables, limit: int) -> ir.Table:
-    """Runs of consecutive days in [period_start, as_of] on which an owner has more than
-    `limit` members. `spans`: owner, member, start, stop (last day, _OPEN_END when open).
-    Returns owner, first (first day over), last (last day over, as of as_of), first_count
-    (headcount on the first day), peak (the most on any day of the run)."""
+def headcount_stretches(spans: ir.Table) -> ir.Table:
+    """How many members each owner has, as stretches of days with one count: owner, day
+    (first day), last (last day; _OPEN_END when it never changes again), count. The event
+    sweep described at the top of this module; the board and the ratio rules both read
+    it, so a page and a finding count the same people."""
     merged = _merged_spans(spans)
     open_end = ibis.date(_OPEN_END)
     plus = merged.select(owner=merged.owner, day=merged.start, delta=ibis.literal(1))
@@ -196,12 +197,48 @@ def _over_limit_runs(spans: ir.Table, t: Tables, limit: int) -> ir.Table:
     minus = ends.select(owner=ends.owner, day=_days_after(ends.stop, 1), delta=ibis.literal(-1))
     events = plus.union(minus)
     events = events.group_by(["owner", "day"]).aggregate(delta=events.delta.sum())
-
-    # The headcount from each event day until the day before the owner's next event.
     counted = events.mutate(
         count=events.delta.cumsum(group_by=events.owner, order_by=events.day),
         next_day=events.day.lead().over(group_by=events.owner, order_by=events.day),
     )
+    return counted.select(
+        "owner",
+        "day",
+        "count",
+        "next_day",
+        last=ibis.coalesce(_day_before(counted.next_day), open_end),
+    )
+
+
+def caseload_spans(t: Tables) -> ir.Table:
+    """Peer specialists' caseload assignments as owner (staff), member (person) spans."""
+    loads = t.caseloads.semi_join(_cpss(t), t.caseloads.staff_id == _cpss(t).staff_id)
+    return loads.select(
+        owner=loads.staff_id,
+        member=loads.person_id,
+        start=loads.start,
+        stop=loads.end.fill_null(ibis.date(_OPEN_END)),
+    )
+
+
+def supervision_spans(t: Tables) -> ir.Table:
+    """Supervisors' peer specialists as owner (supervisor), member (staff) spans."""
+    sup = t.supervision
+    sup = sup.semi_join(_cpss(t), sup.staff_id == _cpss(t).staff_id)
+    return sup.select(
+        owner=sup.supervisor_id,
+        member=sup.staff_id,
+        start=sup.start,
+        stop=sup.end.fill_null(ibis.date(_OPEN_END)),
+    )
+
+
+def _over_limit_runs(spans: ir.Table, t: Tables, limit: int) -> ir.Table:
+    """Runs of consecutive days in [period_start, as_of] on which an owner has more than
+    `limit` members. `spans`: owner, member, start, stop (last day, _OPEN_END when open).
+    Returns owner, first (first day over), last (last day over, as of as_of), first_count
+    (headcount on the first day), peak (the most on any day of the run)."""
+    counted = headcount_stretches(spans)
     segs = _with_context(counted.filter(counted["count"] > limit), t)
     seg_to = ibis.least(
         ibis.coalesce(_day_before(segs.next_day), segs.as_of),
@@ -264,14 +301,7 @@ def caseload_ratio(t: Tables, p: Params) -> ir.Table:
     # One finding per peer specialist per run of consecutive days over the limit inside the
     # evaluated period, dated the first day over.
     limit = p.int("ratios.cpss_to_people")
-    loads = t.caseloads.semi_join(_cpss(t), t.caseloads.staff_id == _cpss(t).staff_id)
-    spans = loads.select(
-        owner=loads.staff_id,
-        member=loads.person_id,
-        start=loads.start,
-        stop=loads.end.fill_null(ibis.date(_OPEN_END)),
-    )
-    runs = _over_limit_runs(spans, t, limit)
+    runs = _over_limit_runs(caseload_spans(t), t, limit)
     return violations(
         runs,
         subject_type="staff",
@@ -299,15 +329,7 @@ def caseload_ratio(t: Tables, p: Params) -> ir.Table:
 def supervisor_ratio(t: Tables, p: Params) -> ir.Table:
     # One finding per supervisor per run of consecutive days over the limit, as above.
     limit = p.int("ratios.qp_to_cpss")
-    sup = t.supervision
-    sup = sup.semi_join(_cpss(t), sup.staff_id == _cpss(t).staff_id)
-    spans = sup.select(
-        owner=sup.supervisor_id,
-        member=sup.staff_id,
-        start=sup.start,
-        stop=sup.end.fill_null(ibis.date(_OPEN_END)),
-    )
-    runs = _over_limit_runs(spans, t, limit)
+    runs = _over_limit_runs(supervision_spans(t), t, limit)
     return violations(
         runs,
         subject_type="staff",

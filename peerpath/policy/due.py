@@ -1,8 +1,10 @@
-"""What is due or overdue on the supervisor's board: the supervisor's face-to-face
-contacts, professional evaluations, plan reviews, authorizations ending, certifications,
-trainings and notes not signed in time. Every deadline comes from the pack in force, and
-each item carries the citation of the figure it was computed from. Each kind of record is
-read for the whole team in one query."""
+"""Due dates, a named engine relation: the supervisor's face-to-face contacts,
+professional evaluations, plan reviews, authorizations ending, certifications, trainings
+and notes not signed in time. Every deadline comes from the pack (and contract variant)
+the assignment relation gives the person on the day, or from the pack of the staff
+member's program; each item carries the citation of the figure it was computed from, and
+says so when that figure is only assumed. Each kind of record is read for the whole team
+in one query."""
 
 from __future__ import annotations
 
@@ -18,11 +20,8 @@ from django.db.models.functions import Lower
 from peerpath.authorizations.models import Authorization, AuthStatus
 from peerpath.people.models import Episode, Person
 from peerpath.plans.models import Plan
-from peerpath.policy.engine import Citation
 from peerpath.services.models import NoteStatus, ServiceNote
-
-from .figures import PackCache, add_months
-from .models import (
+from peerpath.staff.models import (
     Certification,
     ContactKind,
     Evaluation,
@@ -31,6 +30,53 @@ from .models import (
     SupervisorContact,
     Training,
 )
+
+from .engine import Citation, citation_for
+from .parameters import Pack
+from .relations import add_months
+
+READS: dict[str, tuple[str, ...]] = {
+    "due.contact": ("supervision.first_contact_days", "supervision.contact_interval_days"),
+    "due.evaluation": ("evaluation.first_due_months", "evaluation.interval_months"),
+    "due.plan_review": ("plan.review_interval_days", "plan.name"),
+    "due.authorization": ("authorization.prior_approval_required",),
+    "due.certification": ("credential.renewal_years", "credential.required"),
+    "due.training": ("training.requirements",),
+    "due.unsigned_note": ("documentation.sign_within_days",),
+}
+
+
+class PackCache:
+    """The pack judging each person on one day (their contract variant, from the
+    assignment relation) and the pack of the program's state for staff."""
+
+    def __init__(self, on: dt.date, people: Sequence[int] = (), staff: Sequence[int] = ()) -> None:
+        from .api import packs_in_force
+        from .relations import staff_packs
+
+        self.on = on
+        self._people = {pid: p.pack for pid, p in packs_in_force(people, on).items()}
+        self._staff = staff_packs(staff, on)
+
+    def _figure(self, pack: Pack | None, key: str) -> tuple[object, Citation] | None:
+        if pack is None:
+            return None
+        try:
+            entry = pack.entry(key, self.on)
+        except LookupError:
+            return None
+        if entry.value is None:
+            return None
+        return entry.value, citation_for(pack, key, self.on)
+
+    def person(self, person_id: int, key: str) -> tuple[object, Citation] | None:
+        """The figure judging the person on the day, with its citation; None when no pack
+        is in force or the pack states no figure (value null)."""
+        return self._figure(self._people.get(person_id), key)
+
+    def staff(self, staff_id: int, key: str) -> tuple[object, Citation] | None:
+        return self._figure(self._staff.get(staff_id), key)
+
 
 # How far ahead the board looks for things coming due. These are screen choices, not
 # policy figures: the deadlines themselves come from the pack.
@@ -140,22 +186,21 @@ def due_lists(
     peers: list[StaffMember],
     staff: list[StaffMember],
     people: dict[int, Person],
-    packs: PackCache,
-    agency_state: str,
     on: dt.date,
 ) -> list[DueList]:
     """What is due or overdue for the team: `peers` are its peer specialists, `staff` all
     whose trainings count (the peers, other team members and the supervisor), `people`
     those on the peers' caseloads today."""
     ids = list(people)
+    packs = PackCache(on, ids, sorted({s.pk for s in staff} | {p.pk for p in peers}))
     items: dict[str, list[DueItem]] = {kind: [] for kind, _ in DUE_KINDS}
     items["contact"] = _contacts_due(people, packs, on)
     items["evaluation"] = _evaluations_due(people, packs, on)
     items["plan_review"] = _plan_reviews_due(people, packs, on)
     items["authorization"] = _authorizations_ending(people, packs, on)
-    items["certification"] = _certifications_due(peers, packs, agency_state, on)
-    items["training"] = _trainings_due(staff, packs, agency_state, on)
-    items["unsigned_note"] = _unsigned_notes(peers, ids, packs, agency_state, on)
+    items["certification"] = _certifications_due(peers, packs, on)
+    items["training"] = _trainings_due(staff, packs, on)
+    items["unsigned_note"] = _unsigned_notes(peers, packs, on)
     return [
         DueList(kind, title, sorted(items[kind], key=lambda i: (i.due, i.what)))
         for kind, title in DUE_KINDS
@@ -185,15 +230,14 @@ def _contacts_due(people: dict[int, Person], packs: PackCache, on: dt.date) -> l
     )
     out: list[DueItem] = []
     for pid, person in people.items():
-        state = person.payer.state
         if pid in last:
-            found = packs.figure(state, "supervision.contact_interval_days")
+            found = packs.person(pid, "supervision.contact_interval_days")
             if found is None or _int(found[0]) is None:
                 continue
             due = last[pid] + dt.timedelta(days=int(str(found[0])))
             what = f"Face-to-face contact (last one {last[pid]:%b %-d, %Y})"
         elif pid in first:
-            found = packs.figure(state, "supervision.first_contact_days")
+            found = packs.person(pid, "supervision.first_contact_days")
             if found is None or _int(found[0]) is None:
                 continue
             due = first[pid] + dt.timedelta(days=int(str(found[0])))
@@ -211,7 +255,7 @@ def _evaluations_due(people: dict[int, Person], packs: PackCache, on: dt.date) -
     wanted = {
         pid: p
         for pid, p in people.items()
-        if packs.figure(p.payer.state, "evaluation.first_due_months") is not None
+        if packs.person(pid, "evaluation.first_due_months") is not None
     }
     if not wanted:
         return []
@@ -233,17 +277,16 @@ def _evaluations_due(people: dict[int, Person], packs: PackCache, on: dt.date) -
         admitted = episodes.get(pid)
         if admitted is None:
             continue
-        state = person.payer.state
         evaluated = last.get(pid)
         if evaluated is not None and evaluated >= admitted:
-            found = packs.figure(state, "evaluation.interval_months")
+            found = packs.person(pid, "evaluation.interval_months")
             months = _int(found[0]) if found else None
             if found is None or months is None:
                 continue
             due = add_months(evaluated, months)
             what = f"Evaluation (last one {evaluated:%b %-d, %Y})"
         else:
-            found = packs.figure(state, "evaluation.first_due_months")
+            found = packs.person(pid, "evaluation.first_due_months")
             months = _int(found[0]) if found else None
             if found is None or months is None:
                 continue
@@ -271,8 +314,8 @@ def _plan_reviews_due(people: dict[int, Person], packs: PackCache, on: dt.date) 
         person = people[pid]
         if not _soon("plan_review", review_due, on):
             continue
-        found = packs.figure(person.payer.state, "plan.review_interval_days")
-        name = packs.figure(person.payer.state, "plan.name")
+        found = packs.person(pid, "plan.review_interval_days")
+        name = packs.person(pid, "plan.name")
         label = str(name[0]) if name else "plan"
         out.append(
             DueItem(
@@ -310,7 +353,7 @@ def _authorizations_ending(
         if not _soon("authorization", auth.end, on):
             continue
         person = people[pid]
-        found = packs.figure(person.payer.state, "authorization.prior_approval_required")
+        found = packs.person(pid, "authorization.prior_approval_required")
         verb = "ended" if auth.end < on else "ends"
         number = f" {auth.number}" if auth.number else ""
         out.append(
@@ -326,13 +369,8 @@ def _authorizations_ending(
     return out
 
 
-def _certifications_due(
-    peers: list[StaffMember], packs: PackCache, agency_state: str, on: dt.date
-) -> list[DueItem]:
+def _certifications_due(peers: list[StaffMember], packs: PackCache, on: dt.date) -> list[DueItem]:
     """Each peer specialist's certification: expired, expiring soon, or none on file."""
-    found = packs.figure(agency_state, "credential.renewal_years")
-    required = packs.figure(agency_state, "credential.required")
-    citation = found[1] if found else (required[1] if required else None)
     spans: dict[int, list[tuple[dt.date, dt.date | None, str]]] = defaultdict(list)
     for staff_id, start, end, kind in Certification.objects.filter(
         staff_id__in=[p.pk for p in peers]
@@ -340,6 +378,9 @@ def _certifications_due(
         spans[staff_id].append((start, end, kind))
     out: list[DueItem] = []
     for peer in peers:
+        found = packs.staff(peer.pk, "credential.renewal_years")
+        required = packs.staff(peer.pk, "credential.required")
+        citation = found[1] if found else (required[1] if required else None)
         certs = spans.get(peer.pk, [])
         if any(end is None for _, end, _ in certs):
             continue  # an open-ended certification
@@ -365,15 +406,9 @@ def _certifications_due(
     return out
 
 
-def _trainings_due(
-    staff: list[StaffMember], packs: PackCache, agency_state: str, on: dt.date
-) -> list[DueItem]:
+def _trainings_due(staff: list[StaffMember], packs: PackCache, on: dt.date) -> list[DueItem]:
     """Required trainings not done by their deadline (N days after hire), and this year's
     continuing-education hours, from the pack's training table."""
-    found = packs.figure(agency_state, "training.requirements")
-    if found is None or not isinstance(found[0], Sequence):
-        return []
-    requirements = [r for r in found[0] if isinstance(r, Mapping)]
     done: dict[tuple[int, str], list[tuple[dt.date, float]]] = defaultdict(list)
     for staff_id, topic, spent, completed in Training.objects.filter(
         staff_id__in=[s.pk for s in staff]
@@ -381,9 +416,10 @@ def _trainings_due(
         done[(staff_id, topic)].append((completed, float(spent)))
     out: list[DueItem] = []
     for member in staff:
-        if member.hire_date is None:
+        found = packs.staff(member.pk, "training.requirements")
+        if member.hire_date is None or found is None or not isinstance(found[0], Sequence):
             continue
-        for req in requirements:
+        for req in [r for r in found[0] if isinstance(r, Mapping)]:
             roles = TRAINING_ROLES.get(str(req.get("who") or "all"), (str(req.get("who")),))
             hours = req.get("hours")
             due_rule = req.get("due")
@@ -419,39 +455,38 @@ def _trainings_due(
     return out
 
 
-def _unsigned_notes(
-    peers: list[StaffMember],
-    person_ids: list[int],
-    packs: PackCache,
-    agency_state: str,
-    on: dt.date,
-) -> list[DueItem]:
-    """Drafts older than the pack's signing deadline, by the team's peer specialists."""
-    found = packs.figure(agency_state, "documentation.sign_within_days")
-    days = _int(found[0]) if found else None
-    if found is None or days is None:
+def _unsigned_notes(peers: list[StaffMember], packs: PackCache, on: dt.date) -> list[DueItem]:
+    """Drafts older than the signing deadline of the pack of each peer's program."""
+    limits = {p.pk: packs.staff(p.pk, "documentation.sign_within_days") for p in peers}
+    found_days = [_int(f[0]) for f in limits.values() if f is not None]
+    if not found_days:
         return []
+    days = min(d for d in found_days if d is not None)
     # The status is compared through LOWER() so that the database reads the team's notes by
     # the staff index rather than every draft of the agency by the status index.
     notes = (
-        ServiceNote.objects.filter(
-            staff_id__in=[p.pk for p in peers], date__lt=on - dt.timedelta(days=days)
-        )
+        ServiceNote.objects.filter(staff_id__in=list(limits), date__lt=on - dt.timedelta(days=days))
         .annotate(state=Lower("status"))
         .filter(state=NoteStatus.DRAFT)
         .select_related("person", "staff")
         .order_by("date", "pk")
     )
-    return [
-        DueItem(
-            "unsigned_note",
-            f"Note of {n.date:%b %-d, %Y} by {n.staff.full_name} not signed",
-            n.date + dt.timedelta(days=days),
-            on,
-            found[1],
-            person=n.person,
-            staff=n.staff,
-            note_id=n.pk,
+    out: list[DueItem] = []
+    for n in notes:
+        found = limits.get(n.staff_id)
+        mine = _int(found[0]) if found else None
+        if found is None or mine is None or n.date >= on - dt.timedelta(days=mine):
+            continue
+        out.append(
+            DueItem(
+                "unsigned_note",
+                f"Note of {n.date:%b %-d, %Y} by {n.staff.full_name} not signed",
+                n.date + dt.timedelta(days=mine),
+                on,
+                found[1],
+                person=n.person,
+                staff=n.staff,
+                note_id=n.pk,
+            )
         )
-        for n in notes
-    ]
+    return out

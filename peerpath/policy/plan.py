@@ -1,17 +1,27 @@
-"""What the policy pack in force asks of a person's plan: how often it is reviewed, who
-signs it, whether it must hold a crisis plan, and what the state calls it. Each figure comes
-with its citation so the plan builder can show where it comes from."""
+"""Plan requirements, a named engine relation: what the pack (and contract variant)
+judging a person on a day asks of their plan: how often it is reviewed, who signs it,
+whether it must hold a crisis plan, what the goals must be like, and what the state calls
+it. Each figure comes with its citation (which says when it is only assumed) so the plan
+builder can show where it comes from."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from peerpath.people.models import Person
-from peerpath.policy.engine import Citation, citation_for
-from peerpath.policy.parameters import Pack, load_packs, select_pack
+from .engine import Citation, citation_for
+from .parameters import Pack
 
-from .models import SignerRole
+READS: dict[str, tuple[str, ...]] = {
+    "plan_requirements": (
+        "plan.name",
+        "plan.review_interval_days",
+        "plan.signers",
+        "plan.crisis_plan_required",
+        "plan.goal_quality",
+        "supervision.supervisor_type",
+    ),
+}
 
 SIGNER_ORDER = ("person", "cpss", "supervisor", "clinician")
 
@@ -46,26 +56,29 @@ class PlanRequirements:
         return start + dt.timedelta(days=self.review_days)
 
     def signer_label(self, role: str) -> str:
+        from peerpath.plans.models import SignerRole
+
         if role == SignerRole.SUPERVISOR and self.supervisor_type:
             kind = self.supervisor_type.replace("_", " ")
             return f"Program supervisor ({kind})"
         return str(SignerRole(role).label) if role in SignerRole.values else role
 
 
-def _pack(person: Person, on: dt.date) -> Pack | None:
-    try:
-        return select_pack(load_packs(), person.payer.state, on)
-    except LookupError:
-        return None
+def _pack(person_id: int, on: dt.date) -> Pack | None:
+    from .api import pack_in_force
+
+    chosen = pack_in_force(person_id, on)
+    return chosen.pack if chosen is not None else None
 
 
 def _whole_number(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def plan_requirements(person: Person, on: dt.date) -> PlanRequirements:
-    """The plan parameters of the pack that judges `person`'s plan starting `on`."""
-    pack = _pack(person, on)
+def plan_requirements(person_id: int, on: dt.date) -> PlanRequirements:
+    """The plan parameters of the pack (variant) that judges the person's plan starting
+    `on`."""
+    pack = _pack(person_id, on)
     if pack is None:
         return PlanRequirements(
             pack_id=None,

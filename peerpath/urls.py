@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import include, path
 from django.views.generic.base import RedirectView
@@ -24,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-def admin_login(request: HttpRequest) -> HttpResponse:
+def admin_login(request: HttpRequest) -> HttpResponseBase:
     """The admin's sign-in goes through PeerPath's own (lockout and second factor). Someone
     already signed in whose role does not use the admin is told so, instead of being sent
     back and forth between the admin and the sign-in page."""

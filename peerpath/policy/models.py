@@ -38,7 +38,11 @@ class ParameterOverride(DateSpan):
 
     def clean(self) -> None:
         super().clean()
-        from peerpath.policy.parameters import CATALOGUE
+        from peerpath.policy.parameters import SPECS
 
-        if self.key and self.key not in CATALOGUE:
+        if self.key and self.key not in SPECS:
             raise ValidationError({"key": f"'{self.key}' is not a policy parameter."})
+        if self.key:
+            problem = SPECS[self.key].problem(self.value)
+            if problem is not None:
+                raise ValidationError({"value": f"Does not fit {self.key}: {problem}."})

@@ -17,6 +17,8 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
+from .shapes import Shape, ShapeError, parse_shape
+
 Confidence = Literal["seed", "official", "secondary", "assumed"]
 CONFIDENCES: frozenset[str] = frozenset(get_args(Confidence))
 UNITS: frozenset[str] = frozenset(
@@ -39,67 +41,25 @@ UNITS: frozenset[str] = frozenset(
 _WHOLE_NUMBER_UNITS = frozenset({"count", "people", "minutes", "days", "months", "years", "hours"})
 DEFAULT_DIRECTORY = Path(__file__).parent / "packs"
 
-# Every pack must define or inherit each of these keys, with this unit.
-CATALOGUE: Mapping[str, str] = MappingProxyType(
-    {
-        "program.min_age": "years",
-        "eligibility.diagnosis_scope": "list",
-        "eligibility.needs_areas": "list",
-        "eligibility.needs_areas_required": "count",
-        "eligibility.no_equally_effective_alternative": "bool",
-        "entrance.cca_required": "bool",
-        "entrance.cca_before": "text",
-        "entrance.service_order_required": "bool",
-        "entrance.service_order_credentials": "list",
-        "authorization.prior_approval_required": "bool",
-        "authorization.unmanaged_units": "units",
-        "authorization.unmanaged_window": "text",
-        "fiscal_year.start_month": "code",
-        "units.minutes_per_unit": "minutes",
-        "units.min_minutes_first_unit": "minutes",
-        "units.cap": "units",
-        "ratios.qp_to_cpss": "count",
-        "ratios.cpss_to_people": "count",
-        "ratios.group_max": "people",
-        "supervision.supervisor_type": "text",
-        "supervision.first_contact_days": "days",
-        "supervision.contact_interval_days": "days",
-        "evaluation.first_due_months": "months",
-        "evaluation.interval_months": "months",
-        "training.requirements": "list",
-        "credential.required": "text",
-        "credential.renewal_years": "years",
-        "credential.qualifications": "list",
-        "modality.allowed": "list",
-        "modality.modifiers": "code",
-        "modality.telehealth_max_share": "ratio",
-        "settings.allowed": "list",
-        "concurrency.excluded_programs": "list",
-        "concurrency.transition_window_days": "days",
-        "concurrency.same_time_rule": "text",
-        "concurrency.allowed_concurrent_services": "list",
-        "limits.single_provider": "bool",
-        "limits.family_may_not_deliver": "bool",
-        "not_covered.activities": "list",
-        "billing.procedure_code": "code",
-        "billing.group_modifier": "code",
-        "billing.retired_codes": "list",
-        "billing.place_of_service": "code",
-        "plan.required": "bool",
-        "plan.name": "text",
-        "plan.review_interval_days": "days",
-        "plan.crisis_plan_required": "bool",
-        "plan.signers": "list",
-        "plan.goal_quality": "list",
-        "documentation.sign_within_days": "days",
-        "continued_stay.criteria": "list",
-        "continued_stay.progress_lookback_days": "days",
-        "discharge.criteria": "list",
-        "decision.expedited_hours": "hours",
-        "decision.standard_days": "days",
-        "outcomes.instruments": "list",
-    }
-)
+CATALOGUE_FILE = DEFAULT_DIRECTORY / "catalogue.yaml"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A catalogue entry: what the key means, its unit and the shape of its value."""
+
+    key: str
+    label: str
+    unit: str
+    shape: Shape
+    nullable: bool = True
+
+    def problem(self, value: object) -> str | None:
+        """What is wrong with `value` for this key, or None when it fits."""
+        if value is None:
+            return None if self.nullable else f"null is not allowed ({self.shape.describe()})"
+        found = self.shape.problem(value)
+        return None if found is None else str(found)
 
 
 class PolicyPackError(ValueError):
@@ -232,6 +192,9 @@ class Pack:
     def with_overrides(self, overrides: Sequence[Override]) -> Pack:
         params = dict(self.parameters)
         for ov in overrides:
+            if ov.key not in params:
+                raise ParameterNotFound(f"override {ov.label!r}: {self.id!r} has no {ov.key!r}")
+            check_value(ov.key, ov.value, f"override {ov.label!r} of {ov.key!r}")
             if ov.confidence not in CONFIDENCES:
                 raise ValueError(f"override {ov.label!r} of {ov.key!r}: bad confidence")
             if ov.end is not None and ov.end < ov.start:
@@ -346,20 +309,18 @@ def _cited(
     return sources[key], section, confidence, _text(raw, "note", at, required=False)
 
 
-def _check_type(unit: str, value: object, at: str) -> None:
-    if value is None:
-        return
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    ok = {
-        "bool": isinstance(value, bool),
-        "list": isinstance(value, list),
-        "ratio": number and 0 <= cast(float, value) <= 1,
-        "text": isinstance(value, str),
-        "code": isinstance(value, str | int | dict),
-        "units": (number and isinstance(value, int)) or isinstance(value, dict),
-    }.get(unit, number and isinstance(value, int))
-    if not ok:
-        raise _fail(at, f"field 'value': {value!r} does not fit unit {unit!r}")
+def check_value(key: str, value: object, at: str = "") -> None:
+    """Refuse a value that does not fit the catalogue's shape for `key`: the message names
+    where (`at`: file, key, value number), the key, the value and what was expected."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise _fail(at or key, f"{key!r} is not in the parameter catalogue")
+    problem = spec.problem(value)
+    if problem is not None:
+        raise _fail(
+            at or f"parameter {key!r}",
+            f"field 'value' {value!r} does not fit {key!r}: {problem}",
+        )
 
 
 def _parse_parameter(
@@ -367,11 +328,16 @@ def _parse_parameter(
 ) -> Parameter:
     at = f"{at}: parameter {key!r}"
     raw = _mapping(raw_param, at)
-    unit = _text(raw, "unit", at)
-    if unit not in UNITS:
-        raise _fail(at, f"field 'unit': unknown unit {unit!r}")
-    if key in CATALOGUE and CATALOGUE[key] != unit:
-        raise _fail(at, f"field 'unit': catalogue says {CATALOGUE[key]!r}, file says {unit!r}")
+    spec = SPECS.get(key)
+    if spec is None:
+        raise _fail(at, "not in the parameter catalogue (packs/catalogue.yaml); is it misspelt?")
+    unknown_fields = set(raw) - {"label", "unit", "values"}
+    if unknown_fields:
+        raise _fail(at, f"unknown field(s) {sorted(unknown_fields)}")
+    # The unit and label come from the catalogue; a pack may restate them (checked).
+    unit = _text(raw, "unit", at) if "unit" in raw else spec.unit
+    if unit != spec.unit:
+        raise _fail(at, f"field 'unit': catalogue says {spec.unit!r}, file says {unit!r}")
     raw_values = raw.get("values")
     if not isinstance(raw_values, list) or not raw_values:
         raise _fail(at, "field 'values' must be a non-empty list")
@@ -388,13 +354,14 @@ def _parse_parameter(
         start = _date(entry.get("from"), where, "from")
         if starts and start <= starts[-1]:
             raise _fail(where, f"field 'from': {start} is not after {starts[-1]} (date order)")
-        _check_type(unit, entry["value"], where)
+        check_value(key, entry["value"], where)
         alternatives = []
         for j, raw_alt in enumerate(entry.get("alternatives") or [], 1):
             alt_at = f"{where} alternative #{j}"
             alt = _mapping(raw_alt, alt_at)
             if set(alt) - _ALT_FIELDS:
                 raise _fail(alt_at, f"unknown field(s) {sorted(set(alt) - _ALT_FIELDS)}")
+            check_value(key, alt.get("value"), alt_at)
             alternatives.append(
                 Alternative(_freeze(alt.get("value")), *_cited(alt, sources, alt_at))
             )
@@ -405,7 +372,8 @@ def _parse_parameter(
     # A value runs until the day before the next one starts.
     for i in range(len(entries) - 1):
         entries[i] = replace(entries[i], end=starts[i + 1] - dt.timedelta(days=1))
-    return Parameter(key, _text(raw, "label", at), unit, tuple(entries))
+    label = _text(raw, "label", at) if "label" in raw else spec.label
+    return Parameter(key, label, unit, tuple(entries))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -414,6 +382,31 @@ def _read(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise _fail(str(path), f"not valid YAML: {exc}") from exc
     return _mapping(raw, str(path))
+
+
+def load_catalogue(path: Path = CATALOGUE_FILE) -> dict[str, Spec]:
+    """The catalogue of keys (data next to the packs), each with its unit and shape."""
+    at = str(path)
+    raw = _read(path)
+    specs: dict[str, Spec] = {}
+    for key, raw_spec in raw.items():
+        where = f"{at}: key {key!r}"
+        entry = _mapping(raw_spec, where)
+        unknown = set(entry) - {"label", "unit", "shape", "nullable"}
+        if unknown:
+            raise _fail(where, f"unknown field(s) {sorted(unknown)}")
+        unit = _text(entry, "unit", where)
+        if unit not in UNITS:
+            raise _fail(where, f"field 'unit': unknown unit {unit!r}")
+        try:
+            shape = parse_shape(entry.get("shape"), f"{where} shape")
+        except ShapeError as exc:
+            raise PolicyPackError(str(exc)) from exc
+        nullable = entry.get("nullable", True)
+        if not isinstance(nullable, bool):
+            raise _fail(where, "field 'nullable' must be true or false")
+        specs[str(key)] = Spec(str(key), _text(entry, "label", where), unit, shape, nullable)
+    return specs
 
 
 _Raws = Mapping[str, tuple[Path, dict[str, Any]]]
@@ -461,6 +454,11 @@ def _resolve(pack_id: str, raws: _Raws, done: dict[str, Pack], chain: tuple[str,
         period_note=_text(effective, "note", at, required=False),
     )
     return done[pack_id]
+
+
+SPECS: Mapping[str, Spec] = MappingProxyType(load_catalogue())
+# Every pack must define or inherit each of these keys; key -> unit.
+CATALOGUE: Mapping[str, str] = MappingProxyType({k: s.unit for k, s in SPECS.items()})
 
 
 def _load(directory: Path) -> dict[str, Pack]:

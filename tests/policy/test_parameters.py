@@ -331,6 +331,7 @@ def write_pack(
     sources: str = GOOD_SOURCE,
     start: str = "2020-01-01",
     key: str = "ratios.group_max",
+    unit: str = "people",
 ) -> Path:
     """A one-parameter pack file; the arguments inject the fault under test."""
     path = root / pack_id / "pack.yaml"
@@ -347,7 +348,7 @@ def write_pack(
         parameters:
           {key}:
             label: Group size
-            unit: people
+            unit: {unit}
             values:
               - {values}
         """)
@@ -382,7 +383,7 @@ def test_a_minimal_valid_pack_loads(tmp_path: Path) -> None:
         ),
         (
             "{from: 2020-01-01, value: three, source: s1, section: S, confidence: seed}",
-            "does not fit unit 'people'",
+            "does not fit 'ratios.group_max': 'three' is not a whole number of at least 1",
         ),
         (
             "{from: 2020-01-01, value: 3, source: s1, section: S, confidence: seed, confidance: x}",
@@ -446,12 +447,13 @@ def test_child_pack_inherits_from_parent_in_another_file(tmp_path: Path) -> None
         sources="{}",
         start="2021-01-01",
         values=child_value,
-        key="ratios.extra_rule",
+        key="program.min_age",
+        unit="years",
     )
     child = load_packs(tmp_path)["xx-child"]
     inherited = child.entry("ratios.group_max", D(2021, 6, 1))
     assert (inherited.value, inherited.origin) == (3, "xx-parent")
-    own = child.entry("ratios.extra_rule", D(2021, 6, 1))
+    own = child.entry("program.min_age", D(2021, 6, 1))
     assert (own.value, own.origin, own.source.title) == (5, "xx-child", "T")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from peerpath.authorizations.models import Authorization
+from peerpath.core import formatting as fmt
 from peerpath.plans.models import Goal, Plan
 from peerpath.plans.selectors import PlanView, plan_view
 from peerpath.policy.parameters import Pack, load_packs, select_pack
@@ -96,7 +97,7 @@ def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Char
         chart.unmanaged_allowed = _int_or_none(pack.value("authorization.unmanaged_units", on))
         month = _int_or_none(pack.value("fiscal_year.start_month", on)) or 7
         fy = fiscal_year_start(on, month)
-        chart.unmanaged_window = f"fiscal year from {fy:%b %-d, %Y}"
+        chart.unmanaged_window = f"fiscal year from {fmt.day(fy)}"
         approved = [a for a in auths if a.status in ("approved", "partial")]
         chart.unmanaged_used = sum(
             pack_units(_minutes(n), pack, n["date"])

@@ -118,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "peerpath.authorizations.context.nav_role",
             ],
+            # Money, counts, dates and times in one style on every page (`|money`, `|day`).
+            "builtins": ["peerpath.core.templatetags.formatting"],
         },
     },
 ]

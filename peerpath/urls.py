@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import include, path
 from django.views.generic.base import RedirectView
@@ -23,12 +25,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def admin_login(request: HttpRequest) -> HttpResponseBase:
+    """The admin's sign-in goes through PeerPath's own (lockout and second factor). Someone
+    already signed in whose role does not use the admin is told so, instead of being sent
+    back and forth between the admin and the sign-in page."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        raise PermissionDenied
+    return RedirectView.as_view(pattern_name="signin", query_string=True)(request)
+
+
 admin.site.site_header = "PeerPath administration"
 admin.site.site_title = "PeerPath"
 
 urlpatterns = [
     # The admin signs in through PeerPath's own sign-in (lockout and second factor).
-    path("admin/login/", RedirectView.as_view(pattern_name="signin", query_string=True)),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("", include("peerpath.accounts.urls")),
     path("", include("peerpath.people.urls")),

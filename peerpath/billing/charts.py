@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from peerpath.core import formatting as fmt
+
 from .reports import CLEAN_CLAIM_BENCHMARK, MonthRate
 
 
@@ -22,7 +24,7 @@ def clean_claim_chart(rates: Sequence[MonthRate]) -> bytes:
     figure = Figure(figsize=(7.5, 3.2), dpi=100)
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
-    labels = [m.month.strftime("%b %Y") for m in rates]
+    labels = [fmt.month(m.month) for m in rates]
     values = [m.rate * 100 for m in rates]
     ax.bar(range(len(rates)), values, color="#005ea2", label="Clean claims")
     ax.axhline(CLEAN_CLAIM_BENCHMARK * 100, color="#b50909", linestyle="--", linewidth=1.5,

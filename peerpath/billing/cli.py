@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from peerpath.core import formatting as fmt
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -101,7 +103,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO | None = None) -> int:
     target.write_text(batch.file_text, encoding="ascii")
     print(
         f"{target}: {batch.claim_count} claims, {batch.line_count} lines, "
-        f"${batch.total_charge} (ISA13 {batch.isa_control:09d})",
+        f"{fmt.money(batch.total_charge)} (ISA13 {batch.isa_control:09d})",
         file=out,
     )
     return 0

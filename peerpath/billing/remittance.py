@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from peerpath.access.scope import staff_of
+from peerpath.core import formatting as fmt
 from peerpath.core.services import Actor, save_record
 from peerpath.organizations.models import Agency
 
@@ -283,7 +284,7 @@ def _refuse_repeats(
             Problem(
                 None,
                 "",
-                f"this file was already posted on {earlier.posted_at:%Y-%m-%d} "
+                f"this file was already posted on {fmt.day(earlier.posted_at)} "
                 f"(remittance file #{earlier.pk})",
             )
         )
@@ -297,7 +298,7 @@ def _refuse_repeats(
             .first()
         )
         if posted is not None or key in seen:
-            when = f" on {posted.file.posted_at:%Y-%m-%d}" if posted else " earlier in this file"
+            when = f" on {fmt.day(posted.file.posted_at)}" if posted else " earlier in this file"
             problems.append(
                 Problem(
                     r.trace.position,

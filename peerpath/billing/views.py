@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, role_of, staff_of
 from peerpath.access.services import log_access
+from peerpath.core import formatting as fmt
 from peerpath.organizations.models import Agency, Payer
 
 from .models import ClaimBatch, ClaimLine, LineStatus
@@ -82,7 +83,7 @@ def line_release_view(request: HttpRequest, line_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         if line.status == LineStatus.READY:
-            messages.success(request, f"The line of {line.service_date:%Y-%m-%d} is ready to bill.")
+            messages.success(request, f"The line of {fmt.day(line.service_date)} is ready to bill.")
         else:
             messages.warning(request, "Scrubbed again and still held: see the reasons below.")
     return redirect(f"{reverse('billing-lines')}?status={line.status}")
@@ -143,7 +144,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             f"837P written for {chosen.name}: {batch.claim_count} claims, "
-            f"{batch.line_count} lines, ${batch.total_charge}.",
+            f"{batch.line_count} lines, {fmt.money(batch.total_charge)}.",
         )
     return redirect("billing-batches")
 

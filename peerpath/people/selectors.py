@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 
 from peerpath.authorizations.models import Authorization
+from peerpath.core import formatting as fmt
 from peerpath.plans.models import Goal, Plan
 from peerpath.plans.selectors import PlanView, plan_view
 from peerpath.policy.api import (
@@ -81,7 +82,7 @@ def person_chart(person: Person, *, on: dt.date, recent_notes: int = 20) -> Char
     if pack is not None:
         unmanaged = unmanaged_units([person.pk], on=on)[person.pk]
         chart.unmanaged_allowed = unmanaged.allowed
-        chart.unmanaged_window = f"fiscal year from {unmanaged.window_start:%b %-d, %Y}"
+        chart.unmanaged_window = f"fiscal year from {fmt.day(unmanaged.window_start)}"
         chart.unmanaged_used = unmanaged.used
     return chart
 

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from peerpath.access.scope import staff_of
+from peerpath.core import formatting as fmt
 from peerpath.core.fields import Activity
 from peerpath.core.services import Actor, person_of, record_change, save_record, snapshot
 from peerpath.people.models import Episode, Person
@@ -167,7 +168,7 @@ def _review_due(person: Person, start: dt.date, review_due: dt.date | None) -> d
         raise ValidationError(
             {
                 "review_due": f"The policy asks for a review at least every {rules.review_days} "
-                f"days: by {latest:%b %-d, %Y} at the latest{source}."
+                f"days: by {fmt.day(latest)} at the latest{source}."
             }
         )
     return review_due
@@ -425,7 +426,7 @@ def objective_add(
     text = _text(description, "description", "Say the step: what, how much or how often, by when.")
     if target_date is not None and target_date < plan.start:
         raise ValidationError(
-            {"target_date": f"The target date is before the plan starts ({plan.start:%b %-d, %Y})."}
+            {"target_date": f"The target date is before the plan starts ({fmt.day(plan.start)})."}
         )
     return save_record(Objective(goal=goal, description=text, target_date=target_date), actor=actor)
 

@@ -235,13 +235,13 @@ def _contacts_due(people: dict[int, Person], packs: PackCache, on: dt.date) -> l
             if found is None or _int(found[0]) is None:
                 continue
             due = last[pid] + dt.timedelta(days=int(str(found[0])))
-            what = f"Face-to-face contact (last one {last[pid]:%b %-d, %Y})"
+            what = f"Face-to-face contact (last one {fmt.day(last[pid])})"
         elif pid in first:
             found = packs.person(pid, "supervision.first_contact_days")
             if found is None or _int(found[0]) is None:
                 continue
             due = first[pid] + dt.timedelta(days=int(str(found[0])))
-            what = f"First face-to-face contact (peer support began {first[pid]:%b %-d, %Y})"
+            what = f"First face-to-face contact (peer support began {fmt.day(first[pid])})"
         else:
             continue
         if _soon("contact", due, on):
@@ -284,14 +284,14 @@ def _evaluations_due(people: dict[int, Person], packs: PackCache, on: dt.date) -
             if found is None or months is None:
                 continue
             due = add_months(evaluated, months)
-            what = f"Evaluation (last one {evaluated:%b %-d, %Y})"
+            what = f"Evaluation (last one {fmt.day(evaluated)})"
         else:
             found = packs.person(pid, "evaluation.first_due_months")
             months = _int(found[0]) if found else None
             if found is None or months is None:
                 continue
             due = add_months(admitted, months)
-            what = f"First evaluation (admitted {admitted:%b %-d, %Y})"
+            what = f"First evaluation (admitted {fmt.day(admitted)})"
         if _soon("evaluation", due, on):
             out.append(
                 DueItem("evaluation", what, due, on, found[1], person=person, action="evaluation")
@@ -448,7 +448,7 @@ def _trainings_due(staff: list[StaffMember], packs: PackCache, on: dt.date) -> l
                 got = sum(h for day, h in records if p_from <= day <= deadline)
                 if got >= hours or not _soon("training", deadline, on):
                     continue
-                what = f"{topic}: {got:g} of {hours:g} hours since {p_from:%b %-d, %Y}"
+                what = f"{topic}: {got:g} of {hours:g} hours since {fmt.day(p_from)}"
             else:
                 continue
             out.append(DueItem("training", what, deadline, on, found[1], staff=member))
@@ -480,7 +480,7 @@ def _unsigned_notes(peers: list[StaffMember], packs: PackCache, on: dt.date) -> 
         out.append(
             DueItem(
                 "unsigned_note",
-                f"Note of {n.date:%b %-d, %Y} by {n.staff.full_name} not signed",
+                f"Note of {fmt.day(n.date)} by {n.staff.full_name} not signed",
                 n.date + dt.timedelta(days=mine),
                 on,
                 found[1],

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from peerpath.authorizations.models import Authorization
+from peerpath.core import formatting as fmt
 from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention, Plan
 from peerpath.policy.api import authorization_units, staff_figure
@@ -143,7 +144,7 @@ def _attention(
         days = (auth.end - on).days
         if days <= AUTH_ENDING_DAYS:
             when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-            out.append(Attention(f"Authorization ends {when} ({auth.end:%b %-d})"))
+            out.append(Attention(f"Authorization ends {when} ({fmt.day_short(auth.end)})"))
         if left is not None and left < FEW_UNITS:
             out.append(Attention(f"{max(left, 0)} unit{'s' if left != 1 else ''} left"))
     if plan is None:
@@ -151,9 +152,9 @@ def _attention(
     else:
         days = (plan.review_due - on).days
         if days < 0:
-            out.append(Attention(f"Plan review was due {plan.review_due:%b %-d}"))
+            out.append(Attention(f"Plan review was due {fmt.day_short(plan.review_due)}"))
         elif days <= REVIEW_SOON_DAYS:
-            out.append(Attention(f"Plan review due {plan.review_due:%b %-d}", "info"))
+            out.append(Attention(f"Plan review due {fmt.day_short(plan.review_due)}", "info"))
         if not hasattr(plan, "crisis_plan"):
             out.append(Attention("No crisis plan yet"))
     return out

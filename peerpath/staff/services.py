@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from peerpath.core import formatting as fmt
 from peerpath.core.services import Actor, save_record
 from peerpath.organizations.models import Agency, Payer, Site
 from peerpath.people.models import Person
@@ -162,7 +163,7 @@ def caseload_reassign(
     )
     if current is None:
         raise ValidationError(
-            {"person": f"The person is on no caseload on {start:%Y-%m-%d}: assign them instead."}
+            {"person": f"The person is on no caseload on {fmt.day(start)}: assign them instead."}
         )
     if current.staff_id == to_staff.pk:
         raise ValidationError(
@@ -170,11 +171,11 @@ def caseload_reassign(
         )
     if to_staff.hire_date is not None and start < to_staff.hire_date:
         raise ValidationError(
-            {"start": f"{to_staff.full_name} was hired on {to_staff.hire_date:%Y-%m-%d}."}
+            {"start": f"{to_staff.full_name} was hired on {fmt.day(to_staff.hire_date)}."}
         )
     if to_staff.end_date is not None and start > to_staff.end_date:
         raise ValidationError(
-            {"staff": f"{to_staff.full_name} left the agency on {to_staff.end_date:%Y-%m-%d}."}
+            {"staff": f"{to_staff.full_name} left the agency on {fmt.day(to_staff.end_date)}."}
         )
     return caseload_assign(
         actor=actor, staff=to_staff, person=person, start=start, reason=reason.strip()

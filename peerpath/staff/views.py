@@ -21,6 +21,7 @@ from django.utils import timezone
 from peerpath.access.permissions import declare
 from peerpath.access.scope import SUPERVISING_ROLES, role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
+from peerpath.core import formatting as fmt
 from peerpath.people.models import Person
 
 from .findings import RuleFindings, team_findings
@@ -244,7 +245,7 @@ def reassign(request: HttpRequest, person_id: int) -> HttpResponse:
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                text = f"{person.display_name} moves to {chosen.full_name} from {start:%b %-d, %Y}."
+                text = f"{person.display_name} moves to {chosen.full_name} from {fmt.day(start)}."
                 if check.over and check.limit is not None:
                     text += (
                         f" {chosen.full_name} now has {check.count} people, over the limit of "

@@ -137,3 +137,13 @@ def test_design_system_files_are_found_by_the_static_finders():
         "peerpath/app.css",
     ):
         assert finders.find(path), path
+
+
+def test_signed_in_non_staff_user_opening_the_admin_is_told_it_is_not_theirs():
+    user_with_role("billing", "bea")
+    client = Client()
+    sign_in(client, "bea")
+    response = client.get("/admin/", follow=True)
+    assert len(response.redirect_chain) <= 2  # no loop between the admin and the sign-in
+    assert response.status_code == 403
+    assert b"isn't available to you" in response.content

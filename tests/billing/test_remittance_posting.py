@@ -30,6 +30,7 @@ from peerpath.billing.x12.remit_builder import (
     remittance_from_837,
 )
 from peerpath.billing.x12.tokens import X12Error
+from peerpath.core import formatting as fmt
 from tests.access.factories import StaffUserFactory
 from tests.billing.remit_factories import LineSpec, sent_claims
 from tests.billing.x12_support import pyx12_problems
@@ -157,7 +158,7 @@ def test_the_same_payment_in_another_file_is_refused_at_its_trn(sent) -> None:
     problem = caught.value.first
     assert (problem.position, problem.segment_id) == (5, "TRN")
     assert problem.reason == "payment 000000001 from payer 1999999999 was already posted on " + (
-        RemittanceFile.objects.get().posted_at.strftime("%Y-%m-%d")
+        fmt.day(RemittanceFile.objects.get().posted_at)
     )
     assert counts() == before
 

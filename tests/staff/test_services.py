@@ -178,7 +178,7 @@ def test_caseload_reassign_refuses_what_is_not_a_move_naming_the_field(actor):
     assert "person" in refused(to_staff=a, start=day)  # on no caseload yet
     services.caseload_assign(actor=actor, staff=a, person=person, start=dt.date(2026, 1, 5))
     assert "already supports" in refused(to_staff=a, start=day)["staff"][0]
-    assert "hired on 2026-06-01" in refused(to_staff=late_hire, start=day)["start"][0]
+    assert "hired on Jun 1, 2026" in refused(to_staff=late_hire, start=day)["start"][0]
     assert "left the agency" in refused(to_staff=gone, start=day)["staff"][0]
     supervisor = StaffFactory(agency=person.agency, role="supervisor")
     assert "staff" in refused(to_staff=supervisor, start=day)

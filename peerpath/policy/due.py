@@ -18,6 +18,7 @@ from django.db.models import Max, Min, Q
 from django.db.models.functions import Lower
 
 from peerpath.authorizations.models import Authorization, AuthStatus
+from peerpath.core import formatting as fmt
 from peerpath.people.models import Episode, Person
 from peerpath.plans.models import Plan
 from peerpath.services.models import NoteStatus, ServiceNote

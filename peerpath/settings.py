@@ -116,7 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "peerpath.authorizations.context.nav_role",
+                "peerpath.access.capabilities.context",
             ],
             # Money, counts, dates and times in one style on every page (`|money`, `|day`).
             "builtins": ["peerpath.core.templatetags.formatting"],

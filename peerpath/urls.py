@@ -6,22 +6,22 @@ from django.shortcuts import redirect, render
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from peerpath.access.capabilities import LANDING
 from peerpath.access.permissions import declare
 from peerpath.access.scope import role_of
 
 
-@declare(roles="public")
+@declare("public")
 def health(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-@declare(roles="public")
+@declare("public")
 def home(request: HttpRequest) -> HttpResponse:
-    role = role_of(request.user)
-    if role == "cpss":
-        return redirect("my-day")  # a peer specialist's home is their day
-    if role in ("supervisor", "mhp"):
-        return redirect("team-board")  # a supervisor's home is their team's board
+    # Each role lands on its queue: a peer specialist's day, a supervisor's team board.
+    landing = LANDING.get(role_of(request.user) or "")
+    if landing:
+        return redirect(landing)
     return render(request, "home.html")
 
 

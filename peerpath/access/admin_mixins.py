@@ -6,7 +6,7 @@ Every admin registration of a model that holds a person's information uses `PHIA
   entry: "view" when the page is shown, "change" when a POST saved (or deleted) the record;
 - a list page (including a search and the raw-id lookup popup) writes one "search" entry
   with reason "list": never the search terms, which may be names or Medicaid IDs;
-- only superusers and staff whose role is admin may use these pages (other `is_staff`
+- only superusers and staff whose role has `use_admin` may use these pages (other `is_staff`
   users get 403), and they see the records of their own agency (superusers: all);
 - a record that does not exist, or is outside the user's agency, is a plain 404.
 
@@ -29,8 +29,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from peerpath.staff.models import Role
-
+from .capabilities import Cap, has
 from .models import AccessAction
 from .scope import employed_on, is_signed_in, staff_of
 from .services import log_access, person_access_history
@@ -48,7 +47,8 @@ else:
 
 
 def may_use_phi_admin(request: HttpRequest) -> bool:
-    """Superusers, and active staff users whose role is admin, still employed, of an agency."""
+    """Superusers, and active staff users whose role has `use_admin` (the registry), still
+    employed, of an agency."""
     user = getattr(request, "user", None)
     if not is_signed_in(user) or not getattr(user, "is_staff", False):
         return False
@@ -57,7 +57,7 @@ def may_use_phi_admin(request: HttpRequest) -> bool:
     staff = staff_of(user)
     return (
         staff is not None
-        and staff.role == Role.ADMIN
+        and has(user, Cap.USE_ADMIN)
         and staff.agency_id is not None
         and employed_on(staff, timezone.localdate())
     )

@@ -26,6 +26,7 @@ from peerpath.authorizations.models import Authorization
 from peerpath.people.models import Person
 from peerpath.staff.models import CaseloadAssignment, Role, StaffMember, SupervisionAssignment
 
+from .capabilities import Cap, has
 from .models import BreakGlassGrant
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -33,11 +34,8 @@ User = AbstractBaseUser | AnonymousUser | None
 CLINICAL_ROLES = frozenset({Role.CPSS.value, Role.SUPERVISOR.value, Role.MHP.value})
 SUPERVISING_ROLES = frozenset({Role.SUPERVISOR.value, Role.MHP.value})
 AGENCY_WIDE_ROLES = frozenset({Role.BILLING.value, Role.AUDITOR.value, Role.ADMIN.value})
-BREAK_GLASS_ROLES = CLINICAL_ROLES
-# Roles that may change a person's clinical record (within their scope).
-CHANGING_ROLES = frozenset({*CLINICAL_ROLES, Role.ADMIN.value})
-# Roles that never read note narratives (they see what their work needs: dates, units, codes).
-NO_NARRATIVE_ROLES = frozenset({Role.BILLING.value})
+# What each role may *do* (change a record, read narratives, break the glass) is in the
+# permission registry, `peerpath.access.capabilities`; this module says *whom* they see.
 
 
 def is_signed_in(user: User) -> bool:
@@ -137,7 +135,7 @@ def can_view_person(user: User, person: Person, *, on: dt.date | None = None) ->
 def can_change_person(user: User, person: Person, *, on: dt.date | None = None) -> bool:
     """May change the person's record. Auditors and UM reviewers never change records;
     billing staff change nothing clinical."""
-    return role_of(user) in CHANGING_ROLES and can_view_person(user, person, on=on)
+    return has(user, Cap.CHANGE_RECORD) and can_view_person(user, person, on=on)
 
 
 def can_see_narratives(user: User, person: Person | None = None) -> bool:
@@ -145,8 +143,7 @@ def can_see_narratives(user: User, person: Person | None = None) -> bool:
 
     Billing staff never do. Without `person`: whether the role ever may; with `person`: for
     that person (every role needs the person in scope, UM reviewers included)."""
-    role = role_of(user)
-    if role is None or role in NO_NARRATIVE_ROLES:
+    if not has(user, Cap.READ_NARRATIVES):
         return False
     if person is None:
         return True
@@ -154,4 +151,4 @@ def can_see_narratives(user: User, person: Person | None = None) -> bool:
 
 
 def can_break_glass(user: User) -> bool:
-    return role_of(user) in BREAK_GLASS_ROLES
+    return has(user, Cap.BREAK_GLASS)

@@ -11,19 +11,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from peerpath.access.capabilities import Cap
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.consent.part2 import part2_diagnosis_ids, part2_plan_ids
 from peerpath.consent.services import REDISCLOSURE_NOTICE, active_consent, disclosure_record
-from peerpath.staff.models import Role, StaffMember
+from peerpath.staff.models import StaffMember
 
 from .forms import FIELD_FOR, DecisionForm
 from .models import Authorization, AuthStatus
 from .selectors import RequestReview, request_review, review_queue, suggested_reason
 from .services import authorization_decide
-
-REVIEWERS = {Role.UM_REVIEWER.value}
 
 
 def _reviewer(request: HttpRequest) -> StaffMember:
@@ -33,7 +32,7 @@ def _reviewer(request: HttpRequest) -> StaffMember:
     return staff
 
 
-@declare(roles=REVIEWERS)
+@declare(Cap.DECIDE_AUTHORIZATION)
 def queue(request: HttpRequest) -> HttpResponse:
     reviewer = _reviewer(request)
     rows = review_queue(reviewer, now=timezone.now())
@@ -49,7 +48,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "authorizations/queue.html", {"rows": rows, "reviewer": reviewer})
 
 
-@declare(roles=REVIEWERS)
+@declare(Cap.DECIDE_AUTHORIZATION)
 def review(request: HttpRequest, authorization_id: int) -> HttpResponse:
     """A request of the reviewer's payer (404 for any other, so ids reveal nothing)."""
     reviewer = _reviewer(request)

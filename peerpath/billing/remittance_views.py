@@ -16,8 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
-from peerpath.access.scope import people_visible_to, role_of
+from peerpath.access.scope import people_visible_to
 from peerpath.access.services import log_access
 
 from . import reports
@@ -26,8 +27,6 @@ from .models import Payment
 from .remittance import post_remittance
 from .x12.tokens import X12Error
 
-READERS = {"billing", "admin", "auditor"}
-POSTERS = {"billing", "admin"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PROBLEMS_SHOWN = 50
 
@@ -40,11 +39,11 @@ def _log_list(request: HttpRequest, record_type: str, reason: str) -> None:
     )  # fmt: skip
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 def remittances(request: HttpRequest) -> HttpResponse:
     """Posted payments, and (billing staff, administrators) the form to post an 835."""
     problems: list[str] = []
-    can_post = role_of(request.user) in POSTERS
+    can_post = has(request.user, Cap.POST_REMITTANCE)
     if request.method == "POST":
         if not can_post:
             raise PermissionDenied("Auditors read remittances; they do not post them.")
@@ -93,7 +92,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
     )
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 @require_GET
 def denials(request: HttpRequest) -> HttpResponse:
     """Refused lines by reason, with the PeerPath rule that would have caught each."""
@@ -114,7 +113,7 @@ def _day(raw: str | None) -> dt.date:
         return timezone.localdate()
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 @require_GET
 def billing_reports(request: HttpRequest) -> HttpResponse:
     people = people_visible_to(request.user)
@@ -147,7 +146,7 @@ def billing_reports(request: HttpRequest) -> HttpResponse:
     )
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 @require_GET
 def clean_claim_chart_png(request: HttpRequest) -> HttpResponse:
     rates = reports.clean_claim_rates(people_visible_to(request.user))

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
-from peerpath.access.scope import people_visible_to, role_of, staff_of
+from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access
 from peerpath.core import formatting as fmt
 from peerpath.organizations.models import Agency, Payer
@@ -26,8 +27,6 @@ from .selectors import batches_for, held_rules, lines_for, parse_filters, status
 from .services import BillingError, batch_create, line_release
 from .x12.claim837 import Claim837Error
 
-READERS = {"billing", "admin", "auditor"}  # auditors read; they never change anything
-WRITERS = {"billing", "admin"}
 PAGE_SIZE = 50
 
 
@@ -42,7 +41,7 @@ def _agency(request: HttpRequest) -> Agency | None:
     return staff.agency if staff is not None else None
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 def lines(request: HttpRequest) -> HttpResponse:
     people = people_visible_to(request.user)
     outsider = _outsider(request)
@@ -66,12 +65,12 @@ def lines(request: HttpRequest) -> HttpResponse:
         "statuses": LineStatus.choices,
         "rules": held_rules(people, outsider=outsider),
         "payers": Payer.objects.filter(people__in=people).distinct().order_by("name"),
-        "may_release": role_of(request.user) in WRITERS,
+        "may_release": has(request.user, Cap.WRITE_BILLING),
     }
     return render(request, "billing/lines.html", context)
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_BILLING)
 @require_POST
 def line_release_view(request: HttpRequest, line_id: int) -> HttpResponse:
     line = get_object_or_404(
@@ -89,12 +88,12 @@ def line_release_view(request: HttpRequest, line_id: int) -> HttpResponse:
     return redirect(f"{reverse('billing-lines')}?status={line.status}")
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 def batches(request: HttpRequest) -> HttpResponse:
     agency = _agency(request)
     staff = staff_of(request.user)
     found = batches_for(agency.pk if agency else None, None)
-    if staff is None and role_of(request.user) == "admin":  # the site's superuser
+    if staff is None and request.user.is_superuser:  # the site's superuser
         found = ClaimBatch.objects.select_related("payer", "created_by").defer("file_text")
     page = Paginator(found.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -106,13 +105,13 @@ def batches(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "payers": payers,
-            "may_write": role_of(request.user) in WRITERS and agency is not None,
+            "may_write": has(request.user, Cap.WRITE_BILLING) and agency is not None,
             "today": timezone.localdate(),
         },
     )
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_BILLING)
 @require_POST
 def batch_new(request: HttpRequest) -> HttpResponse:
     agency = _agency(request)
@@ -149,11 +148,11 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     return redirect("billing-batches")
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_BILLING)
 def batch_file(request: HttpRequest, batch_id: int) -> HttpResponse:
     agency = _agency(request)
     found = batches_for(agency.pk if agency else None, None)
-    if staff_of(request.user) is None and role_of(request.user) == "admin":
+    if staff_of(request.user) is None and request.user.is_superuser:
         found = ClaimBatch.objects.all()
     batch = get_object_or_404(found.defer(None), pk=batch_id)
     log_access(

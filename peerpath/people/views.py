@@ -9,13 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import (
-    BREAK_GLASS_ROLES,
     can_see_narratives,
     can_view_person,
     people_visible_to,
-    role_of,
     staff_of,
 )
 from peerpath.access.services import (
@@ -26,16 +25,12 @@ from peerpath.access.services import (
 )
 from peerpath.consent.part2 import part2_diagnosis_ids, part2_note_ids, part2_plan_ids
 from peerpath.consent.services import active_consent, disclosure_record
-from peerpath.plans.views import PDF_ROLES, PLAN_READERS, PLAN_WRITERS
 
 from .models import Person
 from .selectors import Chart, people_list, person_chart
 
-READERS = {"cpss", "supervisor", "mhp", "billing", "um_reviewer", "auditor", "admin"}
-HISTORY_READERS = {"supervisor", "admin"}
 
-
-@declare(roles=READERS)
+@declare(Cap.SEARCH_PEOPLE)
 def people(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:80]
     page = Paginator(people_list(people_visible_to(request.user), search=search), 25).get_page(
@@ -53,29 +48,31 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, "people/list.html", {"page": page, "search": search})
 
 
-@declare(roles=READERS, person_param="person_id")
+@declare(Cap.READ_PERSON, person_param="person_id")
 def chart(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.select_related("payer", "agency"), pk=person_id)
     logged_person_read(request, person, "people.Person")
     today = timezone.localdate()
-    role = role_of(request.user)
+    user = request.user
     data = person_chart(person, on=today)
     context = {
         "chart": data,
         "part2_withheld": _part2_for_outsiders(request, data),
-        "plan_pages": role in PLAN_READERS,
-        "plan_writer": role in PLAN_WRITERS,
-        "can_print": role in PDF_ROLES,
+        "plan_pages": has(user, Cap.READ_PLAN),
+        "plan_writer": has(user, Cap.WRITE_PLAN),
+        "can_print": has(user, Cap.PRINT_PLAN),
         "today": today,
         "show_narratives": can_see_narratives(request.user, person),
         "history": (
-            list(person_access_history(person.pk)[:25]) if role in HISTORY_READERS else None
+            list(person_access_history(person.pk)[:25])
+            if has(user, Cap.READ_ACCESS_HISTORY)
+            else None
         ),
     }
     return render(request, "people/chart.html", context)
 
 
-@declare(roles=BREAK_GLASS_ROLES)
+@declare(Cap.BREAK_GLASS)
 def emergency_access(request: HttpRequest, person_id: int) -> HttpResponse:
     """Break the glass: open a record outside one's caseload, for a few hours, saying why.
     The reason and the access are logged and shown to supervisors."""

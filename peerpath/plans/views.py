@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
@@ -53,10 +54,6 @@ from .selectors import (
     plan_view,
 )
 
-PLAN_READERS = {"cpss", "supervisor", "mhp", "auditor", "admin"}
-PLAN_WRITERS = {"cpss", "supervisor", "mhp"}
-# The printable copies are the person's own, printed for them by agency staff.
-PDF_ROLES = {"cpss", "supervisor", "mhp", "admin"}
 PLAN_RECORD = "plans.Plan"
 
 
@@ -170,7 +167,7 @@ def _signer_slots(
             signature is None
             and ready
             and view.plan.status == PlanStatus.DRAFT
-            and role in PLAN_WRITERS
+            and has(request.user, Cap.WRITE_PLAN)
             and (allowed is None or role in allowed)
         )
         if may:
@@ -193,8 +190,7 @@ def _context(
     bound = bound or {}
     view = plan_view(plan)
     rules = services.requirements_for(plan)
-    role = role_of(request.user)
-    writer = role in PLAN_WRITERS
+    writer = has(request.user, Cap.WRITE_PLAN)
     editable = writer and plan.status == PlanStatus.DRAFT and not view.signatures
     cards = []
     for number, goal in enumerate(view.goals, start=1):
@@ -236,7 +232,7 @@ def _context(
         "whole_health": whole_health,
         "editable": editable,
         "writer": writer,
-        "can_print": role in PDF_ROLES,
+        "can_print": has(request.user, Cap.PRINT_PLAN),
         "problems": problems,
         "missing": [rules.signer_label(r) for r in missing],
         "signers": _signer_slots(request, person, view, rules, not problems, bound),
@@ -319,7 +315,7 @@ def _pick(queryset: Any, raw: str | None, what: str) -> Any:
 # ---- pages ------------------------------------------------------------------------------------
 
 
-@declare(roles=PLAN_READERS, person_param="person_id")
+@declare(Cap.READ_PLAN, person_param="person_id")
 def plan_home(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's plan versions: the one in force, the draft, the history."""
     person = _person(person_id)
@@ -338,14 +334,14 @@ def plan_home(request: HttpRequest, person_id: int) -> HttpResponse:
             "withheld": any(p.pk in held for p in versions if p.status != PlanStatus.DRAFT),
             "draft": draft,
             "active": active,
-            "writer": role_of(request.user) in PLAN_WRITERS,
-            "can_print": role_of(request.user) in PDF_ROLES,
+            "writer": has(request.user, Cap.WRITE_PLAN),
+            "can_print": has(request.user, Cap.PRINT_PLAN),
             "start_form": StartForm(initial={"start": timezone.localdate()}),
         },
     )
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_start_view(request: HttpRequest, person_id: int) -> HttpResponse:
     """Start a plan, or a review that copies the plan in force into a new draft."""
@@ -373,7 +369,7 @@ def plan_start_view(request: HttpRequest, person_id: int) -> HttpResponse:
     return redirect("plan-home", person_id=person.pk)
 
 
-@declare(roles=PLAN_READERS, person_param="person_id")
+@declare(Cap.READ_PLAN, person_param="person_id")
 def plan_version(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """One version of the plan: the builder while it is an unsigned draft, else read only."""
     person = _person(person_id)
@@ -391,7 +387,7 @@ def _writable(request: HttpRequest, person_id: int, version: int) -> tuple[Perso
     return person, plan
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_details(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     person, plan = _writable(request, person_id, version)
@@ -434,7 +430,7 @@ def _goal_values(goal: Goal) -> dict[str, Any]:
     }
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_goals(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """Add, change or remove a goal (`action` = add, update or remove)."""
@@ -492,7 +488,7 @@ def _goal_fields(form: forms.Form) -> dict[str, Any]:
     }
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_goal_parts(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """Add or remove a goal's measurable step or intervention (`action` = add_objective,
@@ -541,7 +537,7 @@ def plan_goal_parts(request: HttpRequest, person_id: int, version: int) -> HttpR
     )
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_crisis(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """Save the crisis plan's words (the contacts have their own rows)."""
@@ -569,7 +565,7 @@ def plan_crisis(request: HttpRequest, person_id: int, version: int) -> HttpRespo
     )
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_crisis_contacts(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """Add a person or service to call, or take one off (`action` = add or remove)."""
@@ -610,7 +606,7 @@ def plan_crisis_contacts(request: HttpRequest, person_id: int, version: int) -> 
     )
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_sign_view(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """Record one signature. The last one the policy asks for puts the plan in force."""
@@ -647,7 +643,7 @@ def plan_sign_view(request: HttpRequest, person_id: int, version: int) -> HttpRe
     return render(request, "plans/builder.html", _context(request, person, plan, {key: form}))
 
 
-@declare(roles=PLAN_WRITERS, person_param="person_id")
+@declare(Cap.WRITE_PLAN, person_param="person_id")
 @require_POST
 def plan_reopen_view(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     """Withdraw a draft's signatures so it can be changed, saying why."""
@@ -690,7 +686,7 @@ def _pdf(body: bytes, filename: str) -> HttpResponse:
     return response
 
 
-@declare(roles=PDF_ROLES, person_param="person_id")
+@declare(Cap.PRINT_PLAN, person_param="person_id")
 def plan_pdf_view(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     person = _person(person_id)
     plan = _plan(person, version)
@@ -700,7 +696,7 @@ def plan_pdf_view(request: HttpRequest, person_id: int, version: int) -> HttpRes
     return _pdf(body, f"my-plan-v{plan.version}.pdf")
 
 
-@declare(roles=PDF_ROLES, person_param="person_id")
+@declare(Cap.PRINT_PLAN, person_param="person_id")
 def crisis_plan_pdf_view(request: HttpRequest, person_id: int, version: int) -> HttpResponse:
     person = _person(person_id)
     plan = _plan(person, version)

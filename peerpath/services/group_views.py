@@ -19,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
-from peerpath.access.scope import SUPERVISING_ROLES, people_visible_to, role_of, staff_of
+from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.people.models import Person
 from peerpath.policy.api import GROUP_SIZE_RULE, Finding, check_drafts, check_group
@@ -37,8 +38,6 @@ from .services import (
     names_in_shared_text,
 )
 
-WRITERS = {"cpss"}
-READERS = {"cpss", "supervisor", "mhp"}
 ATTENDANCE_RECORD = "services.GroupAttendance"
 
 
@@ -58,7 +57,7 @@ def _colleagues(me: StaffMember, on: dt.date) -> QuerySet[StaffMember]:
     )
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_GROUP)
 def group_new(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     today = timezone.localdate()
@@ -147,7 +146,7 @@ def _group(request: HttpRequest, session_id: int, *, write: bool = False) -> _Gr
     if page is None or me is None or page.session.agency_id != me.agency_id:
         raise Http404("No such group.")
     leads = {f.pk for f in page.facilitators}
-    if role_of(request.user) in SUPERVISING_ROLES:
+    if has(request.user, Cap.SUPERVISE):
         team = set(supervisees_of(me, on=timezone.localdate()).values_list("pk", flat=True))
         allowed = bool(leads & (team | {me.pk}))
     else:
@@ -218,7 +217,7 @@ def _log_attendees(request: HttpRequest, group: _Group) -> None:
         logged_person_read(request, a.person, ATTENDANCE_RECORD, record_id=a.pk)
 
 
-@declare(roles=READERS)
+@declare(Cap.READ_GROUP)
 def group_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     """The session page; a POST saves the notes as drafts or signs them all."""
     group = _group(request, session_id, write=request.method == "POST")
@@ -226,6 +225,8 @@ def group_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     shared, parts = _part_forms(group, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         sign = request.POST.get("action") == "sign"
+        if sign and not has(request.user, Cap.SIGN_NOTE):
+            raise PermissionDenied("Your role does not sign notes.")
         if shared.is_valid() and all(f.is_valid() for f in parts):
             assert group.me is not None
             try:
@@ -307,7 +308,7 @@ def _apply_group_errors(
             shared.add_error(None, errors)
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_GROUP)
 @require_POST
 def group_check_in(request: HttpRequest, session_id: int) -> HttpResponse:
     group = _group(request, session_id, write=True)
@@ -332,7 +333,7 @@ def group_check_in(request: HttpRequest, session_id: int) -> HttpResponse:
 # ---- live checks ----------------------------------------------------------------------------
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_GROUP)
 @require_POST
 def group_check(request: HttpRequest, session_id: int) -> HttpResponse:
     """The live findings (htmx): for the check-in form, the group's size with the people

@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
-from peerpath.access.scope import people_visible_to, role_of, staff_of
+from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.people.models import Person
 from peerpath.policy.api import check_note, check_person
@@ -26,9 +27,6 @@ from .models import NoteStatus, ServiceNote
 from .selectors import note_for_page, plan_choices, staff_day, supervisees_of
 from .services import note_amend, note_create, note_sign, note_update_draft
 
-DAY_ROLES = {"cpss", "supervisor", "mhp"}
-WRITERS = {"cpss"}
-NOTE_READERS = {"cpss", "supervisor", "mhp", "auditor", "admin"}
 NOTE_RECORD = "services.ServiceNote"
 
 
@@ -42,13 +40,13 @@ def _me(request: HttpRequest) -> StaffMember:
 # ---- the day --------------------------------------------------------------------------------
 
 
-@declare(roles=DAY_ROLES)
+@declare(Cap.SEE_DAY)
 def my_day(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     today = timezone.localdate()
     whose = me
     supervisees = None
-    if role_of(request.user) in ("supervisor", "mhp"):
+    if has(request.user, Cap.SUPERVISE):
         supervisees = list(supervisees_of(me, on=today))
         wanted = request.GET.get("staff", "")
         if wanted:
@@ -121,7 +119,7 @@ def _check(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, Any]
     }
 
 
-@declare(roles=WRITERS, person_param="person_id")
+@declare(Cap.WRITE_NOTE, person_param="person_id")
 def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     me = _me(request)
     person = _person(person_id)
@@ -132,6 +130,8 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
         form = NoteForm(request.POST, choices=choices)
         if form.is_valid():
             sign = request.POST.get("action") == "sign"
+            if sign and not has(request.user, Cap.SIGN_NOTE):
+                raise PermissionDenied("Your role does not sign notes.")
             try:
                 with transaction.atomic():
                     note = note_create(
@@ -155,7 +155,7 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     )
 
 
-@declare(roles=WRITERS, person_param="person_id")
+@declare(Cap.WRITE_NOTE, person_param="person_id")
 @require_POST
 def note_check(request: HttpRequest, person_id: int) -> HttpResponse:
     """The findings panel for the note being written (htmx posts the form here)."""
@@ -179,7 +179,7 @@ def _note_in_scope(request: HttpRequest, note_id: int) -> ServiceNote:
     return note
 
 
-@declare(roles=NOTE_READERS)
+@declare(Cap.READ_NOTE)
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note_in_scope(request, note_id)
     logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
@@ -196,7 +196,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     )
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_NOTE)
 def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
     """Finish a draft (or an amendment draft) and sign it. A signed note is never edited."""
     note = _note_in_scope(request, note_id)
@@ -215,6 +215,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
         form = NoteForm(request.POST, choices=choices, extra=note.intervention)
         if form.is_valid():
             sign = request.POST.get("action") == "sign"
+            if sign and not has(request.user, Cap.SIGN_NOTE):
+                raise PermissionDenied("Your role does not sign notes.")
             try:
                 with transaction.atomic():
                     fields = form.note_fields()
@@ -260,7 +262,7 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
     )
 
 
-@declare(roles=WRITERS)
+@declare(Cap.WRITE_NOTE)
 def note_amend_view(request: HttpRequest, note_id: int) -> HttpResponse:
     """Start an amendment: say why, then edit the new draft and sign it."""
     note = _note_in_scope(request, note_id)

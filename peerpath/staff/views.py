@@ -18,8 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
-from peerpath.access.scope import SUPERVISING_ROLES, role_of, staff_of
+from peerpath.access.scope import staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.core import formatting as fmt
 from peerpath.people.models import Person
@@ -40,9 +41,6 @@ from .selectors import (
     team_today,
 )
 from .services import caseload_reassign, evaluation_record, supervisor_contact_record
-
-BOARD_ROLES = {"supervisor", "mhp", "admin"}
-RECORDERS = {"supervisor", "mhp"}
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -75,7 +73,7 @@ def _form_page(
 
 def _whose_board(request: HttpRequest) -> tuple[StaffMember | None, list[StaffMember]]:
     """A supervisor's or MHP's own team; an administrator picks one (the first by default)."""
-    if role_of(request.user) in SUPERVISING_ROLES:
+    if has(request.user, Cap.SUPERVISE):
         return staff_of(request.user), []
     choices = list(supervisors_for_admin(request.user))
     wanted = request.GET.get("team", "")
@@ -87,7 +85,7 @@ def _whose_board(request: HttpRequest) -> tuple[StaffMember | None, list[StaffMe
     return chosen, choices
 
 
-@declare(roles=BOARD_ROLES)
+@declare(Cap.READ_TEAM)
 def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     period = _period(request)
@@ -118,7 +116,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "nothing_due": [d.title for d in data.due if not d.items],
             "periods": PERIODS,
             "period_error": period_error,
-            "can_record": role_of(request.user) in RECORDERS,
+            "can_record": has(request.user, Cap.SUPERVISE),
         },
     )
 
@@ -128,7 +126,7 @@ def _period(request: HttpRequest) -> int:
     return int(raw) if raw.isdigit() and int(raw) in PERIODS else PERIODS[0]
 
 
-@declare(roles=BOARD_ROLES)
+@declare(Cap.READ_TEAM)
 def findings(request: HttpRequest) -> HttpResponse:
     """The policy findings for the team, by rule. The board loads them after it is drawn
     (htmx), so that the batch check never holds up the board itself."""
@@ -198,7 +196,7 @@ def _team_for_move(request: HttpRequest, current: StaffMember) -> list[StaffMemb
     peer specialist who supports them now. A supervisor may move only their own team's
     people (anyone else is not found, as with people out of scope)."""
     today = timezone.localdate()
-    supervising = role_of(request.user) in SUPERVISING_ROLES
+    supervising = has(request.user, Cap.SUPERVISE)
     supervisor = staff_of(request.user) if supervising else supervisor_of(current, today)
     if supervisor is None:
         return []
@@ -208,7 +206,7 @@ def _team_for_move(request: HttpRequest, current: StaffMember) -> list[StaffMemb
     return [m for m in members if m.role == "cpss" and m.pk != current.pk]
 
 
-@declare(roles=BOARD_ROLES, person_param="person_id")
+@declare(Cap.REASSIGN_PERSON, person_param="person_id")
 def reassign(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.select_related("agency"), pk=person_id)
     today = timezone.localdate()
@@ -271,7 +269,7 @@ def _recorder(request: HttpRequest) -> StaffMember:
     return me
 
 
-@declare(roles=RECORDERS, person_param="person_id")
+@declare(Cap.SUPERVISE, person_param="person_id")
 def contact_new(request: HttpRequest, person_id: int) -> HttpResponse:
     """The supervisor's own contact with the person (face to face counts for the policy)."""
     person = get_object_or_404(Person, pk=person_id)
@@ -308,7 +306,7 @@ def contact_new(request: HttpRequest, person_id: int) -> HttpResponse:
     )
 
 
-@declare(roles=RECORDERS, person_param="person_id")
+@declare(Cap.SUPERVISE, person_param="person_id")
 def evaluation_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=person_id)
     me = _recorder(request)

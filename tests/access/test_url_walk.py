@@ -1,4 +1,5 @@
-"""Every URL, for every role and for someone not signed in, answers as its declaration says.
+"""Every URL, for every role and for someone not signed in, answers as its declaration says:
+the capability it declares, given to roles by the registry (peerpath.access.capabilities).
 
 The URLs come from the project's resolver, so a new page is walked as soon as it exists;
 a page without a declaration fails test_every_project_url_is_declared; a page whose URL
@@ -13,6 +14,7 @@ import re
 import pytest
 from django.test import Client, override_settings
 
+from peerpath.access.capabilities import ROLE_CAPABILITIES
 from peerpath.access.models import AccessLogEntry
 from peerpath.access.permissions import url_declarations
 from peerpath.authorizations.models import Authorization
@@ -149,6 +151,7 @@ def entries():
 
 
 def expected(declaration, role: str | None, person_in_scope: bool | None) -> str:
+    # The roles that may open the page: those the registry gives its capability.
     roles = declaration.roles
     if role is None:
         return "ok" if roles == "public" else "signin"
@@ -173,6 +176,8 @@ def outcome(response) -> str:
 @override_settings(PEERPATH_REQUIRE_2FA=False)  # the second factor has its own tests
 def test_every_url_answers_every_role_as_declared(world):
     users, mine, theirs, elsewhere, note = world
+    # Every role of the registry is walked.
+    assert set(users) == set(ROLE_CAPABILITIES)
     walked = 0
     for entry in entries():
         targets = [(mine, True), (theirs, False), (elsewhere, False)]

@@ -10,7 +10,7 @@ from peerpath.people.models import Person
 from peerpath.urls import urlpatterns as project_urls
 
 
-@declare(roles={"cpss", "supervisor", "mhp", "billing"}, person_param="person_id")
+@declare("write_note", person_param="person_id")
 def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=person_id)
     logged_person_read(request, person, "people.Person")
@@ -18,14 +18,19 @@ def person_page(request: HttpRequest, person_id: int) -> HttpResponse:
     return HttpResponse(person.display_name)
 
 
-@declare(roles={"auditor"})
+@declare("export_records")
 def audit_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse("audit")
 
 
-@declare(roles="authenticated")
+@declare("authenticated")
 def my_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse("mine")
+
+
+@declare(roles={"um_reviewer"})  # the old way: still enforced, but the tests refuse it
+def old_page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("old")
 
 
 urlpatterns = [
@@ -33,4 +38,5 @@ urlpatterns = [
     path("t/people/<int:person_id>/", person_page, name="t-person"),
     path("t/audit/", audit_page, name="t-audit"),
     path("t/me/", my_page, name="t-me"),
+    path("t/old/", old_page, name="t-old"),
 ]

@@ -163,6 +163,9 @@ else:
                 "timeout": float(os.environ.get("PEERPATH_SQLITE_TIMEOUT", "30")),
                 "init_command": "PRAGMA journal_mode=WAL",
             },
+            # Tests use an in-memory database (pytest-django recognizes the stock engine
+            # only, so say it here).
+            "TEST": {"NAME": ":memory:"},
         }
     }
 

@@ -2,10 +2,12 @@
 
 peerpath demo        set up the database, load the demo agency, serve the app
 peerpath generate    load a demo agency into the current database
-peerpath serve       serve the app
+peerpath serve       serve the app (gunicorn, and the job worker)
+peerpath worker      run background jobs
 peerpath manage ...  any Django management command (migrate, createsuperuser, ...)
 peerpath policy ...  policy packs and rules (list, show, diff, check)
-peerpath billing ... claims (scrub, batch, validate FILE)
+peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
+peerpath jobs ...    background jobs (list, show ID --follow)
 """
 
 from __future__ import annotations
@@ -129,25 +131,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if args.no_serve:
         return 0
-    _warm_rules()
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
-    return 0
+    return _serve(args)
 
 
-def _warm_rules() -> None:
-    """Compile the rules of today's packs before serving: the first live check is then fast."""
-    from peerpath.policy.api import warm
+def _serve(args: argparse.Namespace) -> int:
+    from peerpath.server import serve, threads_per_worker, workers_for
 
-    warm(dt.date.today())
+    workers = args.workers or workers_for()
+    threads = args.threads or threads_per_worker()
+    jobs = "" if args.no_worker else ", and the job worker"
+    print(
+        f"Serving with gunicorn: {workers} worker processes x {threads} threads{jobs}. "
+        "Stop with Ctrl-C.",
+        flush=True,
+    )
+    return serve(
+        args.host, args.port, workers=workers, threads=threads, with_worker=not args.no_worker
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _django()
-    from django.core.management import call_command
-
-    _warm_rules()
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
-    return 0
+    print(f"PeerPath is running at http://{args.host}:{args.port}/", flush=True)
+    return _serve(args)
 
 
 def _date(text: str) -> dt.date:
@@ -177,6 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     def server(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        p.add_argument(
+            "--workers", type=int, help="web worker processes (default: 2 x cores + 1)"
+        )
+        p.add_argument("--threads", type=int, help="threads per web worker (default 2)")
+        p.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start the job worker (run `peerpath worker` yourself)",
+        )
 
     p = sub.add_parser("demo", help="set up the database, load the demo agency and serve it")
     demo_sizes(p)
@@ -211,9 +226,10 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
     from peerpath.billing.cli import register as billing
+    from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing]
+    return [policy, accesslog, billing, jobs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

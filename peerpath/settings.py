@@ -59,10 +59,29 @@ INSTALLED_APPS = [
     "peerpath.consent",
     "peerpath.billing",
     "peerpath.access",
+    "django_tasks",
+    "django_tasks_db",
+    "peerpath.jobs",
 ]
+
+# Background jobs (peerpath/jobs, docs/jobs.md): django-tasks with its database backend, so
+# the queue lives in PeerPath's own database (SQLite or PostgreSQL) and needs no other
+# server. `peerpath worker` runs the queue; `peerpath serve` starts one worker with the app.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Where a running job's progress goes while its work holds a transaction: "files" (a folder
+# on this machine; the default on SQLite) or "database" (a second connection; PostgreSQL).
+PEERPATH_JOB_PROGRESS = os.environ.get("PEERPATH_JOB_PROGRESS", "")
+PEERPATH_JOBS_DIR = os.environ.get("PEERPATH_JOBS_DIR", "")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app server (compressed, cached for good by hashed name).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "peerpath.accounts.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,14 +151,23 @@ if _database_url:
         DATABASES["default"]["TEST"] = {"NAME": os.environ["PEERPATH_TEST_DB_NAME"]}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # The embedded default. WAL: readers never wait for the writer. IMMEDIATE: a transaction
+    # takes the write lock when it starts (no deadlock upgrading a read). Writers take turns
+    # through a lock file (peerpath/core/sqlite), and one waits up to PEERPATH_SQLITE_TIMEOUT
+    # seconds for its turn before "database is locked". See README for when to move to
+    # PostgreSQL.
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "peerpath.core.sqlite",
             "NAME": str(DATA_DIR / "peerpath.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL;",
+                "timeout": float(os.environ.get("PEERPATH_SQLITE_TIMEOUT", "30")),
+                "init_command": "PRAGMA journal_mode=WAL",
             },
+            # Tests use an in-memory database (pytest-django recognizes the stock engine
+            # only, so say it here).
+            "TEST": {"NAME": ":memory:"},
         }
     }
 
@@ -167,6 +195,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+# whitenoise serves static files. Outside tests they are collected (`peerpath serve` runs
+# collectstatic) with hashed, compressed copies, cached by browsers for good; with debug on
+# (the demo) they are served from the source folders as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or os.environ.get("PEERPATH_TESTING") == "1"
+            else "peerpath.core.staticfiles.StaticStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("peerpath.staff.urls")),
     path("", include("peerpath.billing.urls")),
     path("", include("peerpath.billing.remittance_urls")),
+    path("", include("peerpath.jobs.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

@@ -74,7 +74,7 @@ def world(db):
     return users, mine, theirs, elsewhere, note
 
 
-def build(route: str, person_id: int, note_id: int | None = None) -> str:
+def build(route: str, person_id: int, note_id: int | None = None, user=None) -> str:
     params = re.findall(r"<(?:\w+:)?(\w+)>", route)
     unknown = set(params) - {
         "person_id",
@@ -84,6 +84,7 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         "version",
         "line_id",
         "batch_id",
+        "job_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -106,7 +107,20 @@ def build(route: str, person_id: int, note_id: int | None = None) -> str:
         url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
     if "batch_id" in params:
         url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
+    if "job_id" in params:
+        # A job the visitor started (whoever starts a job may follow it, whatever the role).
+        url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
     return url
+
+
+def _job_for(user):
+    from peerpath.jobs.models import Job
+
+    job = Job.objects.filter(started_by=user).first()
+    return job or Job.objects.create(
+        kind="billing.scrub", target=f"walk:{user.pk if user else 0}", label="walk",
+        started_by=user, status="succeeded",
+    )  # fmt: skip
 
 
 def _line_for(note_id):
@@ -193,7 +207,7 @@ def test_every_url_answers_every_role_as_declared(world):
                     in_scope = person.agency_id == mine.agency_id
                 if entry.declaration.person_param and role == "um_reviewer":
                     in_scope = person == mine
-                url = build(entry.route, person.pk, note.pk)
+                url = build(entry.route, person.pk, note.pk, users[role].user if role else None)
                 before = AccessLogEntry.objects.filter(person_id=person.pk).count()
                 response = client.get(url)
                 got = outcome(response)

@@ -183,9 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     def server(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
-        p.add_argument(
-            "--workers", type=int, help="web worker processes (default: 2 x cores + 1)"
-        )
+        p.add_argument("--workers", type=int, help="web worker processes (default: 2 x cores + 1)")
         p.add_argument("--threads", type=int, help="threads per web worker (default 2)")
         p.add_argument(
             "--no-worker",

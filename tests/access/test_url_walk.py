@@ -29,6 +29,7 @@ from tests.factories import (
     GroupSessionFactory,
     InterventionFactory,
     NoteFactory,
+    PayerFactory,
     PersonFactory,
 )
 
@@ -59,6 +60,9 @@ def world(db):
     AuthorizationFactory(
         person=mine, status="requested", units_approved=None, decided_at=None, number=""
     )
+    # A decided request of `theirs` before another payer: its notice opens from the chart
+    # (and it leaves `theirs` outside the reviewer's scope).
+    AuthorizationFactory(person=theirs, payer=PayerFactory())
     # A draft note about `mine` by the peer specialist, for the note pages (their URLs hold
     # a note id, not a person's; tests/services checks notes outside one's scope).
     note = NoteFactory(person=mine, staff=cpss)
@@ -90,8 +94,11 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
         # The world's pending request for the person (its payer's reviewer may open it).
-        auth = Authorization.objects.filter(person_id=person_id, status="requested").get()
-        url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk), url)
+        # Only `mine` has one; for the others an id that exists for no one (their pages
+        # answer 404 for the person before the request is looked up).
+        auth = Authorization.objects.filter(person_id=person_id, status="requested").first()
+        auth = auth or Authorization.objects.filter(person_id=person_id).first()
+        url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk if auth else 10**9), url)
     if "note_id" in params:
         url = re.sub(r"<(?:\w+:)?note_id>", str(note_id), url)
     if "session_id" in params:

@@ -64,7 +64,7 @@ from .claims import (
     note_variants,
     shape_line,
 )
-from .due import DUE_KINDS, SOON_DAYS, DueItem, DueList, due_lists
+from .due import DUE_KINDS, SOON_DAYS, DueItem, DueList, due_lists, unsigned_stale_before
 from .engine import EVALUATOR, Citation, Finding, Findings, citation_for
 from .parameters import Pack, load_packs
 from .plan import PlanRequirements, plan_requirements
@@ -398,6 +398,7 @@ __all__ += [
     "supervisor_loads",
     "units_counter",
     "unmanaged_units",
+    "unsigned_stale_before",
     "warm",
 ]
 

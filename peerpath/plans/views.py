@@ -23,7 +23,7 @@ from peerpath.access.permissions import declare
 from peerpath.access.scope import role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.consent.part2 import part2_plan_ids
-from peerpath.consent.services import active_consent, disclosure_record
+from peerpath.consent.services import part2_for_outside_reader, reads_from_outside
 from peerpath.people.models import Person
 from peerpath.policy.api import PlanRequirements
 
@@ -84,30 +84,14 @@ def part2_withheld(request: HttpRequest, person: Person, plans: list[Plan]) -> s
     """Ids of `plans` a payer's staff member may not see: plans under 42 CFR Part 2 without
     the person's consent to that payer for operations (drafts are never shown to them).
     With consent, the showing is added to the person's accounting of disclosures."""
-    staff = _payer_staff(request)
-    if staff is None:
+    if not reads_from_outside(request.user):
         return set()
     held = {p.pk for p in plans if p.status == PlanStatus.DRAFT}
     protected = part2_plan_ids(person) & {p.pk for p in plans if p.pk not in held}
-    if not protected:
+    records = [{"type": PLAN_RECORD, "id": pk} for pk in sorted(protected)]
+    if part2_for_outside_reader(actor=request.user, person=person, records=records).shown:
         return held
-    consent = active_consent(
-        person, payer=staff.payer, purpose="operations", on=timezone.localdate()
-    )
-    if consent is None:
-        return held | protected
-    disclosure_record(
-        actor=request.user,
-        person=person,
-        recipient_name=staff.payer.name,
-        recipient_payer=staff.payer,
-        purpose="operations",
-        records=[{"type": PLAN_RECORD, "id": pk} for pk in sorted(protected)],
-        consent=consent,
-        part2_included=True,
-        notice_included=True,
-    )
-    return held
+    return held | protected
 
 
 @dataclass

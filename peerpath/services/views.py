@@ -18,6 +18,8 @@ from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
+from peerpath.consent.part2 import part2_note_ids
+from peerpath.consent.services import OutsideView, part2_for_outside_reader, reads_from_outside
 from peerpath.people.models import Person
 from peerpath.policy.api import check_note, check_person
 from peerpath.staff.models import StaffMember
@@ -179,9 +181,26 @@ def _note_in_scope(request: HttpRequest, note_id: int) -> ServiceNote:
     return note
 
 
+def _outside_view(request: HttpRequest, note: ServiceNote) -> OutsideView:
+    """A payer's staff member sees a note as a disclosure: never a draft, and a Part 2 note
+    only under the person's consent on the day it is shown (the chart's rule)."""
+    if not reads_from_outside(request.user):
+        return OutsideView(shown=True)
+    if note.status == NoteStatus.DRAFT:
+        raise Http404("No such note.")
+    part2 = note.pk in part2_note_ids(note.person)
+    records = [{"type": NOTE_RECORD, "id": note.pk}] if part2 else []
+    return part2_for_outside_reader(actor=request.user, person=note.person, records=records)
+
+
 @declare(Cap.READ_NOTE)
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note_in_scope(request, note_id)
+    outside = _outside_view(request, note)
+    if not outside.shown:
+        # The same answer as for a note that does not exist: saying that it is withheld
+        # would itself tell the payer the person has a substance use disorder.
+        raise Http404("No such note.")
     logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
     me = staff_of(request.user)
     amendment = ServiceNote.objects.filter(amends=note).only("pk", "status").first()
@@ -192,6 +211,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "note": note,
             "amendment": amendment,
             "is_author": me is not None and me.pk == note.staff_id,
+            "redisclosure_notice": outside.notice,
         },
     )
 

@@ -24,6 +24,7 @@ from peerpath.access.scope import role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.consent.part2 import part2_plan_ids
 from peerpath.consent.services import part2_for_outside_reader, reads_from_outside
+from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
 from peerpath.policy.api import PlanRequirements
 
@@ -106,6 +107,7 @@ class Row:
 class GoalCard:
     number: int
     goal: Goal
+    base: str
     trail: Trail
     form: forms.Form
     objective_form: forms.Form
@@ -184,6 +186,7 @@ def _context(
                 number=number,
                 goal=goal,
                 trail=view.trail(GOAL, goal.pk),
+                base=revision(goal),
                 form=_form(
                     bound,
                     key,
@@ -222,6 +225,8 @@ def _context(
         "signers": _signer_slots(request, person, view, rules, not problems, bound),
         "crisis": crisis,
         "crisis_trail": view.trail(CRISIS, crisis.pk) if crisis else Trail(),
+        "details_base": revision(plan),
+        "crisis_base": revision(crisis) if crisis and crisis.pk else "",
         "details_form": _form(
             bound,
             "details",
@@ -287,6 +292,22 @@ def _respond(
         url = reverse("plan-version", kwargs={"person_id": person.pk, "version": plan.version})
         return redirect(f"{url}#{anchor}")
     return render(request, "plans/builder.html", _context(request, person, plan, bound))
+
+
+def _base(request: HttpRequest) -> str | None:
+    """The revision the form was opened at (a hidden field), None when it did not say."""
+    return request.POST.get("base") or None
+
+
+def _stale(form: forms.Form, exc: StaleEditError, labels: dict[str, str]) -> None:
+    """Refuse a stale save on the form: what happened, and the other person's version (the
+    form keeps the user's own, and now carries the new revision, so saving again replaces
+    theirs knowingly)."""
+    form.add_error(None, exc.messages)
+    theirs = "; ".join(
+        f"{label}: {exc.current.get(name) or '(empty)'}" for name, label in labels.items()
+    )
+    form.add_error(None, f"The version saved by someone else. {theirs}")
 
 
 def _pick(queryset: Any, raw: str | None, what: str) -> Any:
@@ -378,7 +399,15 @@ def plan_details(request: HttpRequest, person_id: int, version: int) -> HttpResp
     form = DetailsForm(request.POST, prefix="details")
     if form.is_valid():
         try:
-            services.plan_update(actor=request.user, plan=plan, **form.cleaned_data)
+            services.plan_update(
+                actor=request.user, plan=plan, base=_base(request), **form.cleaned_data
+            )
+        except StaleEditError as exc:
+            _stale(
+                form,
+                exc,
+                {"start": "Starts on", "review_due": "Review by", "strengths": "Strengths"},
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
     plan.refresh_from_db()
@@ -439,9 +468,12 @@ def plan_goals(request: HttpRequest, person_id: int, version: int) -> HttpRespon
                     actor=request.user,
                     goal=goal,
                     status=form.cleaned_data["status"] or "active",
+                    base=_base(request),
                     **_goal_fields(form),
                 )
                 saved = "Goal saved."
+            except StaleEditError as exc:
+                _stale(form, exc, {"own_words": "The goal", "status": "Status"})
             except ValidationError as exc:
                 apply_errors(form, exc)
     elif action == "remove":
@@ -534,8 +566,14 @@ def plan_crisis(request: HttpRequest, person_id: int, version: int) -> HttpRespo
         )
         try:
             services.crisis_plan_save(
-                actor=request.user, plan=plan, data=data, updated_on=timezone.localdate()
+                actor=request.user,
+                plan=plan,
+                data=data,
+                updated_on=timezone.localdate(),
+                base=_base(request),
             )
+        except StaleEditError as exc:
+            _stale(form, exc, {name: str(f.label) for name, f in form.fields.items()})
         except ValidationError as exc:
             apply_errors(form, exc)
     return _respond(

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from peerpath.core.services import Actor, save_record
+from peerpath.core.stale import refuse_stale
 from peerpath.organizations.models import Agency, Site
 from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention
@@ -85,10 +86,15 @@ def note_create(
 
 
 @transaction.atomic
-def note_update_draft(*, actor: Actor, note: ServiceNote, **changes: Any) -> ServiceNote:
+def note_update_draft(
+    *, actor: Actor, note: ServiceNote, base: str | None = None, **changes: Any
+) -> ServiceNote:
+    """Change a draft. `base`: the revision the edit started from (peerpath.core.stale); a
+    draft saved by someone else since is not overwritten (StaleEditError)."""
     note = ServiceNote.objects.select_for_update().get(pk=note.pk)
     if note.status != NoteStatus.DRAFT:
         raise ValidationError({"status": "A signed note cannot be changed; amend it instead."})
+    refuse_stale(note, base, "draft note")
     unknown = set(changes) - NOTE_EDITABLE
     if unknown:
         raise ValidationError(

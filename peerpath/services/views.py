@@ -20,6 +20,7 @@ from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.consent.part2 import part2_note_ids
 from peerpath.consent.services import OutsideView, part2_for_outside_reader, reads_from_outside
+from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
 from peerpath.policy.api import check_note, check_person
 from peerpath.staff.models import StaffMember
@@ -231,7 +232,11 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
     person = note.person
     _, choices = plan_choices(person, on=timezone.localdate())
     logged_person_read(request, person, NOTE_RECORD, record_id=note.pk)
+    # The revision this edit started from: a save over someone else's is refused.
+    base = revision(note)
+    theirs: ServiceNote | None = None
     if request.method == "POST":
+        base = request.POST.get("base") or base
         form = NoteForm(request.POST, choices=choices, extra=note.intervention)
         if form.is_valid():
             sign = request.POST.get("action") == "sign"
@@ -244,11 +249,15 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
                         # A group note keeps the group's kind of activity, whatever the
                         # plan step's own.
                         fields["activity"] = note.activity
-                    note = note_update_draft(actor=request.user, note=note, **fields)
+                    note = note_update_draft(actor=request.user, note=note, base=base, **fields)
                     if sign:
                         note = note_sign(
                             actor=request.user, note=note, signer=me, at=timezone.now()
                         )
+            except StaleEditError as exc:
+                apply_errors(form, exc)
+                theirs = note_for_page(note.pk)
+                base = exc.revision  # saving again now knowingly replaces theirs
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -276,6 +285,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             "choices": choices,
             "form": form,
             "note": note,
+            "base": base,
+            "theirs": theirs,
             "saved_denials": [f for f in findings if f.severity == "deny"],
             "saved_findings": [f for f in findings if f.severity != "deny"],
         },

@@ -105,6 +105,34 @@ def note_update_draft(
     return save_record(note, actor=actor)
 
 
+# What a signed note may say about when the service happened. These are plausibility
+# limits on the record, not payer policy (the packs' unit caps are checked by the rules):
+# PeerPath holds no services before 1990, and no single contact runs past twelve hours.
+EARLIEST_SERVICE = dt.date(1990, 1, 1)
+LONGEST_CONTACT_MINUTES = 12 * 60
+
+
+def _refuse_implausible(note: ServiceNote) -> None:
+    """A date or time span no service could have had is refused at signing, in plain words."""
+    errors: dict[str, str] = {}
+    if note.date < EARLIEST_SERVICE:
+        errors["date"] = (
+            f"The service date {note.date.isoformat()} is before "
+            f"{EARLIEST_SERVICE.year}: check the year."
+        )
+    elif note.date < note.person.date_of_birth:
+        errors["date"] = "The service date is before the person was born: check the date."
+    if note.minutes > LONGEST_CONTACT_MINUTES:
+        errors["end_time"] = (
+            f"{note.start_time:%H:%M} to {note.end_time:%H:%M} is {note.minutes // 60} hours "
+            f"{note.minutes % 60} minutes; one contact is at most "
+            f"{LONGEST_CONTACT_MINUTES // 60} hours. Check the times, or write one note per "
+            "contact."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def note_sign(
     *,
@@ -128,6 +156,7 @@ def note_sign(
         raise ValidationError(missing)
     if at.date() < note.date:
         raise ValidationError({"signed_at": "A note cannot be signed before the service date."})
+    _refuse_implausible(note)
     note.status = NoteStatus.SIGNED
     note.signed_by = signer
     note.signed_credential = signer.credential or "CPSS"

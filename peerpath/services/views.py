@@ -18,6 +18,9 @@ from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
+from peerpath.consent.part2 import part2_note_ids
+from peerpath.consent.services import OutsideView, part2_for_outside_reader, reads_from_outside
+from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
 from peerpath.policy.api import check_note, check_person
 from peerpath.staff.models import StaffMember
@@ -179,9 +182,26 @@ def _note_in_scope(request: HttpRequest, note_id: int) -> ServiceNote:
     return note
 
 
+def _outside_view(request: HttpRequest, note: ServiceNote) -> OutsideView:
+    """A payer's staff member sees a note as a disclosure: never a draft, and a Part 2 note
+    only under the person's consent on the day it is shown (the chart's rule)."""
+    if not reads_from_outside(request.user):
+        return OutsideView(shown=True)
+    if note.status == NoteStatus.DRAFT:
+        raise Http404("No such note.")
+    part2 = note.pk in part2_note_ids(note.person)
+    records = [{"type": NOTE_RECORD, "id": note.pk}] if part2 else []
+    return part2_for_outside_reader(actor=request.user, person=note.person, records=records)
+
+
 @declare(Cap.READ_NOTE)
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note_in_scope(request, note_id)
+    outside = _outside_view(request, note)
+    if not outside.shown:
+        # The same answer as for a note that does not exist: saying that it is withheld
+        # would itself tell the payer the person has a substance use disorder.
+        raise Http404("No such note.")
     logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
     me = staff_of(request.user)
     amendment = ServiceNote.objects.filter(amends=note).only("pk", "status").first()
@@ -192,6 +212,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "note": note,
             "amendment": amendment,
             "is_author": me is not None and me.pk == note.staff_id,
+            "redisclosure_notice": outside.notice,
         },
     )
 
@@ -211,7 +232,11 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
     person = note.person
     _, choices = plan_choices(person, on=timezone.localdate())
     logged_person_read(request, person, NOTE_RECORD, record_id=note.pk)
+    # The revision this edit started from: a save over someone else's is refused.
+    base = revision(note)
+    theirs: ServiceNote | None = None
     if request.method == "POST":
+        base = request.POST.get("base") or base
         form = NoteForm(request.POST, choices=choices, extra=note.intervention)
         if form.is_valid():
             sign = request.POST.get("action") == "sign"
@@ -224,11 +249,15 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
                         # A group note keeps the group's kind of activity, whatever the
                         # plan step's own.
                         fields["activity"] = note.activity
-                    note = note_update_draft(actor=request.user, note=note, **fields)
+                    note = note_update_draft(actor=request.user, note=note, base=base, **fields)
                     if sign:
                         note = note_sign(
                             actor=request.user, note=note, signer=me, at=timezone.now()
                         )
+            except StaleEditError as exc:
+                apply_errors(form, exc)
+                theirs = note_for_page(note.pk)
+                base = exc.revision  # saving again now knowingly replaces theirs
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -256,6 +285,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             "choices": choices,
             "form": form,
             "note": note,
+            "base": base,
+            "theirs": theirs,
             "saved_denials": [f for f in findings if f.severity == "deny"],
             "saved_findings": [f for f in findings if f.severity != "deny"],
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -28,6 +29,72 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .generate import generate
+
+    console = Console(stderr=True)
+    with console.status("Generating") as status:
+        counts = generate(
+            Path(args.out),
+            lines=args.lines,
+            seed=args.seed,
+            planted=args.planted,
+            fmt=args.format,
+            progress=lambda words: status.update(words),
+        )
+    for name, n in counts.items():
+        print(f"{name}: {n} rows")
+    print(f"Planted defects are listed in {Path(args.out) / '_expected.parquet'}.")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .extract import ExtractError
+    from .run import AuditError, run_audit
+
+    console = Console(stderr=True)
+    try:
+        with console.status("Starting") as status:
+            result = run_audit(
+                Path(args.input),
+                Path(args.out),
+                pack=args.pack,
+                engine=args.engine,
+                as_of=args.as_of,
+                since=args.since,
+                spark_url=args.spark_url or "",
+                say=lambda words: status.update(words),
+            )
+    except (ExtractError, AuditError) as exc:
+        print(f"Refused: {exc}. Nothing was written.", file=sys.stderr)
+        return 2
+    s = result.summary
+    print(
+        f"Audited {s['period'][0]} to {s['period'][1]} on {s['engine']}: {s['findings']} findings, "
+        f"${s['dollars_at_stake']:,.2f} at stake."
+    )
+    for rule_id, n in s["findings_by_rule"].items():
+        print(f"  {rule_id:<36} {n}")
+    if s["not_assessable"]:
+        print(
+            f"{s['not_assessable']} rule/pack pairs are not assessable with this extract "
+            "(see not_assessable.parquet)."
+        )
+    print(f"Results in {args.out} (findings.parquet, not_assessable.parquet, summary.json).")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser("audit", help="program-integrity audits over claims or records extracts")
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -37,3 +104,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = asub.add_parser("validate", help="check an extract folder against the formats")
     p.add_argument("--input", required=True, help="the extract folder")
     p.set_defaults(func=cmd_validate)
+    p = asub.add_parser("generate", help="write a synthetic claims extract with planted defects")
+    p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--lines", type=int, default=100_000, help="claim lines (default 100000)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--planted", type=int, default=1, help="copies of each planted case")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.set_defaults(func=cmd_generate)
+    p = asub.add_parser("run", help="run the policy rules over an extract")
+    p.add_argument("--input", required=True, help="the extract folder")
+    p.add_argument("--out", required=True, help="folder for findings.parquet and the rest")
+    p.add_argument("--pack", default="auto", help="auto (by state and date) or a pack id")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    p.add_argument("--spark-url", help="Spark master URL (default: local mode)")
+    p.add_argument("--as-of", type=_date, help="judge as of this date (default: last service)")
+    p.add_argument("--since", type=_date, help="first date audited (default: first service)")
+    p.set_defaults(func=cmd_run)

@@ -32,6 +32,7 @@ def spark_session(url: str = "") -> Any:
     """A Spark session for `url` (a master URL such as spark://host:7077; default local mode
     on two cores), started once per process and kept."""
     master = url or os.environ.get("PEERPATH_SPARK_URL", "") or LOCAL
+    partitions = os.environ.get("PEERPATH_SPARK_PARTITIONS", "1" if master == LOCAL else "200")
     session = _SESSIONS.get(master)
     if session is None:
         from pyspark.sql import SparkSession
@@ -41,8 +42,11 @@ def spark_session(url: str = "") -> Any:
             .master(master)
             .config("spark.ui.enabled", "false")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.ansi.enabled", "false")
+            .config("spark.sql.shuffle.partitions", partitions)
+            # The engine's own statements quote names with double quotes (standard SQL).
+            .config("spark.sql.ansi.enabled", "true")
+            .config("spark.sql.ansi.doubleQuotedIdentifiers", "true")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.driver.memory", os.environ.get("PEERPATH_SPARK_DRIVER_MEMORY", "2g"))
             .getOrCreate()

@@ -95,6 +95,68 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .extract import ExtractError
+    from .sample import build_frame, draw, write_sample
+
+    try:
+        frame = build_frame(Path(args.input), args.frame)
+        bounds = [float(b) for b in args.bounds.split(",")] if args.bounds else None
+        sample, design = draw(
+            frame,
+            size=args.size,
+            seed=args.seed,
+            strata=args.strata,
+            bounds=bounds,
+            allocation=args.allocation,
+        )
+    except (ExtractError, ValueError) as exc:
+        print(f"Refused: {exc}. Nothing was written.", file=sys.stderr)
+        return 2
+    write_sample(Path(args.out), sample, design, args.frame)
+    print(
+        f"{design['method'].capitalize()}: {design['sample_size']} of {design['frame_size']} "
+        f"{args.frame} (${design['frame_paid']:,.2f} paid), seed {args.seed}."
+    )
+    for st in design["strata"]:
+        print(
+            f"  stratum {st['stratum']}: paid ${st['paid_from']:,.2f}-${st['paid_to']:,.2f}, "
+            f"{st['sample_size']} of {st['frame_size']}"
+        )
+    print(
+        f"Reviewers fill in {Path(args.out) / 'reviews.csv'}: "
+        "allowed, partly allowed (with the amount), not allowed."
+    )
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    import json
+
+    from .sample import ReviewError, estimate_from_reviews
+
+    try:
+        result, design = estimate_from_reviews(
+            Path(args.sample), Path(args.reviews), confidence=args.confidence
+        )
+    except (ReviewError, ValueError, FileNotFoundError) as exc:
+        print(f"Refused: {exc}", file=sys.stderr)
+        return 2
+    out = {"design": design, "estimate": result.as_dict()}
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    pct = round(args.confidence * 100)
+    print(
+        f"Sample of {result.sample_size} from a frame of {result.frame_size} "
+        f"(seed {design['seed']})."
+    )
+    print(f"  Point estimate of the overpayment   ${result.point:,.2f}")
+    print(f"  Standard error                      ${result.standard_error:,.2f}")
+    print(f"  {pct}% two-sided interval             ${result.lower:,.2f} to ${result.upper:,.2f}")
+    print(f"  Lower limit (the amount demanded)   ${result.lower:,.2f}  (t = {result.t:.4f})")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser("audit", help="program-integrity audits over claims or records extracts")
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -120,3 +182,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--as-of", type=_date, help="judge as of this date (default: last service)")
     p.add_argument("--since", type=_date, help="first date audited (default: first service)")
     p.set_defaults(func=cmd_run)
+    p = asub.add_parser("sample", help="draw a seeded random sample of paid lines for review")
+    p.add_argument("--input", required=True, help="the claims extract folder")
+    p.add_argument(
+        "--out", required=True, help="folder for sample.parquet, sample.json, reviews.csv"
+    )
+    p.add_argument("--size", type=int, required=True, help="items to sample")
+    p.add_argument("--seed", type=int, required=True, help="random seed (recorded)")
+    p.add_argument("--frame", choices=["lines", "beneficiary-months"], default="lines")
+    p.add_argument("--strata", type=int, default=1, help="equal-count strata by paid amount")
+    p.add_argument("--bounds", help="or stratum bounds in dollars, e.g. 50,200")
+    p.add_argument("--allocation", choices=["proportional", "equal"], default="proportional")
+    p.set_defaults(func=cmd_sample)
+    p = asub.add_parser("estimate", help="extrapolate the overpayment from reviewed items")
+    p.add_argument("--sample", required=True, help="the sample folder")
+    p.add_argument("--reviews", required=True, help="the reviewers' CSV")
+    p.add_argument("--confidence", type=float, default=0.90, help="two-sided (default 0.90)")
+    p.add_argument("--out", help="write the estimate as JSON here")
+    p.set_defaults(func=cmd_estimate)

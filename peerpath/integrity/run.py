@@ -46,7 +46,7 @@ from .assess import Verdict, assess
 from .claims import map_claims
 from .extract import Extract, ExtractError, read_extract
 
-ENGINES = ("duckdb", "spark")
+ENGINES = ("duckdb", "spark", "sqlite")
 
 AUDIT_COLUMNS = pa.schema(
     [
@@ -154,6 +154,8 @@ class AuditEvaluator(Evaluator):
             from .spark import SparkSession_
 
             session: Any = SparkSession_(self._spark_url)
+        elif self._engine == "sqlite":  # the live check's engine (for differential tests)
+            session = policy_engine._LiveSession()
         else:
             session = policy_engine._BatchSession()
         try:

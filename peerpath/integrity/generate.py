@@ -61,13 +61,25 @@ def _npi(n: int) -> str:
     return npi_with_check_digit(f"1{n:08d}")
 
 
-def _background_sql(beneficiaries: int) -> dict[str, str]:
+def _background_sql(beneficiaries: int, noise: float = 0.0, seed: int = 1) -> dict[str, str]:
     months = "SELECT range AS mo FROM range(12)"
     bens = f"SELECT range AS ben FROM range({beneficiaries})"
     claim = "'C' || lpad(ben::VARCHAR, 9, '0') || lpad(mo::VARCHAR, 2, '0')"  # one claim a month
     month_start = f"(DATE '{START.isoformat()}' + to_months(mo::INTEGER))::DATE"
     texas = "ben % 2 = 0"
-    units = "(1 + ((ben * 7 + mo * 3 + line) % 4))::BIGINT"
+
+    def chance(salt: int) -> str:
+        return f"(hash(ben, mo, line, {seed}, {salt}) % 1000000 < {int(noise * 1_000_000)})"
+
+    # With `noise`, some background lines break rules too (for differential tests and
+    # benchmarks with many findings): a telehealth modifier, an emergency department,
+    # many units.
+    units = (
+        f"(CASE WHEN {chance(1)} THEN 60 + (hash(ben, mo, line) % 40)"
+        " ELSE 1 + ((ben * 7 + mo * 3 + line) % 4) END)::BIGINT"
+    )
+    modifier = f"CASE WHEN {chance(2)} THEN 'GT' END"
+    pos = f"CASE WHEN {chance(3)} THEN '23' ELSE ['11', '12', '99'][1 + (ben + mo + line) % 3] END"
     return {
         "claim_headers": f"""
             SELECT {claim} AS claim_id, NULL::VARCHAR AS original_claim_id,
@@ -84,10 +96,10 @@ def _background_sql(beneficiaries: int) -> dict[str, str]:
         "claim_lines": f"""
             SELECT {claim} AS claim_id, line::BIGINT AS line_number,
                 ({month_start} + CASE WHEN line = 1 THEN 4 ELSE 18 END)::DATE AS service_date,
-                'H0038' AS procedure_code, NULL::VARCHAR AS modifier_1,
+                'H0038' AS procedure_code, {modifier} AS modifier_1,
                 NULL::VARCHAR AS modifier_2, NULL::VARCHAR AS modifier_3,
                 NULL::VARCHAR AS modifier_4, {units} AS units,
-                ['11', '12', '99'][1 + (ben + mo + line) % 3] AS place_of_service,
+                {pos} AS place_of_service,
                 s.npi AS rendering_npi,
                 ({units} * {CHARGE})::DOUBLE AS charged, ({units} * {RATE})::DOUBLE AS paid
             FROM ({bens}) CROSS JOIN ({months}) CROSS JOIN (SELECT range AS line FROM range(1, 3))
@@ -346,12 +358,14 @@ def generate(
     seed: int = 1,
     planted: int = 1,
     fmt: str = "parquet",
+    noise: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Write a claims-tier extract of about `lines` background lines plus `planted` copies of
     every planted case and decoy into `out` (created). Returns rows per file.
 
-    `seed` varies the background's agencies and peers (the same seed gives the same files)."""
+    `seed` varies the background's agencies and peers (the same seed gives the same files);
+    `noise` is the share of background lines given a defect each (not in `_expected`)."""
     say = progress or (lambda _: None)
     out.mkdir(parents=True, exist_ok=True)
     beneficiaries = max(1, math.ceil(lines / 24))
@@ -374,7 +388,7 @@ def generate(
         for k in range(planted):
             _plant(p, k)
         counts: dict[str, int] = {}
-        for name, sql in _background_sql(beneficiaries).items():
+        for name, sql in _background_sql(beneficiaries, noise, seed).items():
             say(f"writing {name}")
             fmt_schema = CLAIMS_TIER[name].schema
             extra = pa.Table.from_pylist(p.rows[name], schema=fmt_schema)

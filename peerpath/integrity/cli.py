@@ -157,6 +157,19 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from peerpath.cli import _django
+
+    _django()
+    from .export import export_records
+
+    counts = export_records(Path(args.out))
+    for name, n in counts.items():
+        print(f"{name}: {n} rows")
+    print(f"Records-tier extract written to {args.out}; audit it with `peerpath audit run`.")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser("audit", help="program-integrity audits over claims or records extracts")
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -166,6 +179,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = asub.add_parser("validate", help="check an extract folder against the formats")
     p.add_argument("--input", required=True, help="the extract folder")
     p.set_defaults(func=cmd_validate)
+    p = asub.add_parser("export", help="export the database's records tier as Parquet")
+    p.add_argument("--out", required=True, help="folder to write")
+    p.set_defaults(func=cmd_export)
     p = asub.add_parser("generate", help="write a synthetic claims extract with planted defects")
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--lines", type=int, default=100_000, help="claim lines (default 100000)")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerpath.core.codes import diagnosis_category
 from peerpath.policy.parameters import Pack
@@ -94,26 +95,29 @@ class Mapped:
 
 
 def _families(headers: pa.Table) -> pa.Table:
-    """claim_id -> family (the original at the root of its chain of adjustments)."""
-    ids = headers.column("claim_id").to_pylist()
+    """claim_id -> family (the original at the root of its chain of adjustments). Only the
+    adjustments (few) are followed in Python; every other claim is its own family."""
+    ids = headers.column("claim_id")
     if "original_claim_id" not in headers.column_names:
         return pa.table({"claim_id": ids, "family": ids})
-    parents = headers.column("original_claim_id").to_pylist()
-    parent_of = {c: p for c, p in zip(ids, parents, strict=True) if p and p != c}
-    root: dict[str, str] = {}
+    parents = headers.column("original_claim_id")
+    adjusts = pc.and_(pc.is_valid(parents), pc.not_equal(parents, ids))
+    adjusts = pc.fill_null(pc.and_(adjusts, pc.not_equal(parents, "")), False)
+    child = pc.filter(ids, adjusts).to_pylist()
+    parent_of = dict(zip(child, pc.filter(parents, adjusts).to_pylist(), strict=True))
 
     def find(c: str) -> str:
-        seen: list[str] = []
-        while c in parent_of and c not in root and len(seen) < 1000:
-            seen.append(c)
+        for _ in range(1000):  # a cycle in bad data stops here
+            if c not in parent_of:
+                break
             c = parent_of[c]
-        top = root.get(c, c)
-        for s in seen:
-            root[s] = top
-        return top
+        return c
 
-    families = [find(c) if c in parent_of else c for c in ids]
-    return pa.table({"claim_id": ids, "family": families})
+    roots = pa.table({"claim_id": child, "root": [find(c) for c in child]})
+    base = pa.table({"claim_id": ids})
+    joined = base.join(roots, "claim_id", join_type="left outer")
+    family = pc.coalesce(joined.column("root"), joined.column("claim_id"))
+    return pa.table({"claim_id": joined.column("claim_id"), "family": family})
 
 
 def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
@@ -122,6 +126,7 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         for name, table in t.items():
             con.register(f"x_{name}", table)
         con.register("x_family", _families(t["claim_headers"]))

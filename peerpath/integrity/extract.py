@@ -57,7 +57,9 @@ def _first_true(mask: pa.ChunkedArray | pa.Array) -> int | None:
 def _cast_column(file: str, name: str, values: pa.ChunkedArray, to: pa.DataType) -> pa.ChunkedArray:
     if values.type == to:
         return values
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    if (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) and not (
+        pa.types.is_string(to)
+    ):
         values = pc.utf8_trim_whitespace(values)
         values = pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
     try:

@@ -372,6 +372,7 @@ def generate(
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         agencies = pa.table(
             {"i": list(range(AGENCIES)), "npi": [_npi(seed * 10_000 + i) for i in range(AGENCIES)]}
         )

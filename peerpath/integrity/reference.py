@@ -29,6 +29,7 @@ def run_reference(folder: Path) -> pa.Table:
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET VARIABLE folder = ?", [str(folder)])
         statements = [s for s in reference_sql().split(";\n") if s.strip()]
         for statement in statements[:-1]:

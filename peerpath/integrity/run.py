@@ -209,6 +209,7 @@ class RunResult:
     findings: pa.Table
     not_assessable: pa.Table
     summary: dict[str, Any]
+    outliers: pa.Table | None = None
 
 
 def run_audit(
@@ -275,6 +276,12 @@ def run_audit(
         found = found.filter(pc.invert(pc.is_in(keys, drop)))
     findings = _with_dollars(found, prepared)
     not_assessable = _verdict_table(verdicts)
+    outlier_table = None
+    if prepared.lines is not None:
+        say("Comparing providers with their peers")
+        from .outliers import outliers
+
+        outlier_table = outliers(prepared.lines, data["notes"], data["people"])
     timings["total"] = time.perf_counter() - t0
     summary = {
         "tier": prepared.tier,
@@ -293,8 +300,8 @@ def run_audit(
         "seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     if out_dir is not None:
-        _write(out_dir, findings, not_assessable, summary)
-    return RunResult(findings, not_assessable, summary)
+        _write(out_dir, findings, not_assessable, summary, outlier_table)
+    return RunResult(findings, not_assessable, summary, outlier_table)
 
 
 def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
@@ -370,14 +377,20 @@ def _verdict_table(verdicts: Sequence[Verdict]) -> pa.Table:
 
 
 def _write(
-    out_dir: Path, findings: pa.Table, not_assessable: pa.Table, summary: dict[str, Any]
+    out_dir: Path,
+    findings: pa.Table,
+    not_assessable: pa.Table,
+    summary: dict[str, Any],
+    outlier_table: pa.Table | None = None,
 ) -> None:
-    """Write the three files into a fresh folder beside `out_dir`, then move them in."""
+    """Write the result files into a fresh folder beside `out_dir`, then move them in."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".audit-", dir=out_dir.parent))
     try:
         pq.write_table(findings, staging / "findings.parquet")
         pq.write_table(not_assessable, staging / "not_assessable.parquet")
+        if outlier_table is not None:
+            pq.write_table(outlier_table, staging / "outliers.parquet")
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
         out_dir.mkdir(exist_ok=True)
         for path in staging.iterdir():

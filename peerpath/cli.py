@@ -8,6 +8,7 @@ peerpath manage ...  any Django management command (migrate, createsuperuser, ..
 peerpath policy ...  policy packs and rules (list, show, diff, check)
 peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
+peerpath audit ...   program-integrity audits over extracts (schema, run, sample, estimate)
 """
 
 from __future__ import annotations
@@ -224,10 +225,11 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
     from peerpath.billing.cli import register as billing
+    from peerpath.integrity.cli import register as audit
     from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing, jobs]
+    return [policy, accesslog, billing, jobs, audit]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

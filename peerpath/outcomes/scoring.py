@@ -48,7 +48,11 @@ class Score:
             "answered": self.answered,
             "missing": self.missing,
             "domains": {
-                d.code: {"mean": d.mean, "positive": d.positive, "answered": d.answered}
+                d.code: {
+                    "mean": None if d.mean is None else round(d.mean, 3),
+                    "positive": d.positive,
+                    "answered": d.answered,
+                }
                 for d in self.domains
             },
         }

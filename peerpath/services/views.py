@@ -19,7 +19,7 @@ from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.people.models import Person
-from peerpath.policy.api import check_note, check_person
+from peerpath.policy.api import check_note, check_person, measures_due
 from peerpath.staff.models import StaffMember
 
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
@@ -63,10 +63,12 @@ def my_day(request: HttpRequest) -> HttpResponse:
         reason=f"day page of staff {whose.pk}",
         request=request,
     )
+    # Recovery measures due for the caseload, by the policy engine's schedule.
+    measures = measures_due([row.person for row in day.caseload], on=today)
     return render(
         request,
         "services/day.html",
-        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees},
+        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees, "measures": measures},
     )
 
 

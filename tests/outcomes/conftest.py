@@ -34,7 +34,9 @@ def team(db):  # type: ignore[no-untyped-def]
     """A supervisor, a peer specialist, and one person on the peer's caseload, admitted
     `admitted_days_ago` days ago (120)."""
     peer = StaffUserFactory(role="cpss", hire_date=today() - days(3000))
-    qp = SupervisionFactory(staff=peer, start=today() - days(400)).supervisor
+    qp = SupervisionFactory(
+        staff=peer, supervisor__agency=peer.agency, start=today() - days(400)
+    ).supervisor
     payer = PayerFactory(state=peer.agency.state)
     person = PersonFactory(agency=peer.agency, payer=payer)
     EpisodeFactory(person=person, start=today() - days(120))

@@ -66,6 +66,7 @@ class Cap(StrEnum):
     EXPORT_RECORDS = "export_records"
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
+    READ_PROGRAM_OUTCOMES = "read_program_outcomes"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -99,6 +100,7 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.EXPORT_RECORDS: "export records (FHIR, bulk NDJSON)",
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
+    Cap.READ_PROGRAM_OUTCOMES: "see and export the program's outcomes (change, threshold, dose)",
 }
 
 _CLINICAL_READ = {
@@ -201,6 +203,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
         }
     ),
 }
+
+# Outcomes across the program (peerpath/outcomes/program.py): supervisors, MHPs, admins and
+# auditors, over the people in their scope.
+for _role in (Role.SUPERVISOR, Role.MHP, Role.ADMIN, Role.AUDITOR):
+    ROLE_CAPABILITIES[_role.value] = ROLE_CAPABILITIES[_role.value] | {Cap.READ_PROGRAM_OUTCOMES}
 
 # Where each role lands after signing in (a URL name); others land on the home page.
 LANDING: dict[str, str] = {

@@ -14,8 +14,12 @@ Who is judged by what
 Units
     units_for_minutes(person_id, on, m)   billable units of a contact of m minutes
     note_units(note_ids)                  units of saved notes, as the rules count them
+    signed_units(people, since, until)    signed notes with their units, per person
     authorization_units(ids, on=...)      units used and left on each authorization
     unmanaged_units(person_ids, on=...)   units used outside authorizations, and allowed
+Outcome measures
+    measures_due(people, on=)             instruments due (admission, every N days, discharge)
+    outcome_items(people, on)             the same as due items for the board and the day
 Checks (findings as Arrow, `Findings.objects()` to show)
     check_note(draft, as_of=, replacing=) the live check of a note being written
     check_group(...)                      a group's size before people are checked in
@@ -64,8 +68,17 @@ from .claims import (
     note_variants,
     shape_line,
 )
-from .due import DUE_KINDS, SOON_DAYS, DueItem, DueList, due_lists, unsigned_stale_before
+from .due import (
+    DUE_KINDS,
+    SOON_DAYS,
+    DueItem,
+    DueList,
+    due_lists,
+    outcome_items,
+    unsigned_stale_before,
+)
 from .engine import EVALUATOR, Citation, Finding, Findings, citation_for
+from .outcomes_due import MeasureDue, measures_due, next_occasion
 from .parameters import Pack, load_packs
 from .plan import PlanRequirements, plan_requirements
 from .reach import Note, ReachIndex, held_notes, reached_notes
@@ -285,6 +298,16 @@ def units_for_minutes(person_id: int, on: dt.date, minutes: int) -> int:
     return contact_units({person_id: [(on, minutes)]})[person_id][0]
 
 
+def signed_units(
+    person_ids: Sequence[int], since: dt.date, until: dt.date
+) -> dict[int, list[tuple[dt.date, int]]]:
+    """Each person's signed notes from `since` to `until` as (day, units), units counted by
+    the variant judging each day (for outcomes: the services between two measures)."""
+    from .relations import _signed_units
+
+    return _signed_units(person_ids, since, until)
+
+
 def note_units(note_ids: Sequence[int]) -> dict[int, int]:
     """Units of saved notes, as the rules count them (by each note's day's variant)."""
     from .relations import units_of_notes
@@ -401,6 +424,9 @@ __all__ += [
     "unsigned_stale_before",
     "warm",
 ]
+
+# Outcome measures due (peerpath/policy/outcomes_due.py): the pack's instruments and schedule.
+__all__ += ["MeasureDue", "measures_due", "next_occasion", "outcome_items", "signed_units"]
 
 
 def rule_title(rule_id: str) -> str:

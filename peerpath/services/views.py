@@ -22,7 +22,7 @@ from peerpath.consent.part2 import part2_note_ids
 from peerpath.consent.services import OutsideView, part2_for_outside_reader, reads_from_outside
 from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
-from peerpath.policy.api import check_note, check_person
+from peerpath.policy.api import check_note, check_person, measures_due
 from peerpath.staff.models import StaffMember
 
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
@@ -66,10 +66,12 @@ def my_day(request: HttpRequest) -> HttpResponse:
         reason=f"day page of staff {whose.pk}",
         request=request,
     )
+    # Recovery measures due for the caseload, by the policy engine's schedule.
+    measures = measures_due([row.person for row in day.caseload], on=today)
     return render(
         request,
         "services/day.html",
-        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees},
+        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees, "measures": measures},
     )
 
 

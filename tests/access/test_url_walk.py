@@ -89,6 +89,9 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "line_id",
         "batch_id",
         "job_id",
+        "aid",
+        "item",
+        "code",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -114,10 +117,26 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
     if "batch_id" in params:
         url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
+    if "aid" in params:
+        # An outcome measure of the person, being answered (peerpath/outcomes).
+        url = re.sub(r"<(?:\w+:)?aid>", str(_measure_for(person_id).pk), url)
+    url = re.sub(r"<(?:\w+:)?item>", "1", url)
+    url = re.sub(r"<(?:\w+:)?code>", "BARC-10", url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
     return url
+
+
+def _measure_for(person_id):
+    import datetime as dt
+
+    from peerpath.outcomes.models import Administration
+
+    found = Administration.objects.filter(person_id=person_id).first()
+    return found or Administration.objects.create(
+        person_id=person_id, instrument="BARC-10", date=dt.date(2026, 4, 1)
+    )
 
 
 def _job_for(user):

@@ -8,6 +8,7 @@ peerpath manage ...  any Django management command (migrate, createsuperuser, ..
 peerpath policy ...  policy packs and rules (list, show, diff, check)
 peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
+peerpath token ...   personal access tokens for the REST API (create, list, revoke)
 """
 
 from __future__ import annotations
@@ -225,11 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
+    from peerpath.api.cli import register as api
     from peerpath.billing.cli import register as billing
     from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing, jobs]
+    return [policy, accesslog, billing, jobs, api]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -85,6 +85,7 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "line_id",
         "batch_id",
         "job_id",
+        "token_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -107,6 +108,9 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
     if "batch_id" in params:
         url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
+    if "token_id" in params:
+        # Revoking a token is POST only, and finds only the visitor's own tokens.
+        url = re.sub(r"<(?:\w+:)?token_id>", "1", url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
@@ -160,7 +164,7 @@ def entries():
         for e in url_declarations()
         if e.name not in SIGN_IN
         and e.declaration is not None
-        and e.declaration.roles != "admin-site"
+        and e.declaration.roles not in ("admin-site", "api-token")
     ]
 
 

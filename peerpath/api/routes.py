@@ -49,8 +49,8 @@ from .security import ApiError, not_found, person_in_scope, requires, token_capa
 router = Router()
 
 # The answers every operation may give besides its own (documented in the OpenAPI).
-ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
-READ_ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
+ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
+READ_ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
 
 _CURSOR_SALT = "peerpath.api.cursor"
 
@@ -229,8 +229,8 @@ def _note_out(request: HttpRequest, n: ServiceNote) -> dict[str, Any]:
         "person_id": n.person_id,
         "staff_id": n.staff_id,
         "date": n.date,
-        "start_time": n.start_time,
-        "end_time": n.end_time,
+        "start_time": n.start_time.isoformat("seconds"),
+        "end_time": n.end_time.isoformat("seconds"),
         "minutes": n.minutes,
         "kind": n.kind,
         "modality": n.modality,

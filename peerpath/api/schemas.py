@@ -117,8 +117,10 @@ class NoteOut(Schema):
     person_id: int
     staff_id: int
     date: dt.date
-    start_time: dt.time
-    end_time: dt.time
+    start_time: str = Field(
+        pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="Local time of day (the agency's), HH:MM:SS."
+    )
+    end_time: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="Local time of day.")
     minutes: int
     kind: str
     modality: str

@@ -97,3 +97,38 @@ def part2_hidden(
         notice_included=True,
     )
     return set()
+
+
+def log_export(request: HttpRequest, person: Person, export: Any, purpose: str) -> None:
+    """An export leaves the agency: it goes into the access log and, as a disclosure to the
+    person's payer, into the person's accounting (with the consent when Part 2 went)."""
+    log_access(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        record_type="people.Person",
+        record_id=person.pk,
+        person_id=person.pk,
+        reason=f"{_reason(request)}, FHIR export for {purpose}",
+        request=request,
+    )
+    consent = (
+        active_consent(person, payer=person.payer, purpose=purpose, on=timezone.localdate())
+        if export.part2_included
+        else None
+    )
+    disclosure_record(
+        actor=request.user,
+        person=person,
+        recipient_name=person.payer.name,
+        recipient_payer=person.payer,
+        purpose=purpose,
+        records=[{"type": r["resourceType"], "id": r["id"]} for r in export.resources],
+        consent=consent,
+        part2_included=export.part2_included,
+        notice_included=export.part2_included,
+        withheld_reason=(
+            f"{export.part2_withheld} substance-use records withheld (42 CFR Part 2)"
+            if export.part2_withheld
+            else ""
+        ),
+    )

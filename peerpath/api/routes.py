@@ -28,7 +28,7 @@ from peerpath.services.models import ServiceNote
 from peerpath.services.selectors import plan_choices
 from peerpath.services.services import note_create, note_sign
 
-from . import phi
+from . import fhir, phi
 from .schemas import (
     AuthorizationOut,
     AuthorizationRequestIn,
@@ -504,3 +504,52 @@ def authorization_decision(
         reason=body.reason,
     )
     return _auth_out(decided, None, None)
+
+
+# ---- FHIR --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/people/{person_id}/fhir", response={200: dict[str, Any], **READ_ERRORS}, tags=["fhir"]
+)
+@requires(Cap.EXPORT_RECORDS)
+def person_fhir(
+    request: HttpRequest,
+    person_id: int,
+    purpose: str = Query(
+        "payment", pattern="^(treatment|payment|operations)$", description="Why it is sent."
+    ),
+) -> dict[str, Any]:
+    """The person's record as a FHIR R4 Bundle (collection) for the person's payer. Records
+    under 42 CFR Part 2 are in it only under the person's consent to the payer for this
+    purpose, then with security labels; the export is added to the accounting of
+    disclosures."""
+    person = person_in_scope(request, person_id)
+    export = fhir.person_resources(person, purpose=purpose)
+    phi.log_export(request, person, export, purpose)
+    return fhir.bundle(export.resources)
+
+
+@router.get(
+    "/authorizations/{authorization_id}/fhir",
+    response={200: dict[str, Any], **READ_ERRORS},
+    tags=["fhir", "authorizations"],
+)
+@requires(Cap.READ_AUTHORIZATION)
+def authorization_fhir(request: HttpRequest, authorization_id: int) -> dict[str, Any]:
+    """The request as a Da Vinci PAS-shaped Bundle (Claim with use = preauthorization,
+    Patient, Coverage), and the payer's ClaimResponse once decided."""
+    auth = (
+        Authorization.objects.select_related("person__agency", "person__payer", "payer")
+        .filter(pk=authorization_id, person__in=people_visible_to(request.user))
+        .first()
+    )
+    payer = phi.payer_staff_payer(request)
+    if auth is None or (payer is not None and auth.payer_id != payer.pk):
+        raise not_found("authorization")
+    phi.log_read(request, auth.person, "authorizations.Authorization", auth.pk)
+    data = fhir.pas_request_bundle(auth)
+    response = fhir.pa_response(auth)
+    if response is not None:
+        data["entry"].append({"fullUrl": f"urn:uuid:{response['id']}", "resource": response})
+    return data

@@ -9,6 +9,7 @@ peerpath policy ...  policy packs and rules (list, show, diff, check)
 peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
 peerpath audit ...   program-integrity audits over extracts (schema, run, sample, estimate)
+peerpath token ...   personal access tokens for the REST API (create, list, revoke)
 """
 
 from __future__ import annotations
@@ -224,12 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
+    from peerpath.api.cli import register as api
     from peerpath.billing.cli import register as billing
     from peerpath.integrity.cli import register as audit
     from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing, jobs, audit]
+    return [policy, accesslog, billing, jobs, audit, api]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "peerpath.jobs",
     "peerpath.outcomes",
+    "peerpath.api",
 ]
 
 # Background jobs (peerpath/jobs, docs/jobs.md): django-tasks with its database backend, so

@@ -92,6 +92,7 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "aid",
         "item",
         "code",
+        "token_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -122,6 +123,9 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         url = re.sub(r"<(?:\w+:)?aid>", str(_measure_for(person_id).pk), url)
     url = re.sub(r"<(?:\w+:)?item>", "1", url)
     url = re.sub(r"<(?:\w+:)?code>", "BARC-10", url)
+    if "token_id" in params:
+        # Revoking a token is POST only, and finds only the visitor's own tokens.
+        url = re.sub(r"<(?:\w+:)?token_id>", "1", url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
@@ -186,7 +190,7 @@ def entries():
         for e in url_declarations()
         if e.name not in SIGN_IN
         and e.declaration is not None
-        and e.declaration.roles != "admin-site"
+        and e.declaration.roles not in ("admin-site", "api-token")
     ]
 
 

@@ -28,10 +28,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from peerpath.authorizations.models import Authorization, AuthStatus
 from peerpath.consent.models import Consent, Purpose
@@ -462,19 +464,32 @@ def _free(
 # ------------------------------------------------------------------------------ the generator
 
 
+def default_end() -> dt.date:
+    """The demo's last day of service: yesterday, so that today has work to do. The tests
+    pin it with the PEERPATH_DEMO_END setting, so that their demo never changes."""
+    pinned = getattr(settings, "PEERPATH_DEMO_END", None)
+    if pinned:
+        return pinned if isinstance(pinned, dt.date) else dt.date.fromisoformat(str(pinned))
+    return timezone.localdate() - DAY
+
+
 def generate(
     *,
     seed: int = 7,
     people: int = 160,
-    end: dt.date = dt.date(2026, 9, 30),
+    end: dt.date | None = None,
     months: int = 6,
     defect_rate: float = 0.06,
     validate: bool | None = None,
 ) -> DemoReport:
     """Write a demo agency to an empty database and say what was written.
 
-    `validate` (default: when people <= 2,000) runs full_clean() on every record first.
+    `end` is the last day of service (default `default_end()`: yesterday, so the demo is
+    alive today). `validate` (default: when people <= 2,000) runs full_clean() on every
+    record first.
     """
+    if end is None:
+        end = default_end()
     if people < 1:
         raise ValueError("people must be at least 1")
     if months < 1:
@@ -1563,8 +1578,13 @@ class _Generator:
         if sign_after == 0 and end > SIGN_HOUR * 60:
             sign_after = 1
         signed_day = day + sign_after * DAY
+        # Drafts are the last day or two only: a note left unsigned longer would be overdue
+        # on the board today (the pack's signing deadline), and the demo plants no such note.
         draft = signed_day > self.we or (
-            day > self.we - 14 * DAY and rng.random() < 0.12 and not force_signed
+            day > self.we - 14 * DAY
+            and rng.random() < 0.12
+            and not force_signed
+            and day >= self.we - DAY
         )
         if force_signed and signed_day > self.we:
             signed_day, draft = day, False
@@ -2042,6 +2062,36 @@ class _Generator:
                     text=f"Approves {approved} units; signed notes dated inside it use "
                     f"{signed[i]} units.",
                 )
+        self.continued_stay_request(p, spans[-1][1] if spans else None)
+
+    def continued_stay_request(self, p: _Person, last_end: dt.date | None) -> None:
+        """A person still served whose authorization ends within two weeks of today has a
+        continued-stay request waiting for the payer's decision, as an agency that keeps up
+        would have sent (the reviewer's queue has work, and the board nothing overdue)."""
+        today = self.we + DAY
+        if last_end is None or (p.discharge is not None and p.discharge <= self.we):
+            return
+        if p.defect == DefectKind.NOTE_OUTSIDE_AUTHORIZATION:
+            return
+        if not today - DAY <= last_end <= today + 14 * DAY:
+            return
+        start = last_end + DAY
+        requested_on = min(self.we, start - self.days(5, 10))
+        units = self.pick((96, 104, 120, 130))
+        auth = self.new(
+            Authorization,
+            person=p.obj,
+            payer=p.obj.payer,
+            kind="concurrent",
+            urgency="standard",
+            procedure_code="H0038",
+            requested_at=at(requested_on, self.rng.randint(9 * 60, 16 * 60)),
+            units_requested=units,
+            start=start,
+            end=start + 179 * DAY,
+            status=AuthStatus.REQUESTED,
+        )
+        auth.number = f"PA{start.year % 100:02d}{auth.pk:07d}"
 
     # ---------------------------------------------------------------- checks
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "peerpath.jobs",
+    "peerpath.schedule",
 ]
 
 # Background jobs (peerpath/jobs, docs/jobs.md): django-tasks with its database backend, so

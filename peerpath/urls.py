@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("peerpath.billing.urls")),
     path("", include("peerpath.billing.remittance_urls")),
     path("", include("peerpath.jobs.urls")),
+    path("", include("peerpath.schedule.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

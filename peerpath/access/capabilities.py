@@ -66,6 +66,8 @@ class Cap(StrEnum):
     EXPORT_RECORDS = "export_records"
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
+    READ_SCHEDULE = "read_schedule"
+    WRITE_SCHEDULE = "write_schedule"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -99,6 +101,8 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.EXPORT_RECORDS: "export records (FHIR, bulk NDJSON)",
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
+    Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
+    Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
 }
 
 _CLINICAL_READ = {
@@ -128,6 +132,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.PRINT_PLAN,
             Cap.REQUEST_AUTHORIZATION,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
+            Cap.WRITE_SCHEDULE,
         }
     ),
     Role.SUPERVISOR.value: frozenset(
@@ -145,6 +151,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.MHP.value: frozenset(
@@ -161,6 +168,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.BILLING.value: frozenset(

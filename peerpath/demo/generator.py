@@ -63,6 +63,7 @@ from peerpath.plans.models import (
     PlanSignature,
     PlanStatus,
 )
+from peerpath.schedule.models import Appointment, AppointmentStatus, GroupSeries
 from peerpath.services.models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 from peerpath.staff.models import (
     CaseloadAssignment,
@@ -584,6 +585,8 @@ class _Generator:
             ServiceNote,
             Authorization,
             PlantedDefect,
+            GroupSeries,
+            Appointment,
         ]
         self.buffer: dict[type[models.Model], list[models.Model]] = {m: [] for m in self.order}
         self.makers = {m: ModelMaker(m) for m in self.order}
@@ -924,6 +927,7 @@ class _Generator:
             self.authorizations(p)
             for start, end, cpss in p.spans:
                 self.new(CaseloadAssignment, staff=cpss.staff, person=p.obj, start=start, end=end)
+        self.appointments(team)
         self.caseload_defect(team)
         self.check_team(team)
         return list((Counter(kinds) - Counter(team.placed)).elements())
@@ -2092,6 +2096,115 @@ class _Generator:
             status=AuthStatus.REQUESTED,
         )
         auth.number = f"PA{start.year % 100:02d}{auth.pk:07d}"
+
+    # ---------------------------------------------------------------- the schedule
+
+    def appointments(self, team: _Team) -> None:
+        """The schedule around today (the day after the window): the last two weeks' visits
+        as kept appointments, each with the note written from it; a few no-shows and
+        cancellations; visits today and over the next two weeks for everyone still served;
+        each peer's weekly group from today on. Drawn from a generator of its own, so the
+        records of the window do not depend on it."""
+        rng = random.Random(self.seed * 1009 + team.index)
+        today = self.we + DAY
+        booked: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
+
+        def free_slot(cpss: _Cpss, day: dt.date, minutes: int) -> int | None:
+            starts = list(range(9 * 60, 16 * 60 + 1, 30))
+            rng.shuffle(starts)
+            taken = booked[(cpss.staff.pk, day)] + team.staff_cal.get((cpss.staff.pk, day), [])
+            for start in starts:
+                if all(start + minutes <= s or start >= e for s, e in taken):
+                    return start
+            return None
+
+        def book(cpss: _Cpss, person: Person | None, day: dt.date, start: int, end: int,
+                 **values: Any) -> Appointment:  # fmt: skip
+            booked[(cpss.staff.pk, day)].append((start, end))
+            return self.new(
+                Appointment,
+                agency=self.agency,
+                staff=cpss.staff,
+                person=person,
+                kind="individual" if person is not None else "group",
+                date=day,
+                start_time=clock(start),
+                end_time=clock(end),
+                created_at=at(min(day, today) - 7 * DAY, 9 * 60),
+                **values,
+            )
+
+        for p in team.persons:
+            for n in p.notes:
+                if n.kind == "individual" and today - 14 * DAY <= n.date < today:
+                    book(
+                        p.cpss_on(n.date), p.obj, n.date, minutes_of(n.start_time),
+                        minutes_of(n.end_time), modality=n.modality, setting=n.setting,
+                        status=AppointmentStatus.KEPT, note=n,
+                    )  # fmt: skip
+
+        def served(cpss: _Cpss, day: dt.date) -> list[_Person]:
+            return [
+                p
+                for p in team.persons
+                if p.cpss_on(day) is cpss
+                and p.first_day <= min(day, self.we)
+                and (p.discharge is None or p.discharge > self.we)
+            ]
+
+        for cpss in team.cpss:
+            if cpss.hire > self.we:
+                continue
+            # Missed visits in the last two weeks: not billed, counted on the chart.
+            for k in range(rng.randint(1, 3)):
+                day = prev_weekday(today - rng.randint(1, 13) * DAY)
+                people = served(cpss, day)
+                minutes = rng.choice(DURATIONS) if people else 0
+                start = free_slot(cpss, day, minutes) if people else None
+                if start is None:
+                    continue
+                no_show = k % 2 == 0
+                book(
+                    cpss, rng.choice(people).obj, day, start, start + minutes,
+                    setting=rng.choice(people).setting,
+                    status=AppointmentStatus.NO_SHOW if no_show else AppointmentStatus.CANCELLED,
+                    reason=rng.choice(texts.NO_SHOW_REASONS if no_show else texts.CANCEL_REASONS),
+                )  # fmt: skip
+            # The weekly group, from today on.
+            first = today + dt.timedelta(days=(cpss.group_day - today.weekday()) % 7)
+            start, end = cpss.group_start, cpss.group_start + cpss.group_len
+            series = self.new(
+                GroupSeries,
+                agency=self.agency,
+                staff=cpss.staff,
+                topic=rng.choice(texts.GROUP_SERIES_TOPICS),
+                first_date=first,
+                last_date=first + 7 * 7 * DAY,
+                every_weeks=1,
+                start_time=clock(start),
+                end_time=clock(end),
+                setting="community",
+                created_at=at(today - 14 * DAY, 9 * 60),
+            )
+            for week in range(8):
+                book(cpss, None, first + week * 7 * DAY, start, end, series=series,
+                     topic=series.topic, setting="community")  # fmt: skip
+            # Visits: three or four today, then about one a week for everyone served.
+            people = served(cpss, today)
+            rng.shuffle(people)
+            for i, p in enumerate(people):
+                days = [today] if i < rng.randint(3, 4) else []
+                for week in range(2):
+                    day = today + (week * 7 + rng.randint(1, 6)) * DAY
+                    if day.weekday() >= 5:
+                        day = next_weekday(day)
+                    if day not in days:
+                        days.append(day)
+                for day in days:
+                    minutes = rng.choice(DURATIONS)
+                    start = free_slot(cpss, day, minutes)
+                    if start is not None:
+                        book(cpss, p.obj, day, start, start + minutes, setting=p.setting)
 
     # ---------------------------------------------------------------- checks
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 from django.test import override_settings
 
 from peerpath.authorizations.models import Authorization, AuthStatus
@@ -82,3 +83,29 @@ class TestToday:
             ).latest("end")
             assert previous.end + DAY == auth.start
             assert today - DAY <= previous.end <= today + 14 * DAY
+
+    def test_every_peer_has_appointments_today_and_a_weekly_group(self, demo: DemoReport) -> None:
+        from peerpath.schedule.models import Appointment, GroupSeries
+
+        today = demo.end + DAY
+        on_today = Q(caseload__start__lte=today) & (
+            Q(caseload__end__isnull=True) | Q(caseload__end__gte=today)
+        )
+        peers = StaffMember.objects.filter(on_today, role=Role.CPSS).distinct()
+        assert peers
+        for peer in peers:
+            todays = Appointment.objects.filter(staff=peer, date=today, kind="individual")
+            assert todays.count() >= 3, peer
+            assert GroupSeries.objects.filter(staff=peer, first_date__gte=today).exists()
+        # Open appointments are all from today on; the past is kept, missed or cancelled.
+        assert not Appointment.objects.filter(status="scheduled", date__lt=today).exists()
+        kept = Appointment.objects.filter(status="kept").select_related("note")
+        assert kept and all(a.note and a.note.date == a.date for a in kept)
+        assert Appointment.objects.filter(status="no_show").exists()
+        assert Appointment.objects.filter(status="cancelled").exclude(reason="").exists()
+        # Nobody is booked in two places at once.
+        spans: dict[tuple[int, dt.date], list[tuple[dt.time, dt.time]]] = {}
+        for a in Appointment.objects.exclude(status="cancelled").order_by("start_time"):
+            for s, e in spans.get((a.staff_id, a.date), []):
+                assert a.start_time >= e or a.end_time <= s, a
+            spans.setdefault((a.staff_id, a.date), []).append((a.start_time, a.end_time))

@@ -41,7 +41,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate(seed: int, people: int, end: dt.date, months: int) -> None:
+def _generate(seed: int, people: int, end: dt.date | None, months: int) -> None:
     from peerpath.demo.generator import generate
 
     report = generate(seed=seed, people=people, end=end, months=months)
@@ -177,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--end",
             type=_date,
-            default=dt.date(2026, 9, 30),
-            help="last day of demo service (default 2026-09-30)",
+            default=None,
+            help="last day of demo service (default: yesterday, so today has work to do)",
         )
         p.add_argument("--months", type=int, default=6, help="months of notes (default 6)")
 

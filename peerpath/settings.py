@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "peerpath.jobs",
     "peerpath.outcomes",
     "peerpath.api",
+    "peerpath.schedule",
 ]
 
 # Background jobs (peerpath/jobs, docs/jobs.md): django-tasks with its database backend, so

@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("peerpath.jobs.urls")),
     path("", include("peerpath.outcomes.urls")),
     path("", include("peerpath.api.urls")),
+    path("", include("peerpath.schedule.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

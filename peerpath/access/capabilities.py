@@ -67,6 +67,8 @@ class Cap(StrEnum):
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
     READ_PROGRAM_OUTCOMES = "read_program_outcomes"
+    READ_SCHEDULE = "read_schedule"
+    WRITE_SCHEDULE = "write_schedule"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -101,6 +103,8 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
     Cap.READ_PROGRAM_OUTCOMES: "see and export the program's outcomes (change, threshold, dose)",
+    Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
+    Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
 }
 
 _CLINICAL_READ = {
@@ -130,6 +134,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.PRINT_PLAN,
             Cap.REQUEST_AUTHORIZATION,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
+            Cap.WRITE_SCHEDULE,
         }
     ),
     Role.SUPERVISOR.value: frozenset(
@@ -147,6 +153,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.MHP.value: frozenset(
@@ -163,6 +170,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.BILLING.value: frozenset(

@@ -23,6 +23,9 @@ from peerpath.consent.services import OutsideView, part2_for_outside_reader, rea
 from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
 from peerpath.policy.api import check_note, check_person, measures_due
+from peerpath.schedule.selectors import day_schedule
+from peerpath.schedule.services import appointment_note_written
+from peerpath.schedule.views import note_initial, open_appointment
 from peerpath.staff.models import StaffMember
 
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
@@ -71,7 +74,15 @@ def my_day(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "services/day.html",
-        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees, "measures": measures},
+        {
+            "day": day,
+            "mine": whose.pk == me.pk,
+            "supervisees": supervisees,
+            "measures": measures,
+            "today": today,
+            # Today's appointments come first on the page (peerpath.schedule).
+            "appointments": day_schedule(whose, on=today).appointments,
+        },
     )
 
 
@@ -131,6 +142,8 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     today = timezone.localdate()
     plan, choices = plan_choices(person, on=today)
     logged_person_read(request, person, "plans.Plan", record_id=plan.pk if plan else None)
+    # A note written from an appointment starts with its day and times, and keeps it.
+    appointment = open_appointment(request.GET.get("appointment"), staff=me, person=person)
     if request.method == "POST":
         form = NoteForm(request.POST, choices=choices)
         if form.is_valid():
@@ -142,6 +155,10 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
                     note = note_create(
                         actor=request.user, person=person, staff=me, **form.note_fields()
                     )
+                    if appointment is not None:
+                        appointment_note_written(
+                            actor=request.user, appointment=appointment, note=note
+                        )
                     if sign:
                         note = note_sign(
                             actor=request.user, note=note, signer=me, at=timezone.now()
@@ -152,7 +169,8 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.success(request, "Note signed." if sign else "Draft saved.")
                 return redirect("note-detail", note_id=note.pk)
     else:
-        form = NoteForm(choices=choices, initial={"date": today})
+        initial = note_initial(appointment) if appointment else {"date": today}
+        form = NoteForm(choices=choices, initial=initial)
     return render(
         request,
         "services/note_form.html",

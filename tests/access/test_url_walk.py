@@ -93,6 +93,7 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "item",
         "code",
         "token_id",
+        "appointment_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -129,6 +130,8 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
+    if "appointment_id" in params:
+        url = re.sub(r"<(?:\w+:)?appointment_id>", str(_appointment_for(note_id).pk), url)
     return url
 
 
@@ -141,6 +144,17 @@ def _measure_for(person_id):
     return found or Administration.objects.create(
         person_id=person_id, instrument="BARC-10", date=dt.date(2026, 4, 1)
     )
+def _appointment_for(note_id):
+    """An appointment of the world's peer specialist with the person of the world's note."""
+    from peerpath.schedule.models import Appointment
+    from peerpath.services.models import ServiceNote
+
+    note = ServiceNote.objects.select_related("person", "staff").get(pk=note_id)
+    found = Appointment.objects.filter(staff=note.staff).first()
+    return found or Appointment.objects.create(
+        agency_id=note.person.agency_id, staff=note.staff, person=note.person, date=note.date,
+        start_time=note.start_time, end_time=note.end_time,
+    )  # fmt: skip
 
 
 def _job_for(user):

@@ -66,6 +66,7 @@ class Cap(StrEnum):
     EXPORT_RECORDS = "export_records"
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
+    REVIEW_NOTE = "review_note"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -99,6 +100,7 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.EXPORT_RECORDS: "export records (FHIR, bulk NDJSON)",
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
+    Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
 }
 
 _CLINICAL_READ = {
@@ -144,6 +146,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
         }
     ),
@@ -160,6 +163,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
         }
     ),

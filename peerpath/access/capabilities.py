@@ -69,6 +69,7 @@ class Cap(StrEnum):
     READ_PROGRAM_OUTCOMES = "read_program_outcomes"
     READ_SCHEDULE = "read_schedule"
     WRITE_SCHEDULE = "write_schedule"
+    REVIEW_NOTE = "review_note"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -105,6 +106,7 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.READ_PROGRAM_OUTCOMES: "see and export the program's outcomes (change, threshold, dose)",
     Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
     Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
+    Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
 }
 
 _CLINICAL_READ = {
@@ -152,6 +154,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
             Cap.READ_SCHEDULE,
         }
@@ -169,6 +172,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
             Cap.READ_SCHEDULE,
         }

@@ -144,6 +144,8 @@ def _measure_for(person_id):
     return found or Administration.objects.create(
         person_id=person_id, instrument="BARC-10", date=dt.date(2026, 4, 1)
     )
+
+
 def _appointment_for(note_id):
     """An appointment of the world's peer specialist with the person of the world's note."""
     from peerpath.schedule.models import Appointment

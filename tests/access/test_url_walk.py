@@ -94,6 +94,8 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "code",
         "token_id",
         "appointment_id",
+        "rule_id",
+        "fmt",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -127,6 +129,9 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
     if "token_id" in params:
         # Revoking a token is POST only, and finds only the visitor's own tokens.
         url = re.sub(r"<(?:\w+:)?token_id>", "1", url)
+    # The audit workspace: one rule's findings, and the findings as CSV.
+    url = re.sub(r"<(?:\w+:)?rule_id>", "NOTE.PLAN_GOAL", url)
+    url = re.sub(r"<(?:\w+:)?fmt>", "csv", url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)

@@ -22,6 +22,7 @@ from peerpath.access.scope import staff_of
 from peerpath.core import formatting as fmt
 from peerpath.core.fields import Activity
 from peerpath.core.services import Actor, person_of, record_change, save_record, snapshot
+from peerpath.core.stale import refuse_stale
 from peerpath.people.models import Episode, Person
 from peerpath.policy.api import PlanRequirements, plan_requirements
 
@@ -342,9 +343,12 @@ def plan_update(
     start: dt.date,
     review_due: dt.date | None,
     strengths: str,
+    base: str | None = None,
 ) -> Plan:
-    """Change a draft's dates and the person's strengths."""
+    """Change a draft's dates and the person's strengths. `base`: the revision the edit
+    started from (peerpath.core.stale); someone else's save since is not overwritten."""
     plan = _locked(plan)
+    refuse_stale(plan, base, "plan")
     plan.review_due = _review_due(plan.person, start, review_due)
     plan.start = start
     plan.strengths = strengths.strip()
@@ -395,8 +399,11 @@ def goal_update(
     whole_health_factor: str = "",
     social_skill: bool = False,
     status: str = OPEN_GOAL,
+    base: str | None = None,
 ) -> Goal:
     _locked(goal.plan)
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    refuse_stale(goal, base, "goal")
     goal.own_words = _text(own_words, "own_words", "Write the goal as the person says it.")
     goal.whole_health_factor = _factor(whole_health_factor)
     goal.social_skill = bool(social_skill)
@@ -488,10 +495,13 @@ def crisis_plan_save(
     plan: Plan,
     data: CrisisPlanInput,
     updated_on: dt.date,
+    base: str | None = None,
 ) -> CrisisPlan:
-    """Create or update the draft plan's crisis plan."""
+    """Create or update the draft plan's crisis plan (`base`: see `plan_update`)."""
     plan = _locked(plan)
     crisis = CrisisPlan.objects.filter(plan=plan).first() or CrisisPlan(plan=plan)
+    if crisis.pk is not None:
+        refuse_stale(crisis, base, "crisis plan")
     fields: dict[str, Any] = {
         "triggers": data.triggers.strip(),
         "early_signs": data.early_signs.strip(),

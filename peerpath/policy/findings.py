@@ -188,6 +188,9 @@ class Findings:
             ("subject_type", "ascending"),
             ("subject_id", "ascending"),
             ("variant", "ascending"),
+            # Ties (one staff member short of several trainings on a day) by their words,
+            # so the live and batch engines list them in the same order.
+            ("evidence", "ascending"),
         ]
         return Findings(self.table.sort_by(order))
 

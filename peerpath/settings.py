@@ -91,6 +91,9 @@ MIDDLEWARE = [
     "peerpath.accounts.middleware.IdleTimeoutMiddleware",
     "peerpath.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Refuses numbers too large for any record id (after sign-in, so the refusal pages
+    # know who is asking; before any view reads the database).
+    "peerpath.accounts.middleware.RequestLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it sees the result of authentication (django-axes' own advice).

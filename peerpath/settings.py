@@ -6,6 +6,8 @@ DATABASE_URL         PostgreSQL (or any dj-database-url) URL; SQLite under var/ 
 PEERPATH_DATA_DIR    where the SQLite file lives (default: ./var)
 PEERPATH_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1)
 PEERPATH_TEST_DB_NAME   name of the PostgreSQL test database (default: test_<name>)
+PEERPATH_ENV         "production" refuses debug (and insecure settings)
+PEERPATH_ACCESSLOG_KEY / PEERPATH_ACCESSLOG_ANCHORS  key and file of the access-log anchors
 """
 
 from __future__ import annotations
@@ -123,6 +125,14 @@ PEERPATH_REQUIRE_2FA = os.environ.get("PEERPATH_REQUIRE_2FA", "1") == "1"
 PEERPATH_2FA_ROLES = frozenset({"admin", "supervisor"})
 SESSION_COOKIE_AGE = 12 * 60 * 60
 OTP_TOTP_ISSUER = "PeerPath"
+
+# The access log's anchors (peerpath/access/anchors.py, docs/deploy.md): the chain head is
+# appended to this file, signed with this key; keep both off the database's machine or
+# permissions. The key defaults to one derived from the secret key.
+PEERPATH_ACCESSLOG_KEY = os.environ.get("PEERPATH_ACCESSLOG_KEY", "") or ("anchor:" + SECRET_KEY)
+PEERPATH_ACCESSLOG_ANCHORS = os.environ.get(
+    "PEERPATH_ACCESSLOG_ANCHORS", str(DATA_DIR / "accesslog-anchors.jsonl")
+)
 
 ROOT_URLCONF = "peerpath.urls"
 PEERPATH_BREAK_GLASS_HOURS = float(os.environ.get("PEERPATH_BREAK_GLASS_HOURS", "4"))

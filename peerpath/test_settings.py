@@ -7,3 +7,8 @@ os.environ.setdefault("PEERPATH_TESTING", "1")
 from peerpath.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests never read or write the machine's access-log anchors.
+import tempfile  # noqa: E402
+
+PEERPATH_ACCESSLOG_ANCHORS = os.path.join(tempfile.gettempdir(), "peerpath-test-no-anchors.jsonl")

@@ -46,6 +46,21 @@ def cmd_anchor(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
+def cmd_app_role(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from .dbroles import app_role_sql
+
+    out = out or sys.stdout
+    try:
+        statements = app_role_sql(app_role=args.app_role, owner_role=args.owner_role)
+    except ValueError as exc:
+        print(f"Refused: {exc}", file=out)
+        return 2
+    print("-- Run as the owner (or a superuser) after `peerpath migrate`:", file=out)
+    for sql in statements:
+        print(sql + ";", file=out)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     log = sub.add_parser("accesslog", help="the PHI access log (verify its hash chain)")
     lsub = log.add_subparsers(dest="accesslog_command", required=True, metavar="ACTION")
@@ -57,3 +72,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "anchor", help="append the chain's head, signed, to the anchor file (run on a schedule)"
     )
     p.set_defaults(func=lambda a: cmd_anchor(a))
+    p = lsub.add_parser(
+        "app-role",
+        help="print the SQL for PostgreSQL's application role (no TRUNCATE, no triggers)",
+    )
+    p.add_argument("app_role", help="the application's role, e.g. peerpath_app")
+    p.add_argument("--owner-role", default="peerpath_owner", help="the role that owns tables")
+    p.set_defaults(func=lambda a: cmd_app_role(a))

@@ -223,6 +223,38 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Production (PEERPATH_ENV=production; docs/deploy.md): debug is refused, the secret key
+# must be a real one, and HTTPS is on: plain-HTTP requests are redirected, browsers are told
+# to use HTTPS only (HSTS). Behind a TLS proxy that sets X-Forwarded-Proto (the documented
+# setup), PEERPATH_PROXY_TLS=1 lets Django trust it. PEERPATH_HTTPS=1 does the same outside
+# production; PEERPATH_HSTS_SECONDS changes the HSTS time (0 turns it off).
+PEERPATH_ENV = os.environ.get("PEERPATH_ENV", "").strip().lower()
+PRODUCTION = PEERPATH_ENV == "production"
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "PEERPATH_DEBUG=1 is refused when PEERPATH_ENV=production: debug pages show "
+            "settings and data. Unset PEERPATH_DEBUG."
+        )
+    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure-"):
+        raise ImproperlyConfigured(
+            "PEERPATH_SECRET_KEY must be at least 50 random characters in production "
+            '(python3 -c "import secrets; print(secrets.token_urlsafe(64))").'
+        )
+HTTPS = os.environ.get("PEERPATH_HTTPS", "1" if PRODUCTION else "0") == "1"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the proxy's health check speaks plain HTTP
+    SECURE_HSTS_SECONDS = int(os.environ.get("PEERPATH_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("PEERPATH_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("PEERPATH_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # Joining browsers' preload list binds the whole domain for months: the domain
+        # owner's decision (docs/deploy.md), not a default.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+if os.environ.get("PEERPATH_PROXY_TLS", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -264,15 +264,18 @@ def _engine_tables(
         f"""CREATE TEMP TABLE x_notes AS
         SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date, 0::BIGINT AS start_min,
             NULL::BIGINT AS end_min,
-            coalesce((SELECT min(m.modality) FROM modality_map m
-                      WHERE list_contains(p.modifiers, m.modifier)), 'in_person') AS modality,
+            coalesce(mm.modality, 'in_person') AS modality,
             coalesce(s.setting, 'place of service ' || p.place_of_service) AS setting,
             CASE WHEN list_has_any(p.modifiers, {groups}) THEN 'group' ELSE 'individual' END
                 AS kind,
             NULL::BIGINT AS group_session_id, NULL::VARCHAR AS activity, NULL::BIGINT AS goal_id,
             NULL::BIGINT AS intervention_id, NULL::BIGINT AS goal_plan_id, 'signed' AS status
         FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)
-        LEFT JOIN setting_map s ON s.pos = p.place_of_service"""
+        LEFT JOIN setting_map s ON s.pos = p.place_of_service
+        LEFT JOIN (SELECT u.note_id, min(m.modality) AS modality
+                   FROM (SELECT note_id, unnest(modifiers) AS modifier FROM pss) u
+                   JOIN modality_map m USING (modifier) GROUP BY u.note_id) mm
+            ON mm.note_id = p.note_id"""
     )
     con.execute("CREATE TEMP VIEW x_notes_ids AS SELECT note_id, person_id FROM x_notes")
     notes = _arrow(con, "notes", "SELECT * FROM x_notes")

@@ -139,6 +139,12 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
                 FROM x_claim_headers h JOIN x_family f USING (claim_id))
             WHERE rk = 1 AND adjustment_indicator <> '{VOID}'"""
         )
+        # Notes are numbered in claim and line order (claim number x 10,000 + line): the
+        # engine breaks ties of a day by note id, as the line order does.
+        con.execute(
+            "CREATE TEMP TABLE claim_numbers AS SELECT claim_id, "
+            "(row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no FROM final_headers"
+        )
         stats = {
             "claim_versions": t["claim_headers"].num_rows,
             "claims_final": _count(con, "final_headers"),
@@ -152,13 +158,14 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
         mod_list = "[" + ", ".join(f"l.{m}" for m in mods) + "]" if mods else "[]::VARCHAR[]"
         con.execute(
             f"""CREATE TEMP TABLE pss AS
-            SELECT (row_number() OVER (ORDER BY l.claim_id, l.line_number))::BIGINT AS note_id,
+            SELECT (cn.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
                 l.claim_id, l.line_number, l.service_date, l.units, l.place_of_service,
                 l.rendering_npi, l.charged, l.paid, l.procedure_code,
                 list_filter({mod_list}, lambda m: m IS NOT NULL AND m <> '') AS modifiers,
                 h.beneficiary_id, h.billing_npi, h.payer, h.state, h.service_from,
                 h.service_to, h.adjudication_date
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
+            JOIN claim_numbers cn ON cn.claim_id = l.claim_id
             WHERE l.procedure_code IN (SELECT code FROM pss_codes)"""
         )
         stats["lines_final"] = _count(con, "pss")

@@ -67,6 +67,9 @@ class Cap(StrEnum):
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
     READ_PROGRAM_OUTCOMES = "read_program_outcomes"
+    READ_SCHEDULE = "read_schedule"
+    WRITE_SCHEDULE = "write_schedule"
+    REVIEW_NOTE = "review_note"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -101,6 +104,9 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
     Cap.READ_PROGRAM_OUTCOMES: "see and export the program's outcomes (change, threshold, dose)",
+    Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
+    Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
+    Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
 }
 
 _CLINICAL_READ = {
@@ -130,6 +136,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.PRINT_PLAN,
             Cap.REQUEST_AUTHORIZATION,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
+            Cap.WRITE_SCHEDULE,
         }
     ),
     Role.SUPERVISOR.value: frozenset(
@@ -146,7 +154,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.MHP.value: frozenset(
@@ -162,7 +172,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.BILLING.value: frozenset(

@@ -27,6 +27,7 @@ Checks (findings as Arrow, `Findings.objects()` to show)
     check_person(person_id, as_of=)       one person's whole record
     check_agency(as_of=, ...)             the agency (or payers, packs) in one pass
     determine_eligibility(person_id, on=) the decision with each criterion and evidence
+    check_request(person_id, kind=, ...)  an authorization request's criteria before sending
 """
 
 from __future__ import annotations
@@ -67,7 +68,15 @@ from .claims import (
     note_variants,
     shape_line,
 )
-from .due import DUE_KINDS, SOON_DAYS, DueItem, DueList, due_lists, outcome_items
+from .due import (
+    DUE_KINDS,
+    SOON_DAYS,
+    DueItem,
+    DueList,
+    due_lists,
+    outcome_items,
+    unsigned_stale_before,
+)
 from .engine import EVALUATOR, Citation, Finding, Findings, citation_for
 from .outcomes_due import MeasureDue, measures_due, next_occasion
 from .parameters import Pack, load_packs
@@ -91,12 +100,14 @@ from .relations import (
     supervisor_loads,
     unmanaged_use,
 )
+from .requests import RECORD_FOR, RequestCheck, check_request, continued_stay_criteria
 from .tables import SCHEMAS, rows_to_table
 
 __all__ = [
     "APPROVED_STATUSES",
     "DRAFT_NOTE_ID",
     "GROUP_SIZE_RULE",
+    "RECORD_FOR",
     "Assigned",
     "AuthorizationUnits",
     "Citation",
@@ -105,6 +116,7 @@ __all__ = [
     "Findings",
     "NoteCheck",
     "PackInForce",
+    "RequestCheck",
     "assigned",
     "authorization_units",
     "check_agency",
@@ -112,7 +124,9 @@ __all__ = [
     "check_group",
     "check_note",
     "check_person",
+    "check_request",
     "check_team",
+    "continued_stay_criteria",
     "determine_eligibility",
     "figure",
     "note_units",
@@ -407,6 +421,7 @@ __all__ += [
     "supervisor_loads",
     "units_counter",
     "unmanaged_units",
+    "unsigned_stale_before",
     "warm",
 ]
 

@@ -481,6 +481,14 @@ def _trainings_due(staff: list[StaffMember], packs: PackCache, on: dt.date) -> l
     return out
 
 
+def unsigned_stale_before(staff_id: int, on: dt.date) -> dt.date | None:
+    """A draft of this staff member dated before the returned day is past the signing
+    deadline of the pack of their program on `on` (None: the pack sets no deadline)."""
+    found = PackCache(on, staff=[staff_id]).staff(staff_id, "documentation.sign_within_days")
+    days = _int(found[0]) if found else None
+    return on - dt.timedelta(days=days) if days is not None else None
+
+
 def _unsigned_notes(peers: list[StaffMember], packs: PackCache, on: dt.date) -> list[DueItem]:
     """Drafts older than the signing deadline of the pack of each peer's program."""
     limits = {p.pk: packs.staff(p.pk, "documentation.sign_within_days") for p in peers}

@@ -9,6 +9,7 @@ peerpath policy ...  policy packs and rules (list, show, diff, check)
 peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
 peerpath token ...   personal access tokens for the REST API (create, list, revoke)
+peerpath records ... export an agency's records, import a records document (--dry-run)
 """
 
 from __future__ import annotations
@@ -227,11 +228,12 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
     from peerpath.api.cli import register as api
+    from peerpath.api.cli import register_records as records
     from peerpath.billing.cli import register as billing
     from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing, jobs, api]
+    return [policy, accesslog, billing, jobs, api, records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,7 +52,9 @@ urlpatterns = [
     path("", include("peerpath.billing.urls")),
     path("", include("peerpath.billing.remittance_urls")),
     path("", include("peerpath.jobs.urls")),
+    path("", include("peerpath.outcomes.urls")),
     path("", include("peerpath.api.urls")),
+    path("", include("peerpath.schedule.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

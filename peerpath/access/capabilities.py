@@ -66,6 +66,10 @@ class Cap(StrEnum):
     EXPORT_RECORDS = "export_records"
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
+    READ_PROGRAM_OUTCOMES = "read_program_outcomes"
+    READ_SCHEDULE = "read_schedule"
+    WRITE_SCHEDULE = "write_schedule"
+    REVIEW_NOTE = "review_note"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -99,6 +103,10 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.EXPORT_RECORDS: "export records (FHIR, bulk NDJSON)",
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
+    Cap.READ_PROGRAM_OUTCOMES: "see and export the program's outcomes (change, threshold, dose)",
+    Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
+    Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
+    Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
 }
 
 _CLINICAL_READ = {
@@ -128,6 +136,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.PRINT_PLAN,
             Cap.REQUEST_AUTHORIZATION,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
+            Cap.WRITE_SCHEDULE,
         }
     ),
     Role.SUPERVISOR.value: frozenset(
@@ -144,7 +154,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.MHP.value: frozenset(
@@ -160,7 +172,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.READ_TEAM,
             Cap.REASSIGN_PERSON,
             Cap.SUPERVISE,
+            Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.BILLING.value: frozenset(
@@ -201,6 +215,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
         }
     ),
 }
+
+# Outcomes across the program (peerpath/outcomes/program.py): supervisors, MHPs, admins and
+# auditors, over the people in their scope.
+for _role in (Role.SUPERVISOR, Role.MHP, Role.ADMIN, Role.AUDITOR):
+    ROLE_CAPABILITIES[_role.value] = ROLE_CAPABILITIES[_role.value] | {Cap.READ_PROGRAM_OUTCOMES}
 
 # Where each role lands after signing in (a URL name); others land on the home page.
 LANDING: dict[str, str] = {

@@ -33,6 +33,7 @@ from django.db.models import Prefetch
 from peerpath.access.scope import staff_of
 from peerpath.core import formatting as fmt
 from peerpath.core.services import Actor, save_record
+from peerpath.jobs.progress import NO_PROGRESS, Progress
 from peerpath.organizations.models import Agency
 
 from .models import (
@@ -309,6 +310,22 @@ def _refuse_repeats(
         seen.add(key)
 
 
+def refusal_sentence(problems: Sequence[Problem]) -> str:
+    """The one sentence that matters in a refusal: a file or payment posted before says so
+    first (it needs no fixing, only not posting again); otherwise the first problem, and how
+    many more there are."""
+    if not problems:
+        return "Nothing was posted."
+    first = next((p for p in problems if "already posted" in p.reason), problems[0])
+    reason = first.reason[:1].upper() + first.reason[1:]
+    where = f" (segment {first.position}, {first.segment_id})" if first.position else ""
+    more = len(problems) - 1
+    tail = f" There {'is' if more == 1 else 'are'} {fmt.number(more)} more problem" + (
+        "s below." if more != 1 else " below."
+    )
+    return f"Nothing was posted: {reason.rstrip('.')}{where}." + (tail if more else "")
+
+
 @transaction.atomic
 def post_remittance(
     *,
@@ -316,14 +333,17 @@ def post_remittance(
     text: str,
     file_name: str = "",
     agency: Agency | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RemittanceFile:
     """Post an 835 file for the actor's agency, or raise X12Error and change nothing."""
     agency = _agency_of(actor, agency)
+    progress.step("Reading the 835 file")
     codes = reason_codes()
     remit = x835.parse_835(text, codes=codes)
     sha = hashlib.sha256(text.encode()).hexdigest()
     problems: list[Problem] = []
     _refuse_repeats(remit, agency, sha, problems)
+    progress.step("Matching claims and lines to what was sent")
     plans = _plan(remit, agency, codes, problems)
     if problems:
         raise X12Error(problems)
@@ -342,6 +362,7 @@ def post_remittance(
         actor=actor,
         action="post 835",
     )
+    progress.step("Posting payments to claims", total=sum(len(ps) for ps in plans.values()))
     for r in remit.remittances:
         claim_plans = plans[r.position]
         if not claim_plans:
@@ -362,6 +383,7 @@ def post_remittance(
         )
         for plan in claim_plans:
             _write_claim(actor, payment, plan)
+            progress.advance()
     return file
 
 

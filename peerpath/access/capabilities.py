@@ -67,6 +67,7 @@ class Cap(StrEnum):
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
     REVIEW_NOTE = "review_note"
+    SEE_INBOX = "see_inbox"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -101,6 +102,7 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
     Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
+    Cap.SEE_INBOX: "see one's inbox: what needs one's attention",
 }
 
 _CLINICAL_READ = {
@@ -205,6 +207,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
         }
     ),
 }
+
+# Every role has an inbox (it lists what needs that role, or says nothing does).
+ROLE_CAPABILITIES = {role: caps | {Cap.SEE_INBOX} for role, caps in ROLE_CAPABILITIES.items()}
 
 # Where each role lands after signing in (a URL name); others land on the home page.
 LANDING: dict[str, str] = {

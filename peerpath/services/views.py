@@ -24,6 +24,7 @@ from . import signing
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
 from .models import NoteStatus, ServiceNote
 from .review import history_of as review_history
+from .review import returned_to
 from .selectors import note_for_page, plan_choices, staff_day, supervisees_of
 from .services import note_amend, note_create, note_sign, note_update_draft
 
@@ -66,7 +67,12 @@ def my_day(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "services/day.html",
-        {"day": day, "mine": whose.pk == me.pk, "supervisees": supervisees},
+        {
+            "day": day,
+            "mine": whose.pk == me.pk,
+            "supervisees": supervisees,
+            "returned": list(returned_to(whose)),
+        },
     )
 
 

@@ -71,6 +71,7 @@ class Cap(StrEnum):
     READ_SCHEDULE = "read_schedule"
     WRITE_SCHEDULE = "write_schedule"
     REVIEW_NOTE = "review_note"
+    SEE_INBOX = "see_inbox"
 
 
 DESCRIPTIONS: dict[Cap, str] = {
@@ -109,6 +110,7 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
     Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
     Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
+    Cap.SEE_INBOX: "see one's inbox: what needs one's attention",
 }
 
 _CLINICAL_READ = {
@@ -231,6 +233,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
 # auditors, over the people in their scope.
 for _role in (Role.SUPERVISOR, Role.MHP, Role.ADMIN, Role.AUDITOR):
     ROLE_CAPABILITIES[_role.value] = ROLE_CAPABILITIES[_role.value] | {Cap.READ_PROGRAM_OUTCOMES}
+
+# Every role has an inbox (it lists what needs that role, or says nothing does).
+ROLE_CAPABILITIES = {role: caps | {Cap.SEE_INBOX} for role, caps in ROLE_CAPABILITIES.items()}
 
 # Where each role lands after signing in (a URL name); others land on the home page.
 LANDING: dict[str, str] = {

@@ -190,15 +190,7 @@ def request_review(auth: Authorization, *, now: dt.datetime) -> RequestReview:
     if assessment is not None:
         labels = _needs_labels(pack, auth.start)
         needs = [labels.get(code, code.replace("_", " ")) for code in assessment.needs_areas]
-    determination = determine_eligibility(person.pk, on=auth.start)
-    stay: list[Criterion] = []
-    if auth.kind == "concurrent" and determination is not None:
-        stay = continued_stay_criteria(
-            person.pk,
-            start=auth.start,
-            end=auth.end,
-            on=timezone.localtime(auth.requested_at).date(),
-        )
+    determination, stay = request_criteria(auth)
     return RequestReview(
         authorization=auth,
         person=person,
@@ -211,6 +203,21 @@ def request_review(auth: Authorization, *, now: dt.datetime) -> RequestReview:
         prior=[u for u in chart.authorizations if u.authorization.pk != auth.pk],
         stay=stay,
     )
+
+
+def request_criteria(auth: Authorization) -> tuple[Determination | None, list[Criterion]]:
+    """The engine's eligibility decision on the requested start date and, for a continued
+    stay, the continued-stay criteria judged on the request itself."""
+    determination = determine_eligibility(auth.person_id, on=auth.start)
+    stay: list[Criterion] = []
+    if auth.kind == "concurrent" and determination is not None:
+        stay = continued_stay_criteria(
+            auth.person_id,
+            start=auth.start,
+            end=auth.end,
+            on=timezone.localtime(auth.requested_at).date(),
+        )
+    return determination, stay
 
 
 def _needs_labels(pack: Pack | None, on: dt.date) -> dict[str, str]:

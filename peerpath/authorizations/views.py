@@ -31,6 +31,7 @@ from .selectors import (
     criteria_rows,
     next_request,
     notice,
+    request_criteria,
     request_review,
     review_queue,
     suggested_reason,
@@ -78,46 +79,51 @@ def review(request: HttpRequest, authorization_id: int) -> HttpResponse:
         raise Http404
     logged_person_read(request, auth.person, "authorizations.Authorization", record_id=auth.pk)
     now = timezone.now()
-    data = request_review(auth, now=now)
-    _apply_part2(request, data, now)
-    suggestion = suggested_reason(data.criteria)
     pending = auth.status == AuthStatus.REQUESTED
-    form = DecisionForm(authorization=auth, suggestion=suggestion) if pending else None
+    form: DecisionForm | None = None
     status = 200
     if request.method == "POST":
         if not pending:
             messages.error(request, "This request has already been decided.")
-            return render(
-                request, "authorizations/review.html", {"review": data, "form": None}, status=409
-            )
-        form = DecisionForm(request.POST, authorization=auth, suggestion=suggestion)
-        if form.is_valid():
-            try:
-                decided = _decide(request, auth, reviewer, form, now)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(FIELD_FOR.get(field), error)
-            else:
-                messages.success(
-                    request,
-                    f"{decided.get_status_display()}: request of {auth.person.display_name} "
-                    "recorded. Its notice is ready to send.",
-                )
-                following = next_request(reviewer, now=timezone.now())
-                if following is not None:
-                    return redirect(
-                        f"{reverse('um-request', args=[following.pk])}?decided={auth.pk}"
+            status = 409
+        else:
+            # Only the criteria are needed to judge the decision (the reason offered); the
+            # whole record is drawn again only when the form comes back with errors.
+            determination, stay = request_criteria(auth)
+            criteria = [*(determination.criteria if determination else []), *stay]
+            suggestion = suggested_reason(criteria)
+            form = DecisionForm(request.POST, authorization=auth, suggestion=suggestion)
+            if form.is_valid():
+                try:
+                    decided = _decide(request, auth, reviewer, form, now)
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        for error in errors:
+                            form.add_error(FIELD_FOR.get(field), error)
+                else:
+                    messages.success(
+                        request,
+                        f"{decided.get_status_display()}: request of "
+                        f"{auth.person.display_name} recorded. Its notice is ready to send.",
                     )
-                return redirect(f"{reverse('um-queue')}?decided={auth.pk}")
-        status = 400
+                    following = next_request(reviewer, now=timezone.now())
+                    if following is not None:
+                        return redirect(
+                            f"{reverse('um-request', args=[following.pk])}?decided={auth.pk}"
+                        )
+                    return redirect(f"{reverse('um-queue')}?decided={auth.pk}")
+            status = 400
+    data = request_review(auth, now=now)
+    _apply_part2(request, data, now)
+    if pending and form is None:
+        form = DecisionForm(authorization=auth, suggestion=suggested_reason(data.criteria))
     return render(
         request,
         "authorizations/review.html",
         {
             "review": data,
             "rows": criteria_rows(data),
-            "form": form,
+            "form": form if pending else None,
             "redisclosure_notice": REDISCLOSURE_NOTICE,
             "just_decided": _just_decided(request, reviewer),
         },
@@ -237,10 +243,15 @@ def request_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             d = form.cleaned_data
-            check = check_request(
-                person.pk, kind=d["kind"], start=d["start"], end=d["end"], requested_on=today
-            )
-            if request.POST.get("action") == "send":
+
+            def checked() -> RequestCheck:
+                return check_request(
+                    person.pk, kind=d["kind"], start=d["start"], end=d["end"], requested_on=today
+                )
+
+            if request.POST.get("action") != "send":
+                check = checked()
+            else:
                 draft = RequestDraft(
                     kind=d["kind"],
                     urgency=d["urgency"],
@@ -262,6 +273,7 @@ def request_new(request: HttpRequest, person_id: int) -> HttpResponse:
                         target = field if field in form.fields else None
                         for error in errors:
                             form.add_error(target, error)
+                    check = checked()
                     status = 400
                 else:
                     messages.success(

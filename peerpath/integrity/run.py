@@ -167,8 +167,8 @@ class AuditEvaluator(Evaluator):
 
 
 def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
-    """Judge everyone by `pack`: a payer contract per payer choosing it (the engine's own way
-    for a contract to pick a pack)."""
+    """Judge everyone by `pack` and its own figures: a payer contract per payer choosing it
+    (the engine's own way for a contract to pick a pack)."""
     people = data["people"]
     payers = sorted(
         {p for p in people.column("payer_id").to_pylist()}, key=lambda v: (v is None, v)
@@ -185,7 +185,9 @@ def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
         },
         schema=SCHEMAS["contracts"],
     )
-    # Everyone is judged by the contract's pack, whatever their state.
+    # The pack's own figures: the extract's contract overrides do not apply.
+    data["overrides"] = SCHEMAS["overrides"].empty_table()
+    # Everyone is judged by the contract's pack, whatever their state or agency.
     data["people"] = people.set_column(
         people.schema.get_field_index("agency_id"),
         "agency_id",

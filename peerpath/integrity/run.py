@@ -276,14 +276,18 @@ def run_audit(
         keys = pc.binary_join_element_wise(found.column("rule_id"), found.column("pack_id"), "|")
         drop = pa.array([f"{r}|{p}" for r, p in blocked])
         found = found.filter(pc.invert(pc.is_in(keys, drop)))
+    t = time.perf_counter()
     findings = _with_dollars(found, prepared)
+    timings["dollars"] = time.perf_counter() - t
     not_assessable = _verdict_table(verdicts)
     outlier_table = None
     if prepared.lines is not None:
         say("Comparing providers with their peers")
         from .outliers import outliers
 
+        t = time.perf_counter()
         outlier_table = outliers(prepared.lines, data["notes"], data["people"])
+        timings["outliers"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     summary = {
         "tier": prepared.tier,

@@ -15,11 +15,15 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
+from django.db import connections
 from django.db.models import QuerySet
 
+from peerpath.organizations.models import Payer
 from peerpath.people.models import Person
-from peerpath.staff.models import CaseloadAssignment
+from peerpath.staff.models import CaseloadAssignment, StaffMember
 
 from .instruments import Instrument, instrument
 from .models import Administration, Status
@@ -94,7 +98,8 @@ class PersonChange:
 
 @dataclass
 class Group:
-    """One row of the program view: a set of people and what their measures show."""
+    """One row of the program view: a set of people and what their measures show. The
+    figures are computed once, on first use, in one pass over the paired people."""
 
     label: str
     people: list[PersonChange] = field(default_factory=list)
@@ -103,9 +108,9 @@ class Group:
     def n(self) -> int:
         return len(self.people)
 
-    @property
+    @cached_property
     def paired(self) -> list[PersonChange]:
-        return [p for p in self.people if p.paired]
+        return [p for p in self.people if p.measures >= 2]
 
     @property
     def n_paired(self) -> int:
@@ -115,37 +120,68 @@ class Group:
     def small(self) -> bool:
         return self.n_paired < SMALL_CELL
 
+    @cached_property
+    def _sums(self) -> tuple[float, float, float, float, int, int, float]:
+        first = latest = change = change_sq = units = 0.0
+        reached_first = reached_latest = 0
+        for p in self.paired:
+            d = p.latest - p.first
+            first += p.first
+            latest += p.latest
+            change += d
+            change_sq += d * d
+            units += p.units
+            reached_first += p.first_reached
+            reached_latest += p.latest_reached
+        return first, latest, change, change_sq, reached_first, reached_latest, units
+
+    def _mean(self, total: float) -> float | None:
+        return total / self.n_paired if self.n_paired else None
+
     @property
     def first_mean(self) -> float | None:
-        return statistics.fmean(p.first for p in self.paired) if self.paired else None
+        return self._mean(self._sums[0])
 
     @property
     def latest_mean(self) -> float | None:
-        return statistics.fmean(p.latest for p in self.paired) if self.paired else None
+        return self._mean(self._sums[1])
 
-    @property
+    @cached_property
     def change(self) -> tuple[float | None, float | None, float | None]:
-        return mean_ci([p.change for p in self.paired])
+        n = self.n_paired
+        _, _, total, squares, _, _, _ = self._sums
+        if n == 0:
+            return None, None, None
+        mean = total / n
+        if n < 2:
+            return mean, None, None
+        variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+        half = t95(n - 1) * math.sqrt(variance / n)
+        return mean, mean - half, mean + half
 
     @property
     def reached_first(self) -> int:
-        return sum(1 for p in self.paired if p.first_reached)
+        return self._sums[4]
 
     @property
     def reached_latest(self) -> int:
-        return sum(1 for p in self.paired if p.latest_reached)
+        return self._sums[5]
 
     @property
     def share_first(self) -> float | None:
-        return self.reached_first / self.n_paired if self.paired else None
+        return self._mean(self.reached_first)
 
     @property
     def share_latest(self) -> float | None:
-        return self.reached_latest / self.n_paired if self.paired else None
+        return self._mean(self.reached_latest)
 
     @property
     def share_latest_ci(self) -> tuple[float | None, float | None]:
         return wilson(self.reached_latest, self.n_paired)
+
+    @property
+    def mean_units(self) -> float | None:
+        return self._mean(self._sums[6])
 
     @property
     def shown(self) -> dict[str, object]:
@@ -171,10 +207,6 @@ class Group:
             "share_high": pct[3],
             "units": r(self.mean_units, 0),
         }
-
-    @property
-    def mean_units(self) -> float | None:
-        return statistics.fmean(p.units for p in self.paired) if self.paired else None
 
 
 @dataclass
@@ -205,12 +237,12 @@ def dose_band(units: int) -> str:
 
 
 def changes(
-    rows: Iterable[tuple[int, object, float | None, bool | None, int | None]],
+    rows: Iterable[tuple[int, float | None, bool | None, int | None]],
 ) -> list[PersonChange]:
-    """Each person's first and latest scored measure, from rows (person id, date, total,
-    reached, units before) ordered by person and date."""
+    """Each person's first and latest scored measure, from rows (person id, total, reached,
+    units before) ordered by person and date."""
     by_person: dict[int, list[tuple[float, bool, int]]] = defaultdict(list)
-    for pid, _day, total, reached, units in rows:
+    for pid, total, reached, units in rows:
         if total is not None:
             by_person[pid].append((float(total), bool(reached), int(units or 0)))
     out = []
@@ -219,6 +251,16 @@ def changes(
         units = sum(u for _, _, u in seq[1:])
         out.append(PersonChange(pid, first[0], latest[0], first[1], latest[1], len(seq), units))
     return out
+
+
+def _rows(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a values_list query straight from the database cursor: without Django's
+    per-value converters, which cost more than the query at thousands of rows. Only for
+    columns that need no conversion (ids, numbers, text; booleans come as 0 or 1)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def program_view(people: QuerySet[Person], *, code: str = "BARC-10") -> ProgramView:
@@ -230,17 +272,25 @@ def program_view(people: QuerySet[Person], *, code: str = "BARC-10") -> ProgramV
             person_id__in=ids, instrument=code, status=Status.COMPLETED, total__isnull=False
         )
         .order_by("person_id", "date", "pk")
-        .values_list("person_id", "date", "total", "reached", "units_before")
+        .values_list("person_id", "total", "reached", "units_before")
     )
-    found = changes(rows)
-    info = {pk: payer for pk, payer in people.values_list("pk", "payer__name")}
-    peers: dict[int, str] = {}
-    for pid, first, last in (
+    found = changes(_rows(rows))
+    payers = dict(Payer.objects.values_list("pk", "name"))
+    info = {pk: payers.get(payer, "") for pk, payer in _rows(people.values_list("pk", "payer_id"))}
+    assigned: dict[int, int] = {}
+    for pid, staff_id in _rows(
         CaseloadAssignment.objects.filter(person_id__in=ids)
         .order_by("person_id", "start")
-        .values_list("person_id", "staff__first_name", "staff__last_name")
+        .values_list("person_id", "staff_id")
     ):
-        peers[pid] = f"{first} {last}"  # the latest assignment wins
+        assigned[pid] = staff_id  # the latest assignment wins
+    names = {
+        pk: f"{first} {last}"
+        for pk, first, last in StaffMember.objects.filter(
+            pk__in=set(assigned.values())
+        ).values_list("pk", "first_name", "last_name")
+    }
+    peers = {pid: names.get(staff_id, "") for pid, staff_id in assigned.items()}
     overall = Group("Everyone measured", found)
     by_peer: dict[str, Group] = {}
     by_payer: dict[str, Group] = {}

@@ -46,9 +46,22 @@ from .services import (
 RECORD = "outcomes.Administration"
 
 
-def _person(request: HttpRequest, person_id: int) -> Person:
+def _person(request: HttpRequest, person_id: int, action: str = "view") -> Person:
+    """The person (in scope: the declaration checked it), with the read logged; an export
+    or a print is logged as such."""
     person = get_object_or_404(Person.objects.select_related("payer"), pk=person_id)
-    logged_person_read(request, person, RECORD)
+    if action == "view":
+        logged_person_read(request, person, RECORD)
+    else:
+        log_access(
+            user=request.user,
+            action=action,
+            record_type=RECORD,
+            record_id=person.pk,
+            person_id=person.pk,
+            reason="outcome measures",
+            request=request,
+        )
     return person
 
 
@@ -288,7 +301,7 @@ def person_chart(request: HttpRequest, person_id: int, code: str) -> HttpRespons
 @declare(Cap.READ_OUTCOMES, person_param="person_id")
 def person_print(request: HttpRequest, person_id: int) -> HttpResponse:
     """A page for the person, in plain words, to print."""
-    person = _person(request, person_id)
+    person = _person(request, person_id, "print")
     data = person_outcomes(person, on=timezone.localdate())
     return render(
         request,
@@ -301,7 +314,7 @@ def person_print(request: HttpRequest, person_id: int) -> HttpResponse:
 def person_fhir(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's measures as a FHIR R4 Bundle of QuestionnaireResponses (with the
     Questionnaires they answer)."""
-    person = _person(request, person_id)
+    person = _person(request, person_id, "export")
     body = exports.person_bundle_json(person)
     response = HttpResponse(body, content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="measures-{person.pk}.json"'
@@ -310,7 +323,7 @@ def person_fhir(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @declare(Cap.READ_OUTCOMES, person_param="person_id")
 def person_csv(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _person(request, person_id)
+    person = _person(request, person_id, "export")
     response = HttpResponse(exports.person_csv(person), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="measures-{person.pk}.csv"'
     return response

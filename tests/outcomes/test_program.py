@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from peerpath.outcomes.program import Group, changes, dose_band, mean_ci, t95, wilson
@@ -25,11 +23,10 @@ def test_wilson_interval_of_a_share() -> None:
 
 
 def test_first_and_latest_are_paired_per_person_and_units_summed_between() -> None:
-    d = dt.date(2026, 1, 1)
     rows = [
-        (1, d, 30.0, False, 0), (1, d, 40.0, False, 20), (1, d, 50.0, True, 35),
-        (2, d, 45.0, False, 0),
-        (3, d, None, None, 0), (3, d, 20.0, False, 12), (3, d, 26.0, False, 9),
+        (1, 30.0, False, 0), (1, 40.0, False, 20), (1, 50.0, True, 35),
+        (2, 45.0, False, 0),
+        (3, None, None, 0), (3, 20.0, False, 12), (3, 26.0, False, 9),
     ]  # fmt: skip
     found = {c.person_id: c for c in changes(rows)}
     assert (found[1].change, found[1].units, found[1].paired) == (20.0, 55, True)
@@ -38,4 +35,7 @@ def test_first_and_latest_are_paired_per_person_and_units_summed_between() -> No
     group = Group("all", list(found.values()))
     assert group.n == 3 and group.n_paired == 2 and group.small
     assert group.reached_first == 0 and group.reached_latest == 1
+    mean, low, high = group.change
+    assert mean == pytest.approx(13.0) and low is not None and high is not None
+    assert (low, high) == pytest.approx(mean_ci([20.0, 6.0])[1:])
     assert dose_band(55) == "50 to 99 units" and dose_band(0) == "under 25 units"

@@ -158,6 +158,7 @@ def test_the_fhir_export_parses_as_r4_questionnaire_and_responses(team) -> None:
         actor=peer.user, person=person, instrument="MHSIP", on=today(), answers=mhsip
     )
     response = client_for(peer).get(f"/people/{person.pk}/measures/fhir.json")
+    assert AccessLogEntry.objects.filter(person_id=person.pk, action="export").count() == 1
     body = json.loads(response.content)
     Bundle.model_validate(body)
     resources = [e["resource"] for e in body["entry"]]

@@ -3,7 +3,8 @@
 For each billing provider and each rendering peer: beneficiaries served, units per
 beneficiary, units per line, the share of lines on weekends, the share of group lines, and
 the share of beneficiaries whose units in some rolling 6-month window came within 10% of
-the highest such total seen for any beneficiary of the state (a sign of billing to a cap). Each
+the highest such total seen for any beneficiary of the state (a sign of billing to a cap;
+windows of 6 calendar months, from month totals). Each
 figure gets its percentile among the same kind of provider in the same state; a provider at
 or above the 95th percentile on a figure is flagged on it. Claims carry no times of day, so
 after-hours work cannot be measured from them.
@@ -37,17 +38,25 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
         con.register("p", people.select(["medicaid_id", "state"]))
         con.execute(
             """CREATE TEMP TABLE x AS
-            SELECT l.*, n.kind, p.state,
-                sum(l.units) OVER (PARTITION BY l.beneficiary_id ORDER BY l.service_date
-                    RANGE BETWEEN INTERVAL 6 MONTH PRECEDING AND CURRENT ROW) AS window_units
+            SELECT l.*, n.kind, p.state
             FROM l JOIN n USING (note_id) JOIN p ON p.medicaid_id = l.beneficiary_id"""
         )
+        # Units in any 6 calendar months running, from month totals (few rows a person).
         con.execute(
             """CREATE TEMP TABLE near AS
+            WITH months AS (
+                SELECT beneficiary_id, state, date_trunc('month', service_date) AS month,
+                    sum(units) AS units
+                FROM x GROUP BY ALL),
+            rolling AS (
+                SELECT beneficiary_id, state, sum(units) OVER (PARTITION BY beneficiary_id
+                    ORDER BY month RANGE BETWEEN INTERVAL 5 MONTH PRECEDING AND CURRENT ROW)
+                    AS window_units
+                FROM months)
             SELECT beneficiary_id, state,
                 max(window_units) >= 0.9 * max(max(window_units)) OVER (PARTITION BY state)
                     AS near_cap
-            FROM x GROUP BY beneficiary_id, state"""
+            FROM rolling GROUP BY beneficiary_id, state"""
         )
         parts = []
         for level, column in (

@@ -167,8 +167,8 @@ class AuditEvaluator(Evaluator):
 
 
 def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
-    """Judge everyone by `pack`: a payer contract per payer choosing it (the engine's own way
-    for a contract to pick a pack)."""
+    """Judge everyone by `pack` and its own figures: a payer contract per payer choosing it
+    (the engine's own way for a contract to pick a pack)."""
     people = data["people"]
     payers = sorted(
         {p for p in people.column("payer_id").to_pylist()}, key=lambda v: (v is None, v)
@@ -185,7 +185,9 @@ def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
         },
         schema=SCHEMAS["contracts"],
     )
-    # Everyone is judged by the contract's pack, whatever their state.
+    # The pack's own figures: the extract's contract overrides do not apply.
+    data["overrides"] = SCHEMAS["overrides"].empty_table()
+    # Everyone is judged by the contract's pack, whatever their state or agency.
     data["people"] = people.set_column(
         people.schema.get_field_index("agency_id"),
         "agency_id",
@@ -274,14 +276,18 @@ def run_audit(
         keys = pc.binary_join_element_wise(found.column("rule_id"), found.column("pack_id"), "|")
         drop = pa.array([f"{r}|{p}" for r, p in blocked])
         found = found.filter(pc.invert(pc.is_in(keys, drop)))
+    t = time.perf_counter()
     findings = _with_dollars(found, prepared)
+    timings["dollars"] = time.perf_counter() - t
     not_assessable = _verdict_table(verdicts)
     outlier_table = None
     if prepared.lines is not None:
         say("Comparing providers with their peers")
         from .outliers import outliers
 
+        t = time.perf_counter()
         outlier_table = outliers(prepared.lines, data["notes"], data["people"])
+        timings["outliers"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     summary = {
         "tier": prepared.tier,

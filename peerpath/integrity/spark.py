@@ -22,6 +22,12 @@ LOCAL = "local[2]"
 
 
 def compile_spark(expr: ir.Table) -> str:
+    if ibis.options.pyspark is None:
+        # The Spark compiler reads the PySpark backend's options (NaN handling of float
+        # literals), which exist once the backend has registered them.
+        from ibis.backends.pyspark import Backend
+
+        Backend.register_options()
     return str(ibis.to_sql(expr, dialect="pyspark"))
 
 

@@ -31,3 +31,7 @@ def test_export_then_audit_matches_the_agency_check(tmp_path: Path) -> None:
     assert result.not_assessable.num_rows == 0
     assert keys(result.findings) == keys(direct)
     assert len(direct) > 0
+    # Judged by another state's pack instead, every finding is that pack's.
+    texas = run_audit(out, None, pack="tx-pss-2019", as_of=report.end, since=report.start)
+    assert texas.summary["packs_in_use"] == ["tx-pss-2019"]
+    assert set(texas.findings.column("pack_id").to_pylist()) == {"tx-pss-2019"}

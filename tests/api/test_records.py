@@ -99,6 +99,11 @@ def test_the_cli_exports_and_imports_as_a_job(capsys, tmp_path):
     exported = capsys.readouterr().out
     path = tmp_path / "records.json"
     path.write_text(exported)
+    folder = tmp_path / "fhir"
+    assert main(["records", "fhir", "--agency", str(agency.pk), "--out", str(folder)]) == 0
+    assert "Patient.ndjson" in capsys.readouterr().out
+    patients = (folder / "Patient.ndjson").read_text().splitlines()
+    assert len(patients) == Person.objects.count()
     # The same document again: every person is already here, so each row is refused.
     assert main(["records", "import", str(path), "--dry-run"]) == 1
     said = capsys.readouterr().out

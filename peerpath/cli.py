@@ -10,7 +10,7 @@ peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
 peerpath audit ...   program-integrity audits over extracts (schema, run, sample, estimate)
 peerpath token ...   personal access tokens for the REST API (create, list, revoke)
-peerpath records ... export an agency's records, import a records document (--dry-run)
+peerpath records ... an agency's records: export, import (--dry-run), fhir (bulk NDJSON)
 """
 
 from __future__ import annotations

@@ -140,12 +140,39 @@ def cmd_records_import(args: argparse.Namespace, out: TextIO | None = None) -> i
     return 0 if job is not None and job.status == "succeeded" else 1
 
 
+def cmd_records_fhir(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from peerpath.cli import _django
+
+    _django()
+    from pathlib import Path
+
+    from peerpath.organizations.models import Agency
+
+    from .fhir import agency_ndjson
+
+    agency = Agency.objects.filter(pk=args.agency).first()
+    if agency is None:
+        print(f"No agency {args.agency}.", file=sys.stderr)
+        return 1
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, lines in sorted(agency_ndjson(agency, purpose=args.purpose).items()):
+        (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"{kind}.ndjson: {len(lines)} resources", file=out or sys.stdout)
+    return 0
+
+
 def register_records(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rec = sub.add_parser("records", help="export and import an agency's records (JSON)")
     rsub = rec.add_subparsers(dest="records_command", required=True, metavar="ACTION")
     p = rsub.add_parser("export", help="an agency's records as JSON on standard output")
     p.add_argument("--agency", type=int, required=True)
     p.set_defaults(func=lambda a: cmd_records_export(a))
+    p = rsub.add_parser("fhir", help="the agency as FHIR R4 bulk NDJSON, one file per type")
+    p.add_argument("--agency", type=int, required=True)
+    p.add_argument("--out", required=True, help="folder for the .ndjson files")
+    p.add_argument("--purpose", default="payment", choices=["treatment", "payment", "operations"])
+    p.set_defaults(func=lambda a: cmd_records_fhir(a))
     p = rsub.add_parser("import", help="import a records document (all or nothing), as a job")
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")

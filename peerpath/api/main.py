@@ -22,10 +22,21 @@ PROBLEM = "application/problem+json"
 
 class PeerPathAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        """Error answers are documented with their real media type, problem+json."""
+        """Each operation names its capability (`x-peerpath-capability`); error answers are
+        documented with their real media type, problem+json."""
+        from .security import operations
+
         schema = super().get_openapi_schema(*args, **kwargs)
+        needs = {
+            e.name: (e.declaration.capability.value if e.declaration.capability else "token")
+            for e in operations(self)
+            if e.declaration is not None
+        }
         for path in schema.get("paths", {}).values():
             for op in path.values():
+                name = str(op.get("operationId", "")).removeprefix("peerpath_api_routes_")
+                if name in needs:
+                    op["x-peerpath-capability"] = needs[name]
                 for code, answer in op.get("responses", {}).items():
                     content = answer.get("content", {})
                     if str(code).startswith(("4", "5")) and "application/json" in content:

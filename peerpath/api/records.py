@@ -1,6 +1,6 @@
-"""Records in and out: the agency's people, coverage, diagnoses and authorizations as one
-JSON document keyed by external ids, and its import into another PeerPath (or from another
-system that writes the same shape).
+"""Records in and out: the agency's people, coverage, diagnoses, staff (with certifications
+and trainings) and authorizations as one JSON document keyed by external ids, and its import
+into another PeerPath (or from another system that writes the same shape).
 
 The document (format "peerpath-records/1"):
 
@@ -11,6 +11,10 @@ The document (format "peerpath-records/1"):
                  "date_of_birth", "sex", "payer_id", "medicaid_id", "phone", "email",
                  "address", "city", "state", "postal_code",
                  "diagnoses": [{"code", "is_primary", "start", "end", "diagnosed_by"}]}],
+     "staff": [{"external_id", "role", "first_name", "last_name", "credential", "npi",
+                "hire_date", "end_date",
+                "certifications": [{"kind", "number", "start", "end"}],
+                "trainings": [{"topic", "hours", "completed_on", "provider"}]}],
      "authorizations": [{"external_id", "person", "payer_id", "number", "kind", "urgency",
                          "procedure_code", "requested_at", "units_requested", "start", "end",
                          "status", "units_approved", "decided_at", "reason"}]}
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,6 +40,7 @@ from peerpath.core.services import Actor, save_record
 from peerpath.jobs.progress import NO_PROGRESS, Progress
 from peerpath.organizations.models import Agency, Payer
 from peerpath.people.models import Diagnosis, Person
+from peerpath.staff.models import Certification, StaffMember, Training
 
 FORMAT = "peerpath-records/1"
 AGENCY_FIELDS = ("name", "state", "npi", "tax_id", "address", "city", "postal_code", "phone")
@@ -48,13 +54,18 @@ AUTH_FIELDS = (
     "number", "kind", "urgency", "procedure_code", "requested_at", "units_requested", "start",
     "end", "status", "units_approved", "decided_at", "reason",
 )  # fmt: skip
-_DATES = {"date_of_birth", "start", "end"}
+STAFF_FIELDS = ("role", "first_name", "last_name", "credential", "npi", "hire_date", "end_date")
+CERT_FIELDS = ("kind", "number", "start", "end")
+TRAINING_FIELDS = ("topic", "hours", "completed_on", "provider")
+_DATES = {"date_of_birth", "start", "end", "hire_date", "end_date", "completed_on"}
 _TIMES = {"requested_at", "decided_at"}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value
 
 
@@ -81,6 +92,21 @@ def export_agency(agency: Agency) -> dict[str, Any]:
                 ],
             }
             for p in people
+        ],
+        "staff": [
+            {
+                "external_id": f"staff-{m.pk}",
+                **{f: _plain(getattr(m, f)) for f in STAFF_FIELDS},
+                "certifications": [
+                    {f: _plain(getattr(c, f)) for f in CERT_FIELDS}
+                    for c in m.certifications.order_by("start", "kind", "pk")
+                ],
+                "trainings": [
+                    {f: _plain(getattr(t, f)) for f in TRAINING_FIELDS}
+                    for t in m.trainings.order_by("completed_on", "topic", "pk")
+                ],
+            }
+            for m in StaffMember.objects.filter(agency=agency).order_by("pk")
         ],
         "authorizations": [
             {
@@ -125,6 +151,11 @@ def _value(name: str, raw: Any) -> Any:
         return None if name in _DATES | _TIMES | {"units_approved"} else raw
     if name in _DATES:
         return dt.date.fromisoformat(str(raw))
+    if name == "hours":
+        try:
+            return Decimal(str(raw))
+        except ArithmeticError:
+            raise ValueError("not a number of hours") from None
     if name in _TIMES:
         when = dt.datetime.fromisoformat(str(raw))
         if when.tzinfo is None:
@@ -156,8 +187,10 @@ def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[
         obj.full_clean(exclude=exclude or None, validate_unique=False)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
+            if name in exclude:  # about a record of the document not written yet
+                continue
             out.append(RowProblem(where, "row" if name == "__all__" else name, " ".join(messages)))
-        bad = True
+            bad = True
     return None if bad else obj
 
 
@@ -217,6 +250,27 @@ def import_records(
             if built is not None:
                 diagnoses.append(built)
         people.append((person, diagnoses, ext))
+    staff: list[tuple[StaffMember, list[Any]]] = []
+    staff_seen: set[str] = set()
+    for i, row in enumerate(data.get("staff") or [], start=1):
+        where = f"staff[{i}]"
+        ext = str(row.get("external_id", "")) if isinstance(row, dict) else ""
+        if not ext or ext in staff_seen:
+            problems.append(RowProblem(where, "external_id", "Missing or used twice."))
+        staff_seen.add(ext)
+        member = _build(StaffMember, where, row, STAFF_FIELDS, problems, agency=None)
+        if member is None:
+            continue
+        parts: list[Any] = []
+        for j, c in enumerate(row.get("certifications") or [], start=1):
+            built = _build(Certification, f"{where}.certifications[{j}]", c, CERT_FIELDS,
+                           problems, staff=None)  # fmt: skip
+            parts.append(built)
+        for j, t in enumerate(row.get("trainings") or [], start=1):
+            built = _build(Training, f"{where}.trainings[{j}]", t, TRAINING_FIELDS, problems,
+                           staff=None)  # fmt: skip
+            parts.append(built)
+        staff.append((member, [p for p in parts if p is not None]))
     by_ext = {ext: p for p, _, ext in people}
     auths: list[tuple[Authorization, str]] = []
     for i, row in enumerate(data.get("authorizations") or [], start=1):
@@ -241,6 +295,7 @@ def import_records(
         "people": len(people),
         "diagnoses": sum(len(d) for _, d, _ in people),
         "authorizations": len(auths),
+        "staff": len(staff),
     }
     if dry_run:
         return result
@@ -259,6 +314,12 @@ def import_records(
                 d.person = person
                 save_record(d, actor=actor)
             progress.advance()
+        for member, parts in staff:
+            member.agency = agency
+            save_record(member, actor=actor)
+            for part in parts:
+                part.staff = member
+                save_record(part, actor=actor)
         for auth, ext in auths:
             auth.person = by_ext[ext]
             auth.payer = payers[auth.payer.payer_id]

@@ -45,6 +45,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as exc:
                 errors = exc.message_dict
+            else:  # made: the form starts afresh under the token shown
+                form = {"name": "", "days": str(DEFAULT_DAYS), "capabilities": []}
     now = timezone.now()
     rows = [
         (t, t.state_at(now))

@@ -97,3 +97,16 @@ def test_a_token_loses_what_its_owner_loses(world):
     response = call("POST", url, raw, {})
     assert response.status_code in (403, 422)
     assert call("GET", f"/api/notes/{world.note.pk}", raw).status_code == 403
+
+
+def test_the_openapi_names_each_operations_capability(client):
+    schema = client.get("/api/openapi.json").json()
+    assert schema["openapi"].startswith("3.1")
+    named = {
+        (method.upper(), path): op.get("x-peerpath-capability")
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+    }
+    for entry in OPERATIONS:
+        want = entry.declaration.capability.value if entry.declaration.capability else "token"
+        assert named[(entry.method, "/api" + entry.path)] == want

@@ -25,6 +25,8 @@ def _without_ids(doc):
     ids = {p["external_id"]: f"person#{i}" for i, p in enumerate(doc["people"])}
     for p in doc["people"]:
         p["external_id"] = ids[p["external_id"]]
+    for i, m in enumerate(doc["staff"]):
+        m["external_id"] = f"staff#{i}"
     for i, a in enumerate(doc["authorizations"]):
         a["external_id"] = f"authorization#{i}"
         a["person"] = ids[a["person"]]
@@ -45,6 +47,7 @@ def test_importing_the_demo_agencys_export_into_an_empty_database_reproduces_it(
     assert not Agency.objects.exists() and not Person.objects.exists()
     assert len(doc["people"]) >= 12 and doc["authorizations"]
     assert any(p["diagnoses"] for p in doc["people"])
+    assert any(m["certifications"] and m["trainings"] for m in doc["staff"])
     try:
         result = import_records(doc, actor=actor)
     except ImportRefused as exc:
@@ -64,6 +67,12 @@ def test_a_document_with_bad_rows_changes_nothing_and_names_each_row(actor):
     doc["people"][1]["date_of_birth"] = "not a date"
     doc["people"][3]["diagnoses"] = [{"code": "Q99.999", "start": "2026-01-01"}]
     doc["authorizations"][0]["person"] = "person-nobody"
+    for m in doc["staff"]:
+        m["npi"] = ""  # NPIs are unique: leave them out of the copy
+    doc["staff"][0]["role"] = "wizard"
+    doc["staff"][1]["trainings"] = [
+        {"topic": "Ethics", "hours": "many", "completed_on": "2026-01-02"}
+    ]
     before = (Agency.objects.count(), Person.objects.count())
     with pytest.raises(ImportRefused) as refused:
         import_records(doc, actor=actor)
@@ -71,6 +80,7 @@ def test_a_document_with_bad_rows_changes_nothing_and_names_each_row(actor):
     assert ("people[2]", "date_of_birth") in where
     assert ("people[4].diagnoses[1]", "code") in where
     assert ("authorizations[1]", "person") in where
+    assert ("staff[1]", "role") in where and ("staff[2].trainings[1]", "hours") in where
     assert (Agency.objects.count(), Person.objects.count()) == before
     # A dry run of the same document says the same, and writes nothing either.
     with pytest.raises(ImportRefused):
@@ -89,6 +99,11 @@ def test_the_cli_exports_and_imports_as_a_job(capsys, tmp_path):
     exported = capsys.readouterr().out
     path = tmp_path / "records.json"
     path.write_text(exported)
+    folder = tmp_path / "fhir"
+    assert main(["records", "fhir", "--agency", str(agency.pk), "--out", str(folder)]) == 0
+    assert "Patient.ndjson" in capsys.readouterr().out
+    patients = (folder / "Patient.ndjson").read_text().splitlines()
+    assert len(patients) == Person.objects.count()
     # The same document again: every person is already here, so each row is refused.
     assert main(["records", "import", str(path), "--dry-run"]) == 1
     said = capsys.readouterr().out

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -33,6 +35,18 @@ def tokens(world):
     return {role: world.token(role) for role in ROLE_CAPABILITIES}
 
 
+@pytest.fixture
+def kept_connection():
+    """schemathesis calls the WSGI app itself, whose request signals would close the test's
+    database connection (inside its transaction, on PostgreSQL); Django's test client
+    disconnects them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
@@ -41,7 +55,7 @@ def tokens(world):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
 )
-def test_api_answers_by_its_schema(case, world, tokens):
+def test_api_answers_by_its_schema(case, world, tokens, kept_connection):
     # Methods the path does not take (schemathesis tries them too) have no declaration.
     declaration = NEEDS.get((case.method.upper(), case.path))
     cap = declaration.capability if declaration is not None else None

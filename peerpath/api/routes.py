@@ -26,8 +26,7 @@ from peerpath.authorizations.services import (
 from peerpath.people.models import Person
 from peerpath.people.selectors import people_list
 from peerpath.plans.models import Intervention, Plan
-from peerpath.policy.api import authorization_units, check_note
-from peerpath.policy.findings import Finding
+from peerpath.policy.api import Finding, authorization_units, check_note
 from peerpath.services.models import ServiceNote
 from peerpath.services.selectors import plan_choices
 from peerpath.services.services import note_create, note_sign

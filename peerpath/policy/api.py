@@ -337,6 +337,14 @@ def unmanaged_units(person_ids: Iterable[int], *, on: dt.date) -> dict[int, Unma
 # ---- packs by state, for data that has no person yet (the demo), and the pack list -----------
 
 
+def project_source_titles() -> frozenset[str]:
+    """Titles of the sources that are PeerPath's own working assumptions (kind "project"),
+    which a user cannot look up: pages say so beside a citation to one."""
+    return frozenset(
+        s.title for p in load_packs().values() for s in p.sources.values() if s.kind == "project"
+    )
+
+
 def pack_ids() -> list[str]:
     """The ids of the packs PeerPath knows (a contract may name one)."""
     return sorted(load_packs())
@@ -413,6 +421,7 @@ __all__ += [
     "outcome_instruments",
     "pack_ids",
     "plan_requirements",
+    "project_source_titles",
     "reached_notes",
     "rule_title",
     "scrub_findings",

@@ -70,8 +70,8 @@ class ClaimCheck:
 
 
 def _cite(c: Citation) -> str:
-    flag = "; ASSUMED, to be confirmed" if c.assumed else ""
-    return f"{c.source}, {c.section} ({c.confidence}{flag}; parameter {c.parameter})"
+    # Citation.short() says "assumed" in words when the figure is a placeholder.
+    return f"{c.short()}, parameter {c.parameter}"
 
 
 def _check(pack: Pack, key: str, day: dt.date, rule_id: str, evidence: str, fix: str) -> ClaimCheck:

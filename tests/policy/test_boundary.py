@@ -93,6 +93,12 @@ class Allowed:
 
 ALLOWED = (
     Allowed(
+        "peerpath/billing/denials.py",
+        "documentation.sign_within_days",
+        "an appeal packet shows the figure with its citation (asked of policy.api.figure); "
+        "no deadline is computed from it",
+    ),
+    Allowed(
         "peerpath/demo/generator.py",
         "training.requirements",
         "the demo generator makes up training records that meet the pack's schedule; it "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from peerpath.policy import claims, due, plan, relations
+from peerpath.policy import claims, due, outcomes_due, plan, relations
 from peerpath.policy.cases import load_cases
 from peerpath.policy.engine import EVALUATOR
 from peerpath.policy.exceptions import EXCEPTIONS, citation, in_force
@@ -177,7 +177,30 @@ def test_a_contract_override_replaces_the_figure_but_not_the_legal_basis():
 
 # ---- every parameter is read -------------------------------------------------------------------
 
-READERS = {"claims": claims, "due": due, "plan": plan, "relations": relations}
+READERS = {
+    "claims": claims,
+    "due": due,
+    "outcomes_due": outcomes_due,
+    "plan": plan,
+    "relations": relations,
+}
+PACKAGE = Path(__file__).resolve().parents[2] / "peerpath"
+
+
+def _read_through_the_facade() -> dict[str, set[str]]:
+    """Keys that modules outside the engine name, to ask `policy.api.figure` for (a notice's
+    appeal timeframes, a figure shown beside a head-count)."""
+    found: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if "policy" in path.relative_to(PACKAGE).parts[:1]:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "peerpath.policy.api" not in text:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.setdefault(node.value, set()).add(path.name)
+    return found
 
 
 def _declared_reads() -> dict[str, set[str]]:
@@ -189,6 +212,9 @@ def _declared_reads() -> dict[str, set[str]]:
         for relation, keys in module.READS.items():
             for key in keys:
                 reads.setdefault(key, set()).add(f"{name}.{relation}")
+    for key, where in _read_through_the_facade().items():
+        if "." in key:
+            reads.setdefault(key, set()).update(where)
     return reads
 
 

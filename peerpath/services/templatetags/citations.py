@@ -7,15 +7,14 @@ import functools
 
 from django import template
 
-from peerpath.policy.api import Citation, Pack, load_packs, pack_ids
+from peerpath.policy.api import Citation, project_source_titles
 
 register = template.Library()
 
 
 @functools.cache
 def _internal_titles() -> frozenset[str]:
-    packs: list[Pack] = [p for p in (load_packs().get(i) for i in pack_ids()) if p]
-    return frozenset(s.title for p in packs for s in p.sources.values() if s.kind == "project")
+    return project_source_titles()
 
 
 @register.filter

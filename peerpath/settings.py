@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "peerpath.jobs",
+    "peerpath.outcomes",
+    "peerpath.api",
+    "peerpath.schedule",
 ]
 
 # Background jobs (peerpath/jobs, docs/jobs.md): django-tasks with its database backend, so

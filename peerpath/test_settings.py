@@ -8,6 +8,10 @@ from peerpath.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# The demo's last day of service is yesterday outside the tests; the tests keep one fixed
+# demo (peerpath.demo.generator.default_end).
+PEERPATH_DEMO_END = "2026-09-30"
+
 # Tests never read or write the machine's access-log anchors.
 import tempfile  # noqa: E402
 

@@ -87,20 +87,6 @@ def remittances(request: HttpRequest) -> HttpResponse:
     )
 
 
-@declare(Cap.READ_BILLING)
-@require_GET
-def denials(request: HttpRequest) -> HttpResponse:
-    """Refused lines by reason, with the PeerPath rule that would have caught each."""
-    people = people_visible_to(request.user)
-    page = Paginator(reports.refused_lines(people), 50).get_page(request.GET.get("page"))
-    _log_list(request, "billing.LinePayment", "denials list")
-    return render(
-        request,
-        "billing/denials.html",
-        {"reasons": reports.denial_reasons(people), "page": page},
-    )
-
-
 def _day(raw: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(raw or "")

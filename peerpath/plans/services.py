@@ -70,6 +70,7 @@ class GoalInput:
     objectives: list[str] = field(default_factory=list)
     interventions: list[InterventionInput] = field(default_factory=list)
     whole_health_factor: str = ""
+    social_skill: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _add_goals(plan: Plan, goals: list[GoalInput], actor: Actor) -> None:
                     order=order,
                     own_words=g.own_words,
                     whole_health_factor=g.whole_health_factor,
+                    social_skill=g.social_skill,
                 ),
                 actor=actor,
             )
@@ -282,6 +284,7 @@ def _copy_content(source: Plan, plan: Plan, *, actor: Actor, on: dt.date) -> Non
                 order=order,
                 own_words=g.own_words,
                 whole_health_factor=g.whole_health_factor,
+                social_skill=g.social_skill,
             ),
             actor=actor,
         )
@@ -364,7 +367,14 @@ def _factor(value: str) -> str:
 
 
 @transaction.atomic
-def goal_add(*, actor: Actor, plan: Plan, own_words: str, whole_health_factor: str = "") -> Goal:
+def goal_add(
+    *,
+    actor: Actor,
+    plan: Plan,
+    own_words: str,
+    whole_health_factor: str = "",
+    social_skill: bool = False,
+) -> Goal:
     plan = _locked(plan)
     text = _text(own_words, "own_words", "Write the goal as the person says it.")
     last = plan.goals.aggregate(m=Max("order"))["m"] or 0
@@ -374,6 +384,7 @@ def goal_add(*, actor: Actor, plan: Plan, own_words: str, whole_health_factor: s
             order=last + 1,
             own_words=text,
             whole_health_factor=_factor(whole_health_factor),
+            social_skill=bool(social_skill),
         ),
         actor=actor,
     )
@@ -386,6 +397,7 @@ def goal_update(
     goal: Goal,
     own_words: str,
     whole_health_factor: str = "",
+    social_skill: bool = False,
     status: str = OPEN_GOAL,
     base: str | None = None,
 ) -> Goal:
@@ -394,6 +406,7 @@ def goal_update(
     refuse_stale(goal, base, "goal")
     goal.own_words = _text(own_words, "own_words", "Write the goal as the person says it.")
     goal.whole_health_factor = _factor(whole_health_factor)
+    goal.social_skill = bool(social_skill)
     goal.status = status
     return save_record(goal, actor=actor)
 

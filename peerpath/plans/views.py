@@ -193,6 +193,7 @@ def _context(
                     GoalForm,
                     own_words=goal.own_words,
                     whole_health_factor=goal.whole_health_factor,
+                    social_skill=goal.social_skill,
                     status=goal.status,
                 ),
                 objective_form=_form(bound, f"obj{goal.pk}", ObjectiveForm),
@@ -439,6 +440,7 @@ def _goal_values(goal: Goal) -> dict[str, Any]:
     return {
         "own_words": goal.own_words,
         "whole_health_factor": goal.whole_health_factor,
+        "social_skill": goal.social_skill,
         "status": goal.status,
     }
 
@@ -501,6 +503,7 @@ def _goal_fields(form: forms.Form) -> dict[str, Any]:
     return {
         "own_words": form.cleaned_data["own_words"],
         "whole_health_factor": form.cleaned_data["whole_health_factor"],
+        "social_skill": bool(form.cleaned_data["social_skill"]),
     }
 
 

@@ -23,7 +23,8 @@ from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention
 from peerpath.staff.models import Role, StaffMember
 
-from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
+from . import review, signing
+from .models import GroupAttendance, GroupSession, NoteStatus, ReviewWhy, ServiceNote
 
 NOTE_EDITABLE = {
     "date",
@@ -140,33 +141,72 @@ def note_sign(
     note: ServiceNote,
     signer: StaffMember,
     at: dt.datetime,
+    sign_reason: str = "",
 ) -> ServiceNote:
-    """Sign a draft. Only its author can sign; the narrative must say what happened."""
+    """Sign a draft. Only its author signs, and not before what signing refuses is fixed
+    (peerpath.services.signing). A note the policy engine would deny is signed only with
+    the author's reason: it then goes to the supervisor's review queue, as does every note
+    the agency's rule sends there (a new peer specialist's first days)."""
     note = ServiceNote.objects.select_for_update().get(pk=note.pk)
     if note.status != NoteStatus.DRAFT:
         raise ValidationError({"status": "This note is already signed."})
     if signer.pk != note.staff_id:
         raise ValidationError({"signer": "Only the peer specialist who gave the service signs."})
-    missing = {
-        f: "Needed before signing."
-        for f in ("intervention_text", "response")
-        if not getattr(note, f).strip()
-    }
-    if missing:
-        raise ValidationError(missing)
+    refused = signing.refusals(
+        {f: getattr(note, f) for f in (*signing.NEEDED_TO_SIGN, "start_time", "end_time")},
+        today=at.date(),
+    )
+    if refused:
+        raise ValidationError({r.field: r.text for r in refused})
     if at.date() < note.date:
         raise ValidationError({"signed_at": "A note cannot be signed before the service date."})
     _refuse_implausible(note)
+    denials = signing.signing_denials(note, today=at.date())
+    if denials and not sign_reason.strip():
+        raise ValidationError(
+            {
+                "sign_reason": (
+                    "This note has a finding that would stop it being paid. Fix it, or "
+                    "confirm it and say why you sign the note anyway."
+                )
+            }
+        )
     note.status = NoteStatus.SIGNED
     note.signed_by = signer
     note.signed_credential = signer.credential or "CPSS"
     note.signed_at = at
-    save_record(note, actor=actor, action="sign")
+    save_record(note, actor=actor, action="sign", reason=sign_reason.strip() if denials else "")
+    if denials:
+        review.review_open(
+            actor=actor,
+            note=note,
+            why=ReviewWhy.FINDING,
+            at=at,
+            findings=denials,
+            peer_reason=sign_reason,
+        )
+    elif review.new_peer_review_due(note, signer, at.date()):
+        review.review_open(actor=actor, note=note, why=ReviewWhy.NEW_PEER, at=at)
     if note.amends_id is not None:
         original = ServiceNote.objects.select_for_update().get(pk=note.amends_id)
         original.status = NoteStatus.AMENDED
         save_record(original, actor=actor, action="amended", reason=note.amendment_reason)
+        review.close_returns(actor=actor, amendment=note)
     return note
+
+
+@transaction.atomic
+def note_discard(*, actor: Actor, note: ServiceNote, reason: str) -> ServiceNote:
+    """Discard a draft that should never have been written (wrong person, a visit that did
+    not happen): it stays in the record and its history, marked discarded, and is never
+    billed or counted."""
+    note = ServiceNote.objects.select_for_update().get(pk=note.pk)
+    if note.status != NoteStatus.DRAFT:
+        raise ValidationError({"status": "Only a draft can be discarded; amend a signed note."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the draft is discarded."})
+    note.status = NoteStatus.DISCARDED
+    return save_record(note, actor=actor, action="discard", reason=reason.strip())
 
 
 @transaction.atomic
@@ -396,6 +436,7 @@ def group_notes_write(
     parts: list[AttendeePart],
     sign: bool,
     at: dt.datetime,
+    sign_reason: str = "",
 ) -> list[ServiceNote]:
     """Write the group's notes: the shared part once (kept on the session), and for each
     attendee one note of kind "group" with the shared part and their own. Drafts already
@@ -461,6 +502,6 @@ def group_notes_write(
         else:
             note = note_update_draft(actor=actor, note=note, **fields)
         if sign:
-            note = note_sign(actor=actor, note=note, signer=staff, at=at)
+            note = note_sign(actor=actor, note=note, signer=staff, at=at, sign_reason=sign_reason)
         notes.append(note)
     return notes

@@ -131,15 +131,21 @@ def main() -> int:
             },
             check=False,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     with open(f"{stats}_stats.csv", newline="") as f:
         rows = list(csv.DictReader(f))
+    load = os.getloadavg()[0]
     print(
         f"\n{args.users} users, {args.seconds} s, {args.people} people, {database}, "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores (load average {load:.1f} at the end)"
     )
     print(f"{'page':<44} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7}")
     for row in rows:

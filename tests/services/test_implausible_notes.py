@@ -15,7 +15,10 @@ NOW = dt.datetime(2026, 4, 7, 18, tzinfo=dt.UTC)
 
 
 def sign(note):
-    return note_sign(actor=None, note=note, signer=note.staff, at=NOW)
+    # The factory's note has no plan behind it: the engine's findings need a reason.
+    return note_sign(
+        actor=None, note=note, signer=note.staff, at=NOW, sign_reason="Plan is on paper."
+    )
 
 
 def test_a_note_dated_year_one_cannot_be_signed():

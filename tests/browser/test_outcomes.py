@@ -71,6 +71,9 @@ def test_a_peer_records_a_barc10_on_a_phone_from_the_day_page_and_the_chart_show
     expect(page.locator("#measures-h")).to_have_count(0)
     page.goto(f"/people/{person.pk}/measures/print/")
     check_page(page, "outcomes-print")
+    page.goto(f"/people/{person.pk}/measures/paper/?instrument=MHSIP")
+    expect(page.get_by_role("heading", name="Enter a paper MHSIP")).to_be_visible()
+    check_page(page, "outcomes-paper")
 
 
 def test_the_program_view_reads_well_at_both_widths(page: Page):

@@ -10,6 +10,7 @@ peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
 peerpath audit ...   program-integrity audits over extracts (schema, run, sample, estimate)
 peerpath token ...   personal access tokens for the REST API (create, list, revoke)
+peerpath records ... export an agency's records, import a records document (--dry-run)
 """
 
 from __future__ import annotations
@@ -226,12 +227,13 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
     from peerpath.api.cli import register as api
+    from peerpath.api.cli import register_records as records
     from peerpath.billing.cli import register as billing
     from peerpath.integrity.cli import register as audit
     from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing, jobs, audit, api]
+    return [policy, accesslog, billing, jobs, audit, api, records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

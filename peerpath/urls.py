@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("peerpath.outcomes.urls")),
     path("", include("peerpath.api.urls")),
     path("", include("peerpath.schedule.urls")),
+    path("", include("peerpath.auditor.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

@@ -122,6 +122,7 @@ def _measure(kind: str, folder: Path, engine: str = "duckdb") -> dict[str, Any]:
 
 def bench(lines: int, workdir: Path, noise: float, spark: bool) -> None:
     from peerpath.integrity.generate import generate
+    from peerpath.integrity.reference import REFERENCE_RULES
 
     folder = workdir / f"claims-{lines}"
     if not (folder / "claim_lines.parquet").exists():
@@ -149,7 +150,7 @@ def bench(lines: int, workdir: Path, noise: float, spark: bool) -> None:
         r = _measure(kind, folder, engine)
         if ours is None:
             ours = r
-        covered = ROW_RULES if kind == "rows" else None
+        covered = {"rows": ROW_RULES, "reference": REFERENCE_RULES}.get(kind)
         mine = [k for k in ours["keys"] if covered is None or k[0] in covered]
         same = "yes" if r["keys"] == mine else "NO"
         print(

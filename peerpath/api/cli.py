@@ -100,3 +100,53 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = tsub.add_parser("revoke", help="revoke a token by its prefix")
     p.add_argument("prefix")
     p.set_defaults(func=lambda a: cmd_revoke(a))
+
+
+def cmd_records_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from peerpath.cli import _django
+
+    _django()
+    import json
+
+    from peerpath.organizations.models import Agency
+
+    from .records import export_agency
+
+    agency = Agency.objects.filter(pk=args.agency).first()
+    if agency is None:
+        print(f"No agency {args.agency}.", file=sys.stderr)
+        return 1
+    print(json.dumps(export_agency(agency), indent=1), file=out or sys.stdout)
+    return 0
+
+
+def cmd_records_import(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from peerpath.cli import _django
+
+    _django()
+    from pathlib import Path
+
+    from peerpath.jobs.cli import run_in_terminal
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    job = run_in_terminal(
+        kind="records.import",
+        target="records.import",
+        label=f"{'Dry run of ' if args.dry_run else ''}{Path(args.file).name}",
+        params={"dry_run": bool(args.dry_run)},
+        input_text=text,
+        out=out,
+    )
+    return 0 if job is not None and job.status == "succeeded" else 1
+
+
+def register_records(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rec = sub.add_parser("records", help="export and import an agency's records (JSON)")
+    rsub = rec.add_subparsers(dest="records_command", required=True, metavar="ACTION")
+    p = rsub.add_parser("export", help="an agency's records as JSON on standard output")
+    p.add_argument("--agency", type=int, required=True)
+    p.set_defaults(func=lambda a: cmd_records_export(a))
+    p = rsub.add_parser("import", help="import a records document (all or nothing), as a job")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.set_defaults(func=lambda a: cmd_records_import(a))

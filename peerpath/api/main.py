@@ -92,7 +92,10 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 def _refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
         errors = [
-            {"field": name, "message": " ".join(str(m) for m in messages)}
+            {
+                "field": "request" if name == "__all__" else name,
+                "message": " ".join(str(m) for m in messages),
+            }
             for name, messages in exc.message_dict.items()
         ]
     else:

@@ -156,7 +156,7 @@ def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[
         obj.full_clean(exclude=exclude or None, validate_unique=False)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
-            out.append(RowProblem(where, name, " ".join(messages)))
+            out.append(RowProblem(where, "row" if name == "__all__" else name, " ".join(messages)))
         bad = True
     return None if bad else obj
 

@@ -18,7 +18,11 @@ from ninja import Query, Router, Status
 from peerpath.access.capabilities import Cap
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.authorizations.models import Authorization
-from peerpath.authorizations.services import authorization_decide, authorization_request
+from peerpath.authorizations.services import (
+    RequestDraft,
+    authorization_decide,
+    authorization_send,
+)
 from peerpath.people.models import Person
 from peerpath.people.selectors import people_list
 from peerpath.plans.models import Intervention, Plan
@@ -42,6 +46,7 @@ from .schemas import (
     PersonPage,
     PlanOut,
     Problem,
+    SignIn,
     TokenInfo,
 )
 from .security import ApiError, not_found, person_in_scope, requires, token_capabilities, token_of
@@ -391,12 +396,20 @@ def note_create_draft(request: HttpRequest, person_id: int, body: NoteIn) -> Sta
 
 @router.post("/notes/{note_id}/sign", response={200: NoteOut, **ERRORS}, tags=["notes"])
 @requires(Cap.SIGN_NOTE)
-def note_sign_draft(request: HttpRequest, note_id: int) -> dict[str, Any]:
-    """Sign one's own draft note (the checks of the note service apply)."""
+def note_sign_draft(request: HttpRequest, note_id: int, body: SignIn) -> dict[str, Any]:
+    """Sign one's own draft note, with the same checks as the page: what signing refuses
+    must be fixed first, and a note the policy engine would deny is signed only with a
+    `sign_reason` (it then goes to the supervisor's review)."""
     note = _note_in_scope(request, note_id)
     staff = _author(request)
     with transaction.atomic():
-        signed = note_sign(actor=request.user, note=note, signer=staff, at=timezone.now())
+        signed = note_sign(
+            actor=request.user,
+            note=note,
+            signer=staff,
+            at=timezone.now(),
+            sign_reason=body.sign_reason,
+        )
     return _note_out(request, signed)
 
 
@@ -457,18 +470,25 @@ def authorizations_read(request: HttpRequest, person_id: int) -> list[dict[str, 
 def authorization_request_create(
     request: HttpRequest, person_id: int, body: AuthorizationRequestIn
 ) -> Status:
-    """Request prior authorization of peer support from the person's payer."""
+    """Send a request for prior authorization of peer support to the person's payer, as
+    from the chart: the policy engine checks it first, and a criterion with no record to
+    judge it stops the send, naming what to add (422). The latest assessment, service order,
+    plan and, for a continued stay, the recent signed notes go with it."""
     person = person_in_scope(request, person_id)
-    auth = authorization_request(
+    requester = _author(request)
+    auth = authorization_send(
         actor=request.user,
         person=person,
-        payer=person.payer,
-        units_requested=body.units_requested,
-        start=body.start,
-        end=body.end,
-        requested_at=timezone.now(),
-        kind=body.kind,
-        urgency=body.urgency,
+        requester=requester,
+        draft=RequestDraft(
+            kind=body.kind,
+            urgency=body.urgency,
+            units_requested=body.units_requested,
+            start=body.start,
+            end=body.end,
+            provider_note=body.provider_note,
+        ),
+        now=timezone.now(),
     )
     return Status(201, _auth_out(auth, None, None))
 

@@ -196,6 +196,12 @@ class AuthorizationRequestIn(Schema):
     end: dt.date
     kind: str = Field("initial", description="initial or concurrent")
     urgency: str = Field("standard", description="standard or expedited")
+    provider_note: str = Field(
+        "",
+        max_length=5000,
+        description="What the reviewer should know; for an expedited request, why waiting "
+        "could harm the person's health or recovery (required then).",
+    )
 
 
 class DecisionIn(Schema):
@@ -203,3 +209,12 @@ class DecisionIn(Schema):
     units_approved: int | None = Field(None, ge=1, le=100000)
     number: str = Field("", max_length=30)
     reason: str = Field("", max_length=5000)
+
+
+class SignIn(Schema):
+    sign_reason: str = Field(
+        "",
+        max_length=2000,
+        description="Why you sign although a finding would stop the note being paid (then "
+        "the note goes to your supervisor's review). Not needed otherwise.",
+    )

@@ -73,6 +73,52 @@ class _ClaimPlan:
     lines: tuple[_LinePlan, ...]
     status: str
     clean: bool
+    # A reversal (CLP02 22): the payment it takes back, and the lines that await an answer
+    # again because of it.
+    reverses: ClaimPayment | None = None
+    reopened: tuple[ClaimLine, ...] = ()
+
+
+ANSWERED = (ClaimStatus.PAID, ClaimStatus.PARTLY_PAID, ClaimStatus.DENIED)
+
+
+def _plan_reversal(
+    clp: x835.ClaimPayment, claim: Claim, problems: list[Problem]
+) -> _ClaimPlan | None:
+    """A reversal takes back the claim's latest posted payment: the claim and its lines
+    await an answer again (the payer's corrected answer usually follows in the same file).
+    A claim since replaced or voided keeps that status; only the money is taken back."""
+    pcn = clp.patient_control_number
+    earlier = sorted(claim.payments.all(), key=lambda p: p.pk)
+    if not earlier:
+        problems.append(
+            Problem(clp.position, "CLP", f"claim {pcn} has no posted payment to reverse")
+        )
+        return None
+    original = earlier[-1]
+    if -clp.paid != original.paid:
+        problems.append(
+            Problem(
+                clp.position,
+                "CLP",
+                f"the reversal of claim {pcn} takes back {amount_text(-clp.paid)}, but "
+                f"{amount_text(original.paid)} was posted for it",
+            )
+        )
+        return None
+    reopened: list[ClaimLine] = []
+    if claim.status in ANSWERED:
+        claim.status = ClaimStatus.SUBMITTED
+        for line in claim.lines.all():
+            if line.is_current and line.status in (
+                LineStatus.PAID, LineStatus.PARTLY_PAID, LineStatus.DENIED,
+            ):  # fmt: skip
+                line.status = LineStatus.SUBMITTED
+                line.paid_amount = None
+                reopened.append(line)
+    return _ClaimPlan(
+        clp, claim, (), claim.status, False, reverses=original, reopened=tuple(reopened)
+    )
 
 
 def _agency_of(actor: Actor, agency: Agency | None) -> Agency:
@@ -207,34 +253,43 @@ def _plan(
 ) -> dict[int, list[_ClaimPlan]]:
     """Match every claim and line; plans by transaction position."""
     numbers = [c.patient_control_number for c in remit.claims]
+    standing = ClaimPayment.objects.exclude(status_code=x835.REVERSAL).filter(
+        reversed_by__isnull=True
+    )
     claims = {
         c.patient_control_number: c
-        for c in Claim.objects.select_for_update()
+        for c in Claim.objects.select_for_update(of=("self",))
         .filter(patient_control_number__in=numbers, batch__agency=agency)
         .select_related("payer")
-        .prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("pk")))
+        .prefetch_related(
+            Prefetch("lines", queryset=ClaimLine.objects.order_by("pk")),
+            Prefetch("payments", queryset=standing),
+        )
     }
     seen: set[str] = set()
+    reversed_seen: set[str] = set()
     plans: dict[int, list[_ClaimPlan]] = {}
     for r in remit.remittances:
         plans[r.position] = []
         payers = set()
-        for clp in r.claims:
+        # Reversals first: a corrected answer for the same claim may follow them.
+        for clp in sorted(r.claims, key=lambda c: not c.is_reversal):
             pcn = clp.patient_control_number
-            if clp.is_reversal:
-                problems.append(
-                    Problem(
-                        clp.position,
-                        "CLP",
-                        f"claim {pcn} is a reversal (CLP02 22): reversals are posted by hand",
-                    )
-                )
-                continue
             claim = claims.get(pcn)
             if claim is None:
                 problems.append(
                     Problem(clp.position, "CLP", f"no claim {pcn} was sent by this agency")
                 )
+                continue
+            if clp.is_reversal:
+                if pcn in reversed_seen:
+                    problems.append(Problem(clp.position, "CLP", f"claim {pcn} is reversed twice"))
+                    continue
+                reversed_seen.add(pcn)
+                reversal = _plan_reversal(clp, claim, problems)
+                if reversal is not None:
+                    payers.add(claim.payer_id)
+                    plans[r.position].append(reversal)
                 continue
             if pcn in seen:
                 problems.append(Problem(clp.position, "CLP", f"claim {pcn} is answered twice"))
@@ -387,7 +442,42 @@ def post_remittance(
     return file
 
 
+def _write_reversal(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
+    clp = plan.clp
+    cp = save_record(
+        ClaimPayment(
+            payment=payment,
+            claim=plan.claim,
+            status_code=clp.status,
+            charge=clp.charge,
+            paid=clp.paid,
+            person_share=clp.patient_responsibility or ZERO,
+            payer_claim_number=clp.payer_claim_number,
+            remarks=list(clp.remarks),
+            reverses=plan.reverses,
+        ),
+        actor=actor,
+        action="post 835 reversal",
+    )
+    # The reversal's adjustments (claim and lines) are kept on the claim: they mirror the
+    # adjustments of the payment taken back.
+    for a in (*clp.adjustments, *(a for svc in clp.lines for a in svc.adjustments)):
+        save_record(
+            Adjustment(
+                claim_payment=cp, group=a.group, reason=a.reason, amount=a.amount,
+                quantity=a.quantity,
+            ),
+            actor=actor,
+        )  # fmt: skip
+    for line in plan.reopened:
+        save_record(line, actor=actor, action="post 835 reversal")
+    save_record(plan.claim, actor=actor, action="post 835 reversal")
+
+
 def _write_claim(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
+    if plan.reverses is not None:
+        _write_reversal(actor, payment, plan)
+        return
     clp = plan.clp
     cp = save_record(
         ClaimPayment(

@@ -139,6 +139,12 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
                 FROM x_claim_headers h JOIN x_family f USING (claim_id))
             WHERE rk = 1 AND adjustment_indicator <> '{VOID}'"""
         )
+        # Notes are numbered in claim and line order (claim number x 10,000 + line): the
+        # engine breaks ties of a day by note id, as the line order does.
+        con.execute(
+            "CREATE TEMP TABLE claim_numbers AS SELECT claim_id, "
+            "(row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no FROM final_headers"
+        )
         stats = {
             "claim_versions": t["claim_headers"].num_rows,
             "claims_final": _count(con, "final_headers"),
@@ -152,13 +158,14 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
         mod_list = "[" + ", ".join(f"l.{m}" for m in mods) + "]" if mods else "[]::VARCHAR[]"
         con.execute(
             f"""CREATE TEMP TABLE pss AS
-            SELECT (row_number() OVER (ORDER BY l.claim_id, l.line_number))::BIGINT AS note_id,
+            SELECT (cn.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
                 l.claim_id, l.line_number, l.service_date, l.units, l.place_of_service,
                 l.rendering_npi, l.charged, l.paid, l.procedure_code,
                 list_filter({mod_list}, lambda m: m IS NOT NULL AND m <> '') AS modifiers,
                 h.beneficiary_id, h.billing_npi, h.payer, h.state, h.service_from,
                 h.service_to, h.adjudication_date
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
+            JOIN claim_numbers cn ON cn.claim_id = l.claim_id
             WHERE l.procedure_code IN (SELECT code FROM pss_codes)"""
         )
         stats["lines_final"] = _count(con, "pss")
@@ -264,15 +271,18 @@ def _engine_tables(
         f"""CREATE TEMP TABLE x_notes AS
         SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date, 0::BIGINT AS start_min,
             NULL::BIGINT AS end_min,
-            coalesce((SELECT min(m.modality) FROM modality_map m
-                      WHERE list_contains(p.modifiers, m.modifier)), 'in_person') AS modality,
+            coalesce(mm.modality, 'in_person') AS modality,
             coalesce(s.setting, 'place of service ' || p.place_of_service) AS setting,
             CASE WHEN list_has_any(p.modifiers, {groups}) THEN 'group' ELSE 'individual' END
                 AS kind,
             NULL::BIGINT AS group_session_id, NULL::VARCHAR AS activity, NULL::BIGINT AS goal_id,
             NULL::BIGINT AS intervention_id, NULL::BIGINT AS goal_plan_id, 'signed' AS status
         FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)
-        LEFT JOIN setting_map s ON s.pos = p.place_of_service"""
+        LEFT JOIN setting_map s ON s.pos = p.place_of_service
+        LEFT JOIN (SELECT u.note_id, min(m.modality) AS modality
+                   FROM (SELECT note_id, unnest(modifiers) AS modifier FROM pss) u
+                   JOIN modality_map m USING (modifier) GROUP BY u.note_id) mm
+            ON mm.note_id = p.note_id"""
     )
     con.execute("CREATE TEMP VIEW x_notes_ids AS SELECT note_id, person_id FROM x_notes")
     notes = _arrow(con, "notes", "SELECT * FROM x_notes")

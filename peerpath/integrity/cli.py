@@ -154,6 +154,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"  Standard error                      ${result.standard_error:,.2f}")
     print(f"  {pct}% two-sided interval             ${result.lower:,.2f} to ${result.upper:,.2f}")
     print(f"  Lower limit (the amount demanded)   ${result.lower:,.2f}  (t = {result.t:.4f})")
+    if result.lower <= 0:
+        print("  The lower limit is not above zero: no overpayment is shown at this confidence.")
     return 0
 
 
@@ -167,6 +169,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     for name, n in counts.items():
         print(f"{name}: {n} rows")
     print(f"Records-tier extract written to {args.out}; audit it with `peerpath audit run`.")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report, write_report
+
+    try:
+        text = build_report(
+            Path(args.run),
+            sample_dir=Path(args.sample) if args.sample else None,
+            reviews=Path(args.reviews) if args.reviews else None,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"Refused: {exc}", file=sys.stderr)
+        return 2
+    for out in args.out:
+        write_report(text, Path(out))
+        print(f"Report written to {out}")
     return 0
 
 
@@ -216,3 +236,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--confidence", type=float, default=0.90, help="two-sided (default 0.90)")
     p.add_argument("--out", help="write the estimate as JSON here")
     p.set_defaults(func=cmd_estimate)
+    p = asub.add_parser("report", help="HTML or PDF report of a run (and sample, estimate)")
+    p.add_argument("--run", required=True, help="the run's output folder")
+    p.add_argument("--sample", help="the sample folder")
+    p.add_argument("--reviews", help="the reviewers' CSV (for the estimate)")
+    p.add_argument("--out", required=True, action="append", help="report.html or report.pdf")
+    p.set_defaults(func=cmd_report)

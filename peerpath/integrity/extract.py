@@ -164,6 +164,12 @@ def _check_claims(tables: Mapping[str, pa.Table], files: Mapping[str, Path]) -> 
             row=orphan + 1,
             column="claim_id",
         )
+    numbers = lines.column("line_number")
+    odd = _first_true(pc.or_(pc.less(numbers, 1), pc.greater(numbers, 9999)))
+    if odd is not None:
+        raise ExtractError(
+            lfile, "line numbers run from 1 to 9999", row=odd + 1, column="line_number"
+        )
     negative = _first_true(pc.less(lines.column("units"), 0))
     if negative is not None:
         raise ExtractError(lfile, "units cannot be negative", row=negative + 1, column="units")

@@ -329,13 +329,13 @@ def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table, lines: pa.T
         WITH ln AS (SELECT f._row, l.claim_id, l.line_number, l.beneficiary_id,
                 l.billing_npi, l.rendering_npi, l.paid
             FROM f JOIN l ON f.subject_type = 'note' AND l.note_id = f.subject_id),
-        pd AS (SELECT f._row, sum(l.paid) AS paid
+        pd AS (SELECT f._row, sum(l.paid) AS paid, min(l.billing_npi) AS billing_npi
             FROM f JOIN notes_people np ON np.person_id = f.person_id
             JOIN l ON l.note_id = np.note_id AND l.service_date = f.date
             WHERE f.subject_type <> 'note' GROUP BY f._row)
         SELECT f.* EXCLUDE (_row), ln.claim_id, ln.line_number,
             coalesce(ln.beneficiary_id, pp.medicaid_id) AS beneficiary_id,
-            ln.billing_npi, ln.rendering_npi,
+            coalesce(ln.billing_npi, pd.billing_npi) AS billing_npi, ln.rendering_npi,
             coalesce(ln.paid, pd.paid, 0)::DOUBLE AS dollars_at_stake,
             CASE WHEN f.subject_type = 'note' THEN 'paid on the line'
                  ELSE 'paid on the person''s lines on the finding date' END AS dollars_basis

@@ -407,6 +407,7 @@ __all__ += [
     "fiscal_year_start",
     "held_notes",
     "limit_figure",
+    "load_packs",
     "no_policy",
     "note_variants",
     "outcome_instruments",

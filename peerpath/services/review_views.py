@@ -16,6 +16,7 @@ from peerpath.access.permissions import declare
 from peerpath.access.scope import staff_of
 from peerpath.access.services import log_access, logged_person_read
 
+from .inbox import inbox_count, inbox_for
 from .models import NoteReview, ReviewStatus
 from .review import review_decide, review_queue, sample_for_review
 from .services import note_discard
@@ -100,3 +101,27 @@ def discard(request: HttpRequest, note_id: int) -> HttpResponse:
         return redirect("note-edit", note_id=note.pk)
     messages.success(request, "Draft discarded. It is kept in the record and never billed.")
     return redirect("my-day")
+
+
+@declare(Cap.SEE_INBOX)
+def inbox(request: HttpRequest) -> HttpResponse:
+    """What needs the signed-in user: returned notes, drafts, notes to review, due items."""
+    me = staff_of(request.user)
+    today = timezone.localdate()
+    box = inbox_for(request.user, me, on=today)
+    log_access(
+        user=request.user,
+        action="view",
+        record_type="people.Person",
+        record_id="",
+        reason=f"inbox of staff {me.pk if me else '-'}",
+        request=request,
+    )
+    return render(request, "services/inbox.html", {"box": box, "today": today})
+
+
+@declare(Cap.SEE_INBOX)
+def inbox_badge(request: HttpRequest) -> HttpResponse:
+    """The bell's number (htmx loads it into the navigation after the page is drawn)."""
+    n = inbox_count(request.user, staff_of(request.user), on=timezone.localdate())
+    return render(request, "services/_inbox_badge.html", {"n": n})

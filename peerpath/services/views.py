@@ -31,6 +31,7 @@ from . import signing
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
 from .models import NoteStatus, ServiceNote
 from .review import history_of as review_history
+from .review import returned_to
 from .selectors import note_for_page, plan_choices, staff_day, supervisees_of
 from .services import note_amend, note_create, note_sign, note_update_draft
 
@@ -83,6 +84,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
             "today": today,
             # Today's appointments come first on the page (peerpath.schedule).
             "appointments": day_schedule(whose, on=today).appointments,
+            "returned": list(returned_to(whose)),
         },
     )
 

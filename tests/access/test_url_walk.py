@@ -94,6 +94,10 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "code",
         "token_id",
         "appointment_id",
+        "rule_id",
+        "fmt",
+        "refusal_id",
+        "action_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -127,6 +131,14 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
     if "token_id" in params:
         # Revoking a token is POST only, and finds only the visitor's own tokens.
         url = re.sub(r"<(?:\w+:)?token_id>", "1", url)
+    # The audit workspace: one rule's findings, and the findings as CSV.
+    url = re.sub(r"<(?:\w+:)?rule_id>", "NOTE.PLAN_GOAL", url)
+    url = re.sub(r"<(?:\w+:)?fmt>", "csv", url)
+    if "refusal_id" in params:
+        # A denied line of the world's note, with an appeal (the denial and letter pages).
+        refusal, action = _refusal_for(note_id)
+        url = re.sub(r"<(?:\w+:)?refusal_id>", str(refusal.pk), url)
+        url = re.sub(r"<(?:\w+:)?action_id>", str(action.pk), url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
@@ -198,6 +210,49 @@ def _batch_for(note_id):
     return batch or ClaimBatch.objects.create(
         agency=line.person.agency, payer=line.payer, isa_control=1, file_name="walk.x12"
     )
+
+
+def _refusal_for(note_id):
+    from peerpath.billing.models import (
+        Claim,
+        ClaimPayment,
+        DenialAction,
+        LinePayment,
+        Payment,
+        RemittanceFile,
+    )
+
+    line = _line_for(note_id)
+    found = LinePayment.objects.filter(line=line).first()
+    if found is not None:
+        return found, DenialAction.objects.get(refusal=found)
+    batch = _batch_for(note_id)
+    claim = Claim.objects.create(
+        batch=batch, person=line.person, payer=line.payer, patient_control_number="WALK-1",
+        total_charge=line.charge, first_service_date=line.service_date,
+        last_service_date=line.service_date, payer_claim_number="ICN1", status="denied",
+    )  # fmt: skip
+    line.claim, line.status = claim, "denied"
+    line.save()
+    file = RemittanceFile.objects.create(
+        agency=batch.agency, file_text="ISA", file_sha256="0" * 64, isa_control="1", sender_id="X"
+    )
+    payment = Payment.objects.create(
+        file=file, agency=batch.agency, payer=line.payer, trace_number="T1",
+        payer_identifier="1", st_control="0001", amount=0, method="NON",
+    )  # fmt: skip
+    cp = ClaimPayment.objects.create(
+        payment=payment, claim=claim, status_code="4", charge=line.charge, paid=0,
+        payer_claim_number="ICN1",
+    )  # fmt: skip
+    refusal = LinePayment.objects.create(
+        claim_payment=cp, line=line, charge=line.charge, paid=0, units_paid=0,
+        outcome="denied", denial_group="CO", denial_reason="16",
+    )  # fmt: skip
+    action = DenialAction.objects.create(
+        refusal=refusal, kind="appealed", reason="walk", actor_label="walk"
+    )
+    return refusal, action
 
 
 def entries():

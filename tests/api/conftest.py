@@ -19,12 +19,15 @@ from peerpath.services.models import ServiceNote
 from peerpath.staff.models import StaffMember
 from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.factories import (
+    AssessmentFactory,
     AuthorizationFactory,
     CaseloadFactory,
     DiagnosisFactory,
+    EpisodeFactory,
     InterventionFactory,
     NoteFactory,
     PersonFactory,
+    ServiceOrderFactory,
 )
 
 START = dt.date(2020, 1, 1)
@@ -67,6 +70,10 @@ def world(db) -> World:
     agency = cpss.agency
     mine = CaseloadFactory(staff=cpss, person__agency=agency, start=START).person
     DiagnosisFactory(person=mine)
+    # What a request for authorization needs on file (the engine checks it before sending).
+    EpisodeFactory(person=mine, start=dt.date(2026, 3, 2))
+    AssessmentFactory(person=mine)
+    ServiceOrderFactory(person=mine)
     theirs = PersonFactory(agency=agency, payer=mine.payer)
     elsewhere = PersonFactory()
     staff = {"cpss": cpss}
@@ -119,6 +126,8 @@ def sample_request(world: World, method: str, path: str) -> tuple[str, Any]:
             body = note_body(world)
         elif path.endswith("/authorizations"):
             body = {"units_requested": 120, "start": "2027-01-04", "end": "2027-06-30"}
+        elif path.endswith("/sign"):
+            body = {"sign_reason": "The person asked to meet at the library; supervisor knows."}
         elif path.endswith("/decision"):
             body = {"status": "approved", "units_approved": 100, "number": "PA1"}
         else:

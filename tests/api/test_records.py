@@ -76,3 +76,48 @@ def test_a_document_with_bad_rows_changes_nothing_and_names_each_row(actor):
     with pytest.raises(ImportRefused):
         import_records(doc, actor=actor, dry_run=True)
     assert (Agency.objects.count(), Person.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_the_cli_exports_and_imports_as_a_job(capsys, tmp_path):
+    from peerpath.cli import main
+    from peerpath.jobs.models import Job
+
+    generate(people=5, months=2, seed=4)
+    agency = Agency.objects.get()
+    assert main(["records", "export", "--agency", str(agency.pk)]) == 0
+    exported = capsys.readouterr().out
+    path = tmp_path / "records.json"
+    path.write_text(exported)
+    # The same document again: every person is already here, so each row is refused.
+    assert main(["records", "import", str(path), "--dry-run"]) == 1
+    said = capsys.readouterr().out
+    assert "refused" in said and "people[1]" in said and "agency.npi" in said
+    job = Job.objects.get(kind="records.import")
+    assert job.status == "failed" and job.problems
+    assert Agency.objects.count() == 1
+    # Not JSON at all: said plainly.
+    path.write_text("{not json")
+    assert main(["records", "import", str(path)]) == 1
+    assert "not JSON" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_cli_makes_lists_and_revokes_tokens(capsys):
+    from peerpath.cli import main
+    from tests.access.factories import StaffUserFactory
+
+    staff = StaffUserFactory(role="cpss")
+    name = staff.user.get_username()
+    assert main(["token", "create", "--user", name, "--name", "notes app",
+                 "--cap", "read_person"]) == 0  # fmt: skip
+    raw = capsys.readouterr().out.strip()
+    assert raw.startswith("pp_")
+    assert main(["token", "create", "--user", name, "--name", "x", "--cap", "use_admin"]) == 1
+    assert main(["token", "list", "--user", name]) == 0
+    listed = capsys.readouterr().out
+    assert "active" in listed and raw not in listed
+    prefix = raw.split("_")[1]
+    assert main(["token", "revoke", prefix]) == 0
+    assert main(["token", "list", "--user", name]) == 0
+    assert "revoked" in capsys.readouterr().out

@@ -23,8 +23,10 @@ def test_reference_sql_gives_the_engines_findings(tmp_path: Path) -> None:
     generate(tmp_path / "x", lines=6000, noise=0.02, planted=2, seed=4)
     ref = run_reference(tmp_path / "x")
     run = run_audit(tmp_path / "x", None)
-    assert _keys(ref) == _keys(run.findings)
+    # The engine has more rules than the reference covers: compare the reference's seven.
+    ours = [k for k in _keys(run.findings) if k[0] in REFERENCE_RULES]
+    assert _keys(ref) == ours
     counts = run.summary["findings_by_rule"]
-    assert set(counts) == set(REFERENCE_RULES)
+    assert set(REFERENCE_RULES) <= set(counts)
     # The noise gives each line-level rule more than its planted cases.
     assert counts["UNITS.CAP"] > 2 and counts["NOTE.SETTING_ALLOWED"] > 2

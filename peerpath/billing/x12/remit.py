@@ -345,6 +345,24 @@ def _over_long(segments: Sequence[Segment]) -> list[Problem]:
     return problems
 
 
+def decode_835(data: bytes) -> str:
+    """An uploaded 835 as text: X12 files are plain ASCII, so the first other byte is
+    refused by its offset."""
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise X12Error(
+            [
+                Problem(
+                    None,
+                    "",
+                    "an X12 file is plain ASCII text; byte "
+                    f"{exc.start + 1} (0x{data[exc.start]:02x}) is not",
+                )
+            ]
+        ) from None
+
+
 def parse_835(text: str, *, codes: ReasonCodes | None = None) -> Remittance835:
     """Read an 835 file, or raise X12Error naming each problem's segment and reason."""
     delimiters, segments = tokenize(text)

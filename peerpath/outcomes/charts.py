@@ -17,7 +17,7 @@ BLUE, GREEN, GREY, RED = "#005ea2", "#00a91c", "#a9aeb1", "#b50909"
 
 
 def measure_chart(
-    instrument: Instrument, points: Sequence[Point], months: Sequence[Month]
+    instrument: Instrument, points: Sequence[Point], months: Sequence[Month], *, image: str = "svg"
 ) -> bytes:
     """A summed instrument's totals over time (with its threshold line) over the units of
     peer support received each month (bars) and groups attended (labels on the bars)."""
@@ -32,12 +32,14 @@ def measure_chart(
     ax.patch.set_visible(False)
     if months:
         xs = [m.month.toordinal() + 14 for m in months]
-        drawn = bars.bar(xs, [m.units for m in months], width=24, color=GREY, alpha=0.6,
-                         label="Units of peer support in the month")  # fmt: skip
-        labels = [f"{m.groups} gr" if m.groups else "" for m in months]
+        drawn = bars.bar(xs, [m.units for m in months], width=24, color=GREY, alpha=0.5,
+                         label="Units in the month (groups attended on top)")  # fmt: skip
+        labels = [str(m.groups) if m.groups else "" for m in months]
         bars.bar_label(drawn, labels=labels, fontsize=7, color="#565c65")
+        bars.set_ylim(0, max(1, max(m.units for m in months)) * 1.8)
     bars.set_ylabel("Units in the month", color="#565c65")
-    bars.set_ylim(bottom=0)
+    if not months:
+        bars.set_ylim(bottom=0)
     low, high = instrument.total_range
     scored = [p for p in points if p.administration.total is not None]
     xs = [p.administration.date.toordinal() for p in scored]
@@ -51,12 +53,16 @@ def measure_chart(
                    label=f"Threshold {instrument.threshold.value:g}")  # fmt: skip
     ax.set_ylim(low, high + 2)
     ax.set_ylabel(f"{instrument.code} total ({low}-{high})")
-    ticks = sorted({m.month.toordinal() for m in months} | set(xs))
+    # Months along the bottom (each measure's total is written at its point); with no
+    # services yet, the measures' own dates.
+    ticks = [m.month.toordinal() for m in months] or xs
+    every = max(1, len(ticks) // 8)
     if ticks:
-        shown = ticks[:: max(1, len(ticks) // 8)]
-        ax.set_xticks(shown, [fmt.day_short(_day(t)) for t in shown], rotation=30,
-                      ha="right", fontsize=8)  # fmt: skip
-        ax.set_xlim(ticks[0] - 10, ticks[-1] + 30)
+        shown = ticks[::every]
+        labels = [fmt.month(_day(t)) if months else fmt.day(_day(t)) for t in shown]
+        ax.set_xticks(shown, labels, rotation=30, ha="right", fontsize=8)
+        span = sorted(ticks + xs)
+        ax.set_xlim(span[0] - 15, span[-1] + 30)
     else:
         ax.text(0.5, 0.5, "No measures recorded yet", ha="center", va="center",
                 transform=ax.transAxes)  # fmt: skip
@@ -67,7 +73,10 @@ def measure_chart(
     ax.spines[["top"]].set_visible(False)
     figure.tight_layout()
     out = io.BytesIO()
-    figure.savefig(out, format="svg", metadata={"Date": None})
+    if image == "svg":
+        figure.savefig(out, format="svg", metadata={"Date": None})
+    else:
+        figure.savefig(out, format=image)
     return out.getvalue()
 
 

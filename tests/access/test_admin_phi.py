@@ -41,6 +41,7 @@ PHI_MODELS = {
     "authorizations.Authorization": "person",
     "services.ServiceNote": "person",
     "services.GroupSession": None,
+    "outcomes.Administration": "person",
 }
 
 pytestmark = pytest.mark.usefixtures("no_second_factor")

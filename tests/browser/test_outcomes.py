@@ -66,11 +66,17 @@ def test_a_peer_records_a_barc10_on_a_phone_from_the_day_page_and_the_chart_show
     record = Administration.objects.get(person=person)
     assert (record.status, record.total, record.staff) == ("completed", TOTAL, peer.staff)
     check_page(page, "outcomes-person")
+    # The person's chart shows the new point too, with its table.
+    page.goto(f"/people/{person.pk}/")
+    expect(page.locator("#chart-barc-table")).to_contain_text(str(TOTAL))
     # Nothing is due any more on the day page.
     page.goto("/day/")
     expect(page.locator("#measures-h")).to_have_count(0)
     page.goto(f"/people/{person.pk}/measures/print/")
     check_page(page, "outcomes-print")
+    page.goto(f"/people/{person.pk}/measures/paper/?instrument=MHSIP")
+    expect(page.get_by_role("heading", name="Enter a paper MHSIP")).to_be_visible()
+    check_page(page, "outcomes-paper")
 
 
 def test_the_program_view_reads_well_at_both_widths(page: Page):

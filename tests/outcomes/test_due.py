@@ -98,6 +98,6 @@ def test_an_agency_sets_its_own_schedule_through_a_contract_override(team) -> No
 def test_measures_due_appear_on_the_supervisors_board(team) -> None:
     from .conftest import client_for
 
-    page = client_for(team["qp"]).get("/team/").content.decode()
+    page = client_for(team["qp"]).get("/team/?kind=outcome").content.decode()
     assert "Outcome measures" in page
     assert "BARC-10: At admission" in page

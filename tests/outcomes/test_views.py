@@ -62,6 +62,8 @@ def test_a_peer_records_a_barc10_one_question_a_screen_saved_as_it_goes(team) ->
     page = client.get(f"/people/{person.pk}/measures/").content.decode()
     assert f"{today():%Y}" in page or "47" in page
     assert "47" in page and "Yes" in page
+    chart = client.get(f"/people/{person.pk}/").content.decode()
+    assert 'id="chart-barc-table"' in chart and "<td>47</td>" in chart
     svg = client.get(f"/people/{person.pk}/measures/chart/BARC-10.svg")
     assert svg["Content-Type"] == "image/svg+xml"
     assert b"<svg" in svg.content

@@ -203,12 +203,15 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
             )
             if note is not None:
                 return redirect("note-detail", note_id=note.pk)
+        checked = _check(form, person, me)  # the findings beside the form as it came back
     else:
         form = NoteForm(choices=choices, initial={"date": today})
+        checked = {}
     return render(
         request,
         "services/note_form.html",
         {
+            **checked,
             "person": person,
             "plan": plan,
             "choices": choices,

@@ -222,13 +222,16 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
             note, needs_reason = _save(request, form, write, me)
             if note is not None:
                 return redirect("note-detail", note_id=note.pk)
+        checked = _check(form, person, me)  # the findings beside the form as it came back
     else:
         initial = note_initial(appointment) if appointment else {"date": today}
         form = NoteForm(choices=choices, initial=initial)
+        checked = {}
     return render(
         request,
         "services/note_form.html",
         {
+            **checked,
             "person": person,
             "plan": plan,
             "choices": choices,

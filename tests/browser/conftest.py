@@ -139,6 +139,32 @@ def _browser_timeouts(browser_db: None, page: Any) -> None:
     expect.set_options(timeout=20_000)
 
 
+_SUPERSEDED = (
+    "htmx:sendAbort",
+    "htmx:afterRequest",
+    # A form sent back with its errors answers 400 on purpose; Chromium notes the status.
+    "Failed to load resource: the server responded with a status of 400 (Bad Request)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_console_errors(page: Any) -> Iterator[list[str]]:
+    """Every page a browser test visits runs without a JavaScript error or a Content-
+    Security-Policy violation (Chromium reports both on the console, as errors)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+
+    def on_console(msg: Any) -> None:
+        # htmx reports a request it cancelled for a newer one (hx-sync "replace": the live
+        # check of a note being typed) as an error; that is by design, not a fault.
+        if msg.type == "error" and not msg.text.startswith(_SUPERSEDED):
+            errors.append(f"console {msg.type}: {msg.text} ({page.url})")
+
+    page.on("console", on_console)
+    yield errors
+    assert not errors, "JavaScript errors or CSP violations:\n" + "\n".join(errors)
+
+
 # ---- the server and its database --------------------------------------------------------------
 
 
@@ -265,6 +291,12 @@ def _warm_up_live_checks() -> None:
         }
         check_note(draft, as_of=today)
         transaction.set_rollback(True)
+    # The board's chart: matplotlib's first import and drawing take seconds.
+    import datetime as dt
+
+    from peerpath.staff.charts import loads_svg
+
+    loads_svg([], None, today - dt.timedelta(days=7), today)
 
 
 @pytest.fixture(scope="session")

@@ -151,6 +151,8 @@ def test_supervisor_board_passes_axe_at_desktop_and_phone_width(page: Page):
     expect(page).to_have_url(re.compile(r"/team/$"))
     # Once the findings by rule have loaded in, and with a form open in place.
     expect(page.locator("#finding-total")).not_to_have_text("…")
+    page.goto(f"/team/?peer={team.first.pk}")
+    expect(page.locator("#finding-total")).not_to_have_text("…")
     page.get_by_role("button", name=f"Reassign {team.moving.display_name}").click()
     expect(page.get_by_label("New peer specialist")).to_be_visible()
     problems = page_problems(page, "board")

@@ -83,7 +83,8 @@ def test_the_note_shows_an_overlap_with_another_service_and_its_source_before_it
     expect(finding).to_be_visible()
     expect(finding).to_contain_text("Not at the same time as another service")
     expect(finding).to_contain_text("overlaps THERAPY")
-    expect(finding.locator(".pp-cite")).to_contain_text(re.compile(r"Source: .+"))
+    finding.locator("summary").click()  # the rule and its source, one click away
+    expect(finding.locator(".pp-why__list")).to_contain_text(re.compile(r"Source.+"))
     expect(page.locator("#findings")).not_to_contain_text("Nothing in this note would stop")
     assert not ServiceNote.objects.exists()  # nothing was saved to show it
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from peerpath.staff.models import CaseloadAssignment, SupervisorContact
 from tests.browser import records
-from tests.browser.kit import Actions, sign_in
+from tests.browser.kit import Actions, page_problems, sign_in
 
 REASON = "Alex works the evenings Jordan is free."
 SUMMARY = "Met at the center; talked about the housing search and the new group."
@@ -23,7 +23,13 @@ def test_supervisor_reassigns_a_person_confirming_a_caseload_over_the_limit(page
     expect(page).to_have_url(re.compile(r"/team/$"))  # and starts on the team's board
     expect(page.get_by_role("heading", name="Who supports whom")).to_be_visible()
 
+    # The worklist is filtered to the first peer specialist: their people are listed.
+    expect(page.locator("#finding-total")).not_to_have_text("…")  # the board has loaded
     act = Actions(page)
+    act.select(page.get_by_label("Peer specialist"), str(team.first.pk))
+    act.click(page.get_by_role("button", name="Filter"))
+    expect(page).to_have_url(re.compile(rf"peer={team.first.pk}"))
+    problems = page_problems(page, "board-filtered")
     act.click(page.get_by_role("button", name=f"Reassign {person.display_name}"))
     form = page.get_by_role("form", name=f"Reassign {person.display_name}")
     expect(form).to_contain_text(f"supported by {team.first.full_name}")
@@ -47,11 +53,13 @@ def test_supervisor_reassigns_a_person_confirming_a_caseload_over_the_limit(page
             f"{person.display_name} moves to {new_peer.full_name} from {today:%b %-d, %Y}."
         )
     ).to_be_visible()
+    page.goto(f"/team/?peer={new_peer.pk}")
     moved = page.locator("details.pp-load", has_text=new_peer.full_name)
     expect(moved.get_by_role("link", name=person.display_name)).to_be_visible()
     left = page.locator("details.pp-load", has_text=team.first.full_name)
     expect(left.get_by_role("link", name=person.display_name)).to_have_count(0)
-    assert act.count <= 5, str(act)
+    assert act.count <= 7, str(act)
+    assert not problems, "Accessibility problems:\n" + "\n".join(problems)
 
     old, new = CaseloadAssignment.objects.filter(person=person).order_by("start")
     assert (old.staff, old.end) == (team.first, records.days(-1))
@@ -63,12 +71,18 @@ def test_supervisor_records_an_overdue_face_to_face_contact_and_it_leaves_the_bo
     late = team.late
     sign_in(page, team.supervisor)
     expect(page).to_have_url(re.compile(r"/team/$"))
-    contacts = page.get_by_role("region", name=re.compile("Supervisor face-to-face contacts"))
+    expect(page.locator("#finding-total")).not_to_have_text("…")  # the board has loaded
+    act = Actions(page)
+    # Only the contacts: the chip filters the worklist to that kind.
+    act.click(page.locator(".pp-chips a[data-kind='contact']"))
+    expect(page).to_have_url(re.compile(r"kind=contact"))
+    contacts = page.locator("section[aria-labelledby='due-h']")
+    expect(contacts.locator("li[data-kind]").first).to_be_visible()
+    for other in contacts.locator("li[data-kind]").all():
+        expect(other).to_have_attribute("data-kind", "contact")
     item = contacts.locator("li", has_text=late.display_name)
     expect(item).to_contain_text("10 days overdue")  # the last one 70 days ago; NC: 60
     expect(contacts.locator("li", has_text=team.moving.display_name)).to_have_count(0)
-
-    act = Actions(page)
     act.click(item.get_by_role("button", name=f"Record contact with {late.display_name}"))
     form = page.get_by_role("form", name=f"Record a contact with {late.display_name}")
     expect(form.get_by_label("Date of contact")).to_be_visible()
@@ -85,7 +99,7 @@ def test_supervisor_records_an_overdue_face_to_face_contact_and_it_leaves_the_bo
     ).to_be_visible()
     due = page.locator("section[aria-labelledby='due-h']")
     expect(due.get_by_role("link", name=late.display_name)).to_have_count(0)
-    assert act.count <= 5, str(act)
+    assert act.count <= 6, str(act)
 
     contact = SupervisorContact.objects.get(person=late, date=records.days(0))
     assert (contact.supervisor, contact.kind, contact.summary) == (

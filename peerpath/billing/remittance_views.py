@@ -28,7 +28,8 @@ from . import reports
 from .charts import clean_claim_chart
 from .jobs import POST_835, agency_target
 from .models import ClaimPayment, Payment
-from .x12.remit import REVERSAL
+from .x12.remit import REVERSAL, decode_835
+from .x12.tokens import X12Error
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PROBLEMS_SHOWN = 50
@@ -83,9 +84,9 @@ def remittances(request: HttpRequest) -> HttpResponse:
             problems = [f"file: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"]
         else:
             try:
-                text = upload.read().decode("ascii")
-            except UnicodeDecodeError:
-                problems = ["file: an X12 file is plain ASCII text; this one is not"]
+                text = decode_835(upload.read())  # refuses a non-ASCII byte by its offset
+            except X12Error as error:
+                problems = [str(p) for p in error.problems]
             else:
                 name = (upload.name or "")[:200]
                 return start_and_show(

@@ -524,6 +524,7 @@ def batch_create(
             usage=usage,
             plans=_group(lines),
             frequency=Frequency.ORIGINAL,
+            today=today,
         )
 
 
@@ -551,9 +552,11 @@ def _write_batch(
     original: Claim | None = None,
     original_reference: str = "",
     line_status: str = LineStatus.SUBMITTED,
+    today: dt.date | None = None,
 ) -> ClaimBatch:
     """Save the claims and lines, then write the file; a file that fails PeerPath's checks
-    raises Claim837Error and the caller's transaction takes everything back."""
+    raises Claim837Error and the caller's transaction takes everything back. `today` is the
+    day of the disclosure (the file is written): Part 2 consent is checked on it."""
     batch = _new_batch(actor, agency, payer, usage)
     claims: list[Claim] = []
     for n, plan in enumerate(plans, start=1):
@@ -638,7 +641,7 @@ def _write_batch(
     batch.line_count = sum(len(p.lines) for p in plans)
     batch.total_charge = sum((c.total_charge for c in claims), Decimal("0"))
     batch.save()
-    _disclose_part2(actor, payer, claims)
+    _disclose_part2(actor, payer, claims, on=today or timezone.localdate())
     record_change(
         actor=actor,
         obj=batch,
@@ -671,10 +674,14 @@ def _staff_by_note_bulk(note_ids: list[int]) -> dict[int, int]:
     return found
 
 
-def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim]) -> None:
+def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim], *, on: dt.date) -> None:
     """A claim that names a substance-use diagnosis discloses Part 2 records: each is added to
     the person's accounting of disclosures, with the consent it relied on (one query for the
-    consents of every person in the file, one insert for the disclosures)."""
+    consents of every person in the file, one insert for the disclosures).
+
+    The consent must count on `on`, the day the file is written and so disclosed, not on the
+    day of the service: a consent revoked since the service no longer lets the code go out
+    (42 CFR 2.31: consent is to a disclosure)."""
     sud_claims = [(c, [x for x in c.diagnosis_codes if is_part2_code(x)]) for c in claims]
     sud_claims = [(c, sud) for c, sud in sud_claims if sud]
     if not sud_claims:
@@ -689,13 +696,12 @@ def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim]) -> None:
                 consents[found.person_id].append(found)
     items = []
     for claim, sud in sud_claims:
-        consent = next(
-            (c for c in consents[claim.person_id] if c.active_on(claim.last_service_date)), None
-        )
+        consent = next((c for c in consents[claim.person_id] if c.active_on(on)), None)
         if consent is None:  # the scrub holds such lines; never send without consent
             raise BillingError(
                 f"Claim {claim.patient_control_number} would carry a substance-use diagnosis "
-                "without the person's consent (42 CFR Part 2); nothing was written."
+                f"without the person's consent active on {on.isoformat()} (42 CFR Part 2); "
+                "nothing was written. Scrub the lines again."
             )
         items.append(
             DisclosureItem(
@@ -811,6 +817,7 @@ def claim_correct(
         original=claim,
         original_reference=reference,
         line_status=line_status,
+        today=today,
     )
     claim.status = status
     claim.save(update_fields=["status"])

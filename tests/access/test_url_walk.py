@@ -29,6 +29,7 @@ from tests.factories import (
     GroupSessionFactory,
     InterventionFactory,
     NoteFactory,
+    PayerFactory,
     PersonFactory,
 )
 
@@ -59,6 +60,9 @@ def world(db):
     AuthorizationFactory(
         person=mine, status="requested", units_approved=None, decided_at=None, number=""
     )
+    # A decided request of `theirs` before another payer: its notice opens from the chart
+    # (and it leaves `theirs` outside the reviewer's scope).
+    AuthorizationFactory(person=theirs, payer=PayerFactory())
     # A draft note about `mine` by the peer specialist, for the note pages (their URLs hold
     # a note id, not a person's; tests/services checks notes outside one's scope).
     note = NoteFactory(person=mine, staff=cpss)
@@ -85,6 +89,13 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "line_id",
         "batch_id",
         "job_id",
+        "aid",
+        "item",
+        "code",
+        "token_id",
+        "appointment_id",
+        "rule_id",
+        "fmt",
         "refusal_id",
         "action_id",
         "file_id",
@@ -93,8 +104,11 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
         # The world's pending request for the person (its payer's reviewer may open it).
-        auth = Authorization.objects.filter(person_id=person_id, status="requested").get()
-        url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk), url)
+        # Only `mine` has one; for the others an id that exists for no one (their pages
+        # answer 404 for the person before the request is looked up).
+        auth = Authorization.objects.filter(person_id=person_id, status="requested").first()
+        auth = auth or Authorization.objects.filter(person_id=person_id).first()
+        url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk if auth else 10**9), url)
     if "note_id" in params:
         url = re.sub(r"<(?:\w+:)?note_id>", str(note_id), url)
     if "session_id" in params:
@@ -110,6 +124,17 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
     if "batch_id" in params:
         url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
+    if "aid" in params:
+        # An outcome measure of the person, being answered (peerpath/outcomes).
+        url = re.sub(r"<(?:\w+:)?aid>", str(_measure_for(person_id).pk), url)
+    url = re.sub(r"<(?:\w+:)?item>", "1", url)
+    url = re.sub(r"<(?:\w+:)?code>", "BARC-10", url)
+    if "token_id" in params:
+        # Revoking a token is POST only, and finds only the visitor's own tokens.
+        url = re.sub(r"<(?:\w+:)?token_id>", "1", url)
+    # The audit workspace: one rule's findings, and the findings as CSV.
+    url = re.sub(r"<(?:\w+:)?rule_id>", "NOTE.PLAN_GOAL", url)
+    url = re.sub(r"<(?:\w+:)?fmt>", "csv", url)
     if "refusal_id" in params:
         # A denied line of the world's note, with an appeal (the denial and letter pages).
         refusal, action = _refusal_for(note_id)
@@ -122,7 +147,33 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
+    if "appointment_id" in params:
+        url = re.sub(r"<(?:\w+:)?appointment_id>", str(_appointment_for(note_id).pk), url)
     return url
+
+
+def _measure_for(person_id):
+    import datetime as dt
+
+    from peerpath.outcomes.models import Administration
+
+    found = Administration.objects.filter(person_id=person_id).first()
+    return found or Administration.objects.create(
+        person_id=person_id, instrument="BARC-10", date=dt.date(2026, 4, 1)
+    )
+
+
+def _appointment_for(note_id):
+    """An appointment of the world's peer specialist with the person of the world's note."""
+    from peerpath.schedule.models import Appointment
+    from peerpath.services.models import ServiceNote
+
+    note = ServiceNote.objects.select_related("person", "staff").get(pk=note_id)
+    found = Appointment.objects.filter(staff=note.staff).first()
+    return found or Appointment.objects.create(
+        agency_id=note.person.agency_id, staff=note.staff, person=note.person, date=note.date,
+        start_time=note.start_time, end_time=note.end_time,
+    )  # fmt: skip
 
 
 def _job_for(user):
@@ -215,7 +266,7 @@ def entries():
         for e in url_declarations()
         if e.name not in SIGN_IN
         and e.declaration is not None
-        and e.declaration.roles != "admin-site"
+        and e.declaration.roles not in ("admin-site", "api-token")
     ]
 
 

@@ -5,6 +5,8 @@ file, then prints the time to:
 - scrub every signed note into a claim line (the policy engine over every table, plus what
   a claim needs), with how many lines are ready and held;
 - write the 837P of each payer from the ready lines (claims, lines, the file, its checks);
+- post an 835 answering each file (about one line in twenty denied, one in twenty paid in
+  part), as the posting job does, with the rate in lines per second;
 - with --validate, also validate each file with pyx12 (slow on large files).
 """
 
@@ -77,6 +79,39 @@ def main() -> int:
         per = (scrub + write) * 100_000 / max(1, total)
         print(
             f"scrub and write: {scrub + write:.1f} s for {total:,} lines ({per:.1f} s per 100,000)"
+        )
+        from decimal import Decimal
+
+        from peerpath.billing.remittance import post_remittance
+        from peerpath.billing.x12.remit_builder import (
+            ClaimOutcome,
+            LineOutcome,
+            build_835_from_837,
+        )
+
+        post = 0.0  # posting only; building the test 835s is not counted
+        posted_lines = 0
+        for n, b in enumerate(written, start=1):
+            outcomes: dict[str, ClaimOutcome | LineOutcome | None] = {}
+            for i, claim in enumerate(b.claims.order_by("pk").prefetch_related("lines")):
+                lines = sorted(claim.lines.all(), key=lambda x: x.line_number or 0)
+                answers = {}
+                for k, line in enumerate(lines, start=1):
+                    if (i + k) % 20 == 0:
+                        answers[k] = LineOutcome.deny("197")
+                    elif (i + k) % 20 == 1 and line.charge > 1:
+                        answers[k] = LineOutcome.part((line.charge / 2).quantize(Decimal("0.01")))
+                outcomes[claim.patient_control_number] = ClaimOutcome(lines=answers)
+            text = build_835_from_837(
+                b.file_text, outcomes, trace_number=f"BENCH{n}", control_number=n
+            )
+            t0 = time.perf_counter()
+            posted = post_remittance(actor=None, text=text, agency=agency)
+            post += time.perf_counter() - t0
+            posted_lines += posted.line_count
+        print(
+            f"835 posting: {post:.1f} s for {posted_lines:,} lines "
+            f"({posted_lines / max(post, 1e-9):,.0f} lines per second)"
         )
         if validate:
             for b in written:

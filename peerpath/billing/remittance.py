@@ -31,11 +31,13 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from peerpath.access.scope import staff_of
+from peerpath.access.services import log_access
 from peerpath.core import formatting as fmt
-from peerpath.core.services import Actor, save_record
+from peerpath.core.services import Actor, record_change, save_record
 from peerpath.jobs.progress import NO_PROGRESS, Progress
 from peerpath.organizations.models import Agency
 
+from .bulk import update_rows
 from .models import (
     Adjustment,
     Claim,
@@ -436,10 +438,117 @@ def post_remittance(
             ),
             actor=actor,
         )
-        for plan in claim_plans:
-            _write_claim(actor, payment, plan)
-            progress.advance()
+        _write_claims(actor, payment, claim_plans, progress)
     return file
+
+
+WRITE_CHUNK = 1_000
+
+
+def _write_claims(
+    actor: Actor, payment: Payment, plans: list[_ClaimPlan], progress: Progress
+) -> None:
+    """Write a payment's claims, lines and adjustments in bulk (an 835 of ten thousand lines
+    is one job, not ten thousand round trips), reversals first: a corrected answer for the
+    same claim may follow its reversal. The history is one change record per payment with
+    its counts, and one access-log entry per person whose lines it changed."""
+    for plan in plans:
+        if plan.reverses is not None:
+            _write_reversal(actor, payment, plan)
+            progress.advance()
+    answers = [p for p in plans if p.reverses is None]
+    outcomes: dict[str, int] = {}
+    for start in range(0, len(answers), WRITE_CHUNK):
+        chunk = answers[start : start + WRITE_CHUNK]
+        cps = ClaimPayment.objects.bulk_create(
+            [
+                ClaimPayment(
+                    payment=payment,
+                    claim=plan.claim,
+                    status_code=plan.clp.status,
+                    charge=plan.clp.charge,
+                    paid=plan.clp.paid,
+                    person_share=plan.clp.patient_responsibility or ZERO,
+                    payer_claim_number=plan.clp.payer_claim_number[:50],
+                    remarks=list(plan.clp.remarks),
+                    is_clean=plan.clean,
+                )
+                for plan in chunk
+            ]
+        )
+        adjustments = [
+            Adjustment(
+                claim_payment=cp, group=a.group, reason=a.reason, amount=a.amount,
+                quantity=a.quantity,
+            )
+            for cp, plan in zip(cps, chunk, strict=True)
+            for a in plan.clp.adjustments
+        ]  # fmt: skip
+        rows: list[tuple[LinePayment, ClaimPayment, _LinePlan]] = []
+        for cp, plan in zip(cps, chunk, strict=True):
+            for lp in plan.lines:
+                row = LinePayment(
+                    claim_payment=cp,
+                    line=lp.line,
+                    charge=lp.line.charge,
+                    paid=lp.paid,
+                    units_paid=lp.units_paid,
+                    allowed=lp.svc.allowed if lp.svc else None,
+                    outcome=lp.outcome,
+                    denial_group=lp.denial_group,
+                    denial_reason=lp.denial_reason,
+                    remarks=list(lp.remarks),
+                )
+                rows.append((row, cp, lp))
+                outcomes[lp.outcome] = outcomes.get(lp.outcome, 0) + 1
+        LinePayment.objects.bulk_create([r for r, _, _ in rows], batch_size=WRITE_CHUNK)
+        adjustments += [
+            Adjustment(
+                claim_payment=cp, line_payment=row, group=a.group, reason=a.reason,
+                amount=a.amount, quantity=a.quantity,
+            )
+            for row, cp, lp in rows
+            for a in (lp.svc.adjustments if lp.svc else ())
+        ]  # fmt: skip
+        Adjustment.objects.bulk_create(adjustments, batch_size=WRITE_CHUNK)
+        update_rows(
+            ClaimLine,
+            ["status", "paid_amount"],
+            [(lp.line.pk, [lp.outcome, lp.paid]) for _, _, lp in rows],
+        )
+        for _, _, lp in rows:
+            lp.line.status, lp.line.paid_amount = lp.outcome, lp.paid
+        update_rows(
+            Claim,
+            ["status", "payer_claim_number"],
+            [(p.claim.pk, [p.status, p.clp.payer_claim_number[:50]]) for p in chunk],
+        )
+        for plan in chunk:
+            plan.claim.status = plan.status
+            plan.claim.payer_claim_number = plan.clp.payer_claim_number[:50]
+        progress.advance(len(chunk))
+    record_change(
+        actor=actor,
+        obj=payment,
+        action="post 835",
+        changes={
+            "claims": len(plans),
+            "reversals": len(plans) - len(answers),
+            "lines": outcomes,
+            "amount": str(payment.amount),
+        },
+    )
+    people = sorted({p.claim.person_id for p in plans})
+    for person_id in people:
+        # Posting changes the person's claim lines: an access to their information.
+        log_access(
+            user=actor,
+            action="change",
+            record_type="billing.ClaimLine",
+            record_id="",
+            person_id=person_id,
+            reason=f"835 posted: payment {payment.trace_number}",
+        )
 
 
 def _write_reversal(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
@@ -472,62 +581,3 @@ def _write_reversal(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
     for line in plan.reopened:
         save_record(line, actor=actor, action="post 835 reversal")
     save_record(plan.claim, actor=actor, action="post 835 reversal")
-
-
-def _write_claim(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
-    if plan.reverses is not None:
-        _write_reversal(actor, payment, plan)
-        return
-    clp = plan.clp
-    cp = save_record(
-        ClaimPayment(
-            payment=payment,
-            claim=plan.claim,
-            status_code=clp.status,
-            charge=clp.charge,
-            paid=clp.paid,
-            person_share=clp.patient_responsibility or ZERO,
-            payer_claim_number=clp.payer_claim_number,
-            remarks=list(clp.remarks),
-            is_clean=plan.clean,
-        ),
-        actor=actor,
-    )
-    for a in clp.adjustments:
-        save_record(
-            Adjustment(
-                claim_payment=cp, group=a.group, reason=a.reason, amount=a.amount,
-                quantity=a.quantity,
-            ),
-            actor=actor,
-        )  # fmt: skip
-    for lp in plan.lines:
-        row = save_record(
-            LinePayment(
-                claim_payment=cp,
-                line=lp.line,
-                charge=lp.line.charge,
-                paid=lp.paid,
-                units_paid=lp.units_paid,
-                allowed=lp.svc.allowed if lp.svc else None,
-                outcome=lp.outcome,
-                denial_group=lp.denial_group,
-                denial_reason=lp.denial_reason,
-                remarks=list(lp.remarks),
-            ),
-            actor=actor,
-        )
-        for a in lp.svc.adjustments if lp.svc else ():
-            save_record(
-                Adjustment(
-                    claim_payment=cp, line_payment=row, group=a.group, reason=a.reason,
-                    amount=a.amount, quantity=a.quantity,
-                ),
-                actor=actor,
-            )  # fmt: skip
-        lp.line.status = lp.outcome
-        lp.line.paid_amount = lp.paid
-        save_record(lp.line, actor=actor, action="post 835")
-    plan.claim.status = plan.status
-    plan.claim.payer_claim_number = clp.payer_claim_number[:50]
-    save_record(plan.claim, actor=actor, action="post 835")

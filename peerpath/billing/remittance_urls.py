@@ -5,6 +5,11 @@ from . import remittance_views as views
 
 urlpatterns = [
     path("billing/remittances/", views.remittances, name="billing-remittances"),
+    path(
+        "billing/remittances/<int:file_id>/",
+        views.remittance_detail,
+        name="billing-remittance",
+    ),
     path("billing/denials/", denial_views.denials, name="billing-denials"),
     path("billing/denials.csv", denial_views.denials_csv, name="billing-denials-csv"),
     path("billing/denials/<int:refusal_id>/", denial_views.denial_detail, name="billing-denial"),

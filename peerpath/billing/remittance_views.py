@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
-from peerpath.access.scope import people_visible_to
+from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access
+from peerpath.jobs.pages import active_job, job_from_request, start_and_show
+from peerpath.people.models import Person
 
 from . import reports
 from .charts import clean_claim_chart
-from .models import Payment
-from .remittance import post_remittance
-from .x12.remit import decode_835
+from .jobs import POST_835, agency_target
+from .models import ClaimPayment, Payment
+from .x12.remit import REVERSAL, decode_835
 from .x12.tokens import X12Error
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -40,50 +43,109 @@ def _log_list(request: HttpRequest, record_type: str, reason: str) -> None:
     )  # fmt: skip
 
 
+def _payments(people: QuerySet[Person]) -> QuerySet[Payment]:
+    """Payments touching the people one may see, each with its statement figures: claims
+    paid in full, denied, paid in part or adjusted, reversed; billed and paid. One query."""
+    claims = "claims"
+    not_reversal = ~Q(claims__status_code=REVERSAL)
+    return (
+        Payment.objects.filter(
+            Exists(ClaimPayment.objects.filter(payment=OuterRef("pk"), claim__person__in=people))
+        )
+        .select_related("payer", "file")
+        .annotate(
+            n_claims=Count(claims),
+            n_paid=Count(claims, filter=not_reversal & Q(claims__paid=F("claims__charge"))),
+            n_denied=Count(claims, filter=not_reversal & Q(claims__paid=0)),
+            n_reversed=Count(claims, filter=Q(claims__status_code=REVERSAL)),
+            billed=Sum("claims__charge", filter=not_reversal),
+        )
+        .annotate(n_adjusted=F("n_claims") - F("n_paid") - F("n_denied") - F("n_reversed"))
+    )
+
+
 @declare(Cap.READ_BILLING)
 def remittances(request: HttpRequest) -> HttpResponse:
-    """Posted payments, and (billing staff, administrators) the form to post an 835."""
+    """Posted payments, like a bank statement (payer, check or EFT, amount, what happened to
+    the claims), and (billing staff, administrators) the form to post an 835, as a job."""
     problems: list[str] = []
     can_post = has(request.user, Cap.POST_REMITTANCE)
+    staff = staff_of(request.user)
+    agency = staff.agency if staff is not None else None
     if request.method == "POST":
         if not can_post:
             raise PermissionDenied("Auditors read remittances; they do not post them.")
         upload = request.FILES.get("file")
-        if upload is None:
+        if agency is None:
+            problems = ["only staff of an agency may post its remittances"]
+        elif upload is None:
             problems = ["file: choose an 835 file to post"]
         elif upload.size is not None and upload.size > MAX_FILE_BYTES:
             problems = [f"file: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"]
         else:
             try:
                 text = decode_835(upload.read())  # refuses a non-ASCII byte by its offset
-                posted = post_remittance(actor=request.user, text=text, file_name=upload.name or "")
             except X12Error as error:
                 problems = [str(p) for p in error.problems]
             else:
-                messages.success(
+                name = (upload.name or "")[:200]
+                return start_and_show(
                     request,
-                    f"Posted: {posted.claim_count} claims and {posted.line_count} lines.",
+                    kind=POST_835,
+                    target=agency_target(agency),
+                    label=f"Posting the 835 {name}".strip(),
+                    agency=agency,
+                    params={"agency_id": agency.pk, "file_name": name},
+                    input_text=text,
+                    back=reverse("billing-remittances"),
                 )
-                return redirect("billing-remittances")
     people = people_visible_to(request.user)
-    payments = (
-        Payment.objects.filter(claims__claim__person__in=people)
-        .distinct()
-        .select_related("payer", "file")
-        .order_by("-file__posted_at", "-pk")
+    page = Paginator(_payments(people).order_by("-file__posted_at", "-pk"), 25).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(payments, 25).get_page(request.GET.get("page"))
+    job = job_from_request(request)
+    if job is None and agency is not None:
+        job = active_job(request, POST_835, agency_target(agency))
     status = 400 if problems else 200
     return render(
         request,
         "billing/remittances.html",
         {
             "page": page,
-            "can_post": can_post,
+            "can_post": can_post and agency is not None,
             "problems": problems[:MAX_PROBLEMS_SHOWN],
             "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
+            "job": job,
         },
         status=status,
+    )
+
+
+@declare(Cap.READ_BILLING)
+@require_GET
+def remittance_detail(request: HttpRequest, file_id: int) -> HttpResponse:
+    """One posted 835: each payment's summary first, then its claims in detail."""
+    people = people_visible_to(request.user)
+    payments = list(_payments(people).filter(file_id=file_id).order_by("pk"))
+    if not payments:
+        raise Http404("No such remittance among the payments you may see.")
+    claims = (
+        ClaimPayment.objects.filter(payment__in=payments, claim__person__in=people)
+        .select_related("claim__person", "reverses")
+        .prefetch_related("lines")
+        .order_by("payment_id", "pk")
+    )
+    by_payment: dict[int, list[ClaimPayment]] = {p.pk: [] for p in payments}
+    for cp in claims:
+        by_payment[cp.payment_id].append(cp)
+    _log_list(request, "billing.ClaimPayment", "remittance detail")
+    return render(
+        request,
+        "billing/remittance.html",
+        {
+            "file": payments[0].file,
+            "statements": [(p, by_payment[p.pk]) for p in payments],
+        },
     )
 
 

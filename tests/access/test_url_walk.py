@@ -98,6 +98,7 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "fmt",
         "refusal_id",
         "action_id",
+        "file_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
@@ -139,6 +140,10 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         refusal, action = _refusal_for(note_id)
         url = re.sub(r"<(?:\w+:)?refusal_id>", str(refusal.pk), url)
         url = re.sub(r"<(?:\w+:)?action_id>", str(action.pk), url)
+    if "file_id" in params:
+        # The remittance file that answered the world's denied line.
+        refusal, _ = _refusal_for(note_id)
+        url = re.sub(r"<(?:\w+:)?file_id>", str(refusal.claim_payment.payment.file_id), url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)

@@ -15,6 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from peerpath.billing.models import ClaimLine, LinePayment, RemittanceFile
 from peerpath.billing.remittance import post_remittance
 from peerpath.billing.x12.remit_builder import ClaimOutcome, LineOutcome, build_835_from_837
+from peerpath.core import formatting as fmt
+from peerpath.jobs.models import Job
+from peerpath.jobs.services import job_run
 from tests.access.factories import StaffUserFactory
 from tests.billing.remit_factories import LineSpec, sent_claims
 from tests.factories import AuthorizationFactory, EpisodeFactory, PayerFactory, PersonFactory
@@ -64,27 +67,73 @@ def upload(client: Client, text: str):
     )
 
 
-def test_billing_staff_post_an_835_from_the_page(agency_claims):
+def post_as_job(client: Client, text: str):
+    """Upload from the page, then run the job it started (as the worker would)."""
+    response = upload(client, text)
+    job = Job.objects.order_by("-pk").first()
+    assert job is not None and job.kind == "billing.post_835"
+    assert response.status_code == 302
+    assert response["Location"] == f"/billing/remittances/?job={job.pk}"
+    job_run(job)
+    job.refresh_from_db()
+    return job
+
+
+def test_billing_staff_post_an_835_from_the_page_as_a_job(agency_claims):
     billing, _, text = agency_claims
     client = client_for(billing)
-    response = upload(client, build_835_from_837(text, OUTCOMES))
-    assert response.status_code == 302
-    assert RemittanceFile.objects.count() == 1
-    page = client.get("/billing/remittances/")
-    assert b"Posted: 2 claims and 3 lines." in page.content
-    assert b"Blue Ridge Health Partners" in page.content
+    job = post_as_job(client, build_835_from_837(text, OUTCOMES))
+    assert job.status == "succeeded", job.failure
+    assert job.result_summary == "Posted: 2 claims and 3 lines."
+    posted = RemittanceFile.objects.get()
+    assert job.result_url == f"/billing/remittances/{posted.pk}/"
+    assert not job.input_text  # the file is not kept on the job once it ended
+    page = client.get(f"/billing/remittances/?job={job.pk}").content.decode()
+    assert "Posted: 2 claims and 3 lines." in page
+    assert "Blue Ridge Health Partners" in page
 
 
-def test_a_broken_file_posts_nothing_and_the_page_says_which_segment(agency_claims):
+def test_the_statement_reads_summary_first_then_claims(agency_claims):
+    billing, people, text = agency_claims
+    client = client_for(billing)
+    posted = post_remittance(actor=billing.user, text=build_835_from_837(text, OUTCOMES))
+    listing = client.get("/billing/remittances/").content.decode()
+    assert "0 paid, 1 denied, 1 paid in part" in listing
+    page = client.get(f"/billing/remittances/{posted.pk}/").content.decode()
+    payment = posted.payments.get()
+    summary_at = page.index("Paid by")
+    assert summary_at < page.index(people[0].display_name)  # the summary comes first
+    assert f"{payment.get_method_display()} {payment.trace_number}" in page
+    assert "2: 0 paid in full, 1 denied, 1 paid in part" in page
+    assert fmt.money(payment.amount) in page
+    denied = LinePayment.objects.filter(outcome="denied").first()
+    assert f'href="/billing/denials/{denied.pk}/"' in page
+    stranger = client_for(StaffUserFactory(role="billing"))
+    assert stranger.get(f"/billing/remittances/{posted.pk}/").status_code == 404
+
+
+def test_a_broken_file_posts_nothing_and_the_job_says_which_segment(agency_claims):
     billing, _, text = agency_claims
     cut = "\n".join(build_835_from_837(text).splitlines()[:15]) + "\n"
-    response = upload(client_for(billing), cut)
-    assert response.status_code == 400
-    assert b"Nothing was posted" in response.content
-    assert b"segment 15 (" in response.content
-    assert b"cut short" in response.content
+    job = post_as_job(client_for(billing), cut)
+    assert job.status == "failed"
+    assert job.failure.startswith("Nothing was posted: ")
+    assert any("segment 15 (" in p and "cut short" in p for p in job.problems)
     assert RemittanceFile.objects.count() == 0
     assert set(ClaimLine.objects.values_list("status", flat=True)) == {"submitted"}
+
+
+def test_a_duplicate_835_leads_with_the_sentence_that_matters(agency_claims):
+    billing, _, text = agency_claims
+    client = client_for(billing)
+    remit = build_835_from_837(text, OUTCOMES)
+    assert post_as_job(client, remit).status == "succeeded"
+    again = post_as_job(client, remit)
+    assert again.status == "failed"
+    assert again.failure.startswith("Nothing was posted: This file was already posted on ")
+    page = client.get(f"/billing/remittances/?job={again.pk}").content.decode()
+    # The sentence comes before the list of every other problem, not buried in it.
+    assert page.index("This file was already posted") < page.index("not awaiting payment")
 
 
 def test_a_file_that_is_not_text_is_refused_by_name(agency_claims):
@@ -103,7 +152,7 @@ def test_auditors_read_but_do_not_post(agency_claims):
     page = client.get("/billing/remittances/")
     assert page.status_code == 200 and b"Post an 835" not in page.content
     assert upload(client, build_835_from_837(text)).status_code == 403
-    assert RemittanceFile.objects.count() == 0
+    assert RemittanceFile.objects.count() == 0 and not Job.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["cpss", "supervisor", "um_reviewer"])

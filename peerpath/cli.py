@@ -44,6 +44,9 @@ def _generate(seed: int, people: int, end: dt.date | None, months: int) -> None:
 
     report = generate(seed=seed, people=people, end=end, months=months)
     print(report.summary())
+    from peerpath.demo.living import bill_the_demo
+
+    print(bill_the_demo(today=report.end + dt.timedelta(days=1), seed=seed).summary())
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

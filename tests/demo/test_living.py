@@ -109,3 +109,24 @@ class TestToday:
             for s, e in spans.get((a.staff_id, a.date), []):
                 assert a.start_time >= e or a.end_time <= s, a
             spans.setdefault((a.staff_id, a.date), []).append((a.start_time, a.end_time))
+
+
+@pytest.mark.django_db
+def test_billing_comes_alive_with_answered_claims_and_lines_waiting() -> None:
+    """`bill_the_demo` (run by `peerpath demo`): older services billed and answered by an 835
+    with paid, denied and partly paid claims; the last month's lines ready or held."""
+    from peerpath.billing.models import Claim, ClaimLine, RemittanceFile
+    from peerpath.demo.living import BILLED_AFTER_DAYS, bill_the_demo
+
+    report = generate(people=30, months=3, seed=7)
+    today = report.end + DAY
+    life = bill_the_demo(today=today)
+    assert RemittanceFile.objects.count() == life.remittances >= 1
+    statuses = set(Claim.objects.values_list("status", flat=True))
+    assert {"paid", "denied", "partly_paid"} <= statuses, statuses
+    billed = ClaimLine.objects.filter(claim__isnull=False)
+    assert max(billed.values_list("service_date", flat=True)) <= today - BILLED_AFTER_DAYS * DAY
+    waiting = ClaimLine.objects.filter(claim__isnull=True, is_current=True)
+    assert waiting.filter(status="ready").exists() and life.ready > 0
+    assert life.held == ClaimLine.objects.filter(status="held", is_current=True).count()
+    assert "paid" in life.summary()

@@ -137,7 +137,8 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     plan, choices = plan_choices(person, on=today)
     logged_person_read(request, person, "plans.Plan", record_id=plan.pk if plan else None)
     # A note written from an appointment starts with its day and times, and keeps it.
-    appointment = open_appointment(request.GET.get("appointment"), staff=me, person=person)
+    wanted = request.POST.get("appointment") or request.GET.get("appointment")
+    appointment = open_appointment(wanted, staff=me, person=person)
     if request.method == "POST":
         form = NoteForm(request.POST, choices=choices)
         if form.is_valid():
@@ -168,7 +169,14 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "services/note_form.html",
-        {"person": person, "plan": plan, "choices": choices, "form": form, "note": None},
+        {
+            "person": person,
+            "plan": plan,
+            "choices": choices,
+            "form": form,
+            "note": None,
+            "appointment": appointment,
+        },
     )
 
 

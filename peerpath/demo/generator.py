@@ -42,6 +42,8 @@ from peerpath.demo import names, texts
 from peerpath.demo.bulk import ModelMaker, TableWriter
 from peerpath.demo.models import DefectKind, PlantedDefect
 from peerpath.organizations.models import Agency, ContractRate, Payer, PayerContract, Site
+from peerpath.outcomes.demo import DemoPerson, add_measures
+from peerpath.outcomes.models import Administration, Answer
 from peerpath.people.models import (
     Assessment,
     Diagnosis,
@@ -585,6 +587,8 @@ class _Generator:
             ServiceNote,
             Authorization,
             PlantedDefect,
+            Administration,
+            Answer,
             GroupSeries,
             Appointment,
         ]
@@ -929,8 +933,27 @@ class _Generator:
                 self.new(CaseloadAssignment, staff=cpss.staff, person=p.obj, start=start, end=end)
         self.appointments(team)
         self.caseload_defect(team)
+        self.outcome_measures(team)
         self.check_team(team)
         return list((Counter(kinds) - Counter(team.placed)).elements())
+
+    def outcome_measures(self, team: _Team) -> None:
+        """BARC-10 measures tied to the units each person received (peerpath.outcomes.demo)."""
+        people = [
+            DemoPerson(
+                p.obj,
+                p.admission,
+                p.discharge,
+                lambda day, p=p: p.cpss_on(day).staff,  # type: ignore[misc]
+                [
+                    (n.date, units_for(minutes_of(n.end_time) - minutes_of(n.start_time)))
+                    for n in p.notes
+                    if n.status == NoteStatus.SIGNED
+                ],
+            )
+            for p in team.persons
+        ]
+        add_measures(self.new, people, end=self.we, seed=self.seed * 1000 + team.index)
 
     def assign_staff_defect(self, team: _Team, kind: str) -> bool:
         candidates = [c for c in team.cpss if c.defect is None and not c.in_window]

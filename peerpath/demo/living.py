@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from peerpath.billing.models import ClaimLine, LineStatus
 from peerpath.billing.remittance import post_remittance
@@ -53,21 +54,21 @@ class BillingLife:
 
 
 def _outcomes(
-    numbers: list[str], rng: random.Random
+    first_charges: dict[str, Decimal], rng: random.Random
 ) -> tuple[dict[str, ClaimOutcome | LineOutcome | None], dict[str, int]]:
-    """About nine claims in ten paid in full, the rest denied or partly paid."""
+    """About nine claims in ten paid in full, the rest denied or partly paid (`first_charges`:
+    each claim's number and the charge of its first line)."""
     chosen: dict[str, ClaimOutcome | LineOutcome | None] = {}
     counted = {"paid": 0, "denied": 0, "partly paid": 0}
-    for number in numbers:
+    for number, charge in first_charges.items():
         roll = rng.random()
         if roll < 0.05:
             chosen[number] = DENIED
             counted["denied"] += 1
         elif roll < 0.10:
-            # The first line paid at about half; the other lines of the claim in full.
-            chosen[number] = ClaimOutcome(
-                lines={1: LineOutcome.part(Decimal("11.97"), reason=PART_REASON)}
-            )
+            # The first line paid at half its charge; the other lines of the claim in full.
+            half = (charge / 2).quantize(Decimal("0.01"))
+            chosen[number] = ClaimOutcome(lines={1: LineOutcome.part(half, reason=PART_REASON)})
             counted["partly paid"] += 1
         else:
             counted["paid"] += 1
@@ -93,10 +94,12 @@ def bill_the_demo(*, today: dt.date, seed: int = 7) -> BillingLife:
             )
             if batch is None:
                 continue
-            numbers = list(
-                batch.claims.order_by("pk").values_list("patient_control_number", flat=True)
-            )
-            chosen, counted = _outcomes(numbers, rng)
+            first_charges: dict[str, Decimal] = {}
+            for claim in batch.claims.order_by("pk").prefetch_related("lines"):
+                lines = sorted(claim.lines.all(), key=lambda x: (x.line_number or 0, x.pk))
+                first_charges[claim.patient_control_number] = lines[0].charge
+            numbers = list(first_charges)
+            chosen, counted = _outcomes(first_charges, rng)
             text = build_835_from_837(
                 batch.file_text,
                 chosen,
@@ -117,3 +120,37 @@ def bill_the_demo(*, today: dt.date, seed: int = 7) -> BillingLife:
         life.held = current.filter(status=LineStatus.HELD).count()
         life.ready = current.filter(status=LineStatus.READY).count()
     return life
+
+
+REVIEWS_PER_TEAM = 3
+REVIEW_WINDOW_DAYS = 5
+
+
+def open_reviews(*, today: dt.date, seed: int = 7) -> int:
+    """Each supervisor has a few of their team's notes of the last days waiting for review
+    (chosen as a supervisor samples notes), so the review queue has work today. Returns how
+    many reviews were opened."""
+    from peerpath.services.models import NoteStatus, ServiceNote
+    from peerpath.services.review import sample_for_review
+    from peerpath.services.selectors import supervisees_of
+    from peerpath.staff.models import Role, StaffMember
+
+    rng = random.Random(seed * 31 + 1)
+    opened = 0
+    at = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=1), dt.time(17, 30)))
+    with transaction.atomic():
+        for supervisor in StaffMember.objects.filter(role=Role.SUPERVISOR).order_by("pk"):
+            team = list(supervisees_of(supervisor, on=today).values_list("pk", flat=True))
+            notes = list(
+                ServiceNote.objects.filter(
+                    staff_id__in=team,
+                    status=NoteStatus.SIGNED,
+                    kind="individual",
+                    date__gte=today - dt.timedelta(days=REVIEW_WINDOW_DAYS),
+                    date__lt=today,
+                ).order_by("pk")
+            )
+            for note in rng.sample(notes, min(REVIEWS_PER_TEAM, len(notes))):
+                sample_for_review(actor=None, note=note, supervisor=supervisor, at=at)
+                opened += 1
+    return opened

@@ -27,6 +27,12 @@ class Agency(models.Model):
     city = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=20, blank=True)
+    review_new_peer_days = models.PositiveSmallIntegerField(
+        "review a new peer specialist's notes for (days)",
+        default=30,
+        help_text="The agency's rule: every note a peer specialist signs in their first "
+        "this many days goes to their supervisor's review queue (0: none).",
+    )
 
     class Meta:
         verbose_name_plural = "agencies"

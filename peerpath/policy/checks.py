@@ -125,17 +125,21 @@ class NoteCheck:
 
 
 def check_note(
-    draft: Mapping[str, object], *, as_of: dt.date, replacing: int | None = None
+    draft: Mapping[str, object],
+    *,
+    as_of: dt.date,
+    replacing: int | None = None,
+    hiding: Sequence[int] = (),
 ) -> NoteCheck:
     """The live check: the note as typed (a notes row, see tables.py) laid over the
     person's record; `replacing` is the saved note it stands for (the draft takes its id and
-    the saved row is left out)."""
+    the saved row is left out); `hiding` are other saved notes left out (the signed note an
+    amendment will replace)."""
     person_id = int(str(draft["person_id"]))
     note_id = replacing if replacing is not None else DRAFT_NOTE_ID
     row = dict(draft, note_id=note_id)
-    data = extract(
-        person_ids=[person_id], extra_notes=[row], replacing=[replacing] if replacing else ()
-    )
+    left_out = [*([replacing] if replacing else ()), *hiding]
+    data = extract(person_ids=[person_id], extra_notes=[row], replacing=left_out)
     findings = run(data, as_of=as_of, scope=Scope(people=[person_id]), live=True)
     day = draft.get("date")
     staff = draft.get("staff_id")

@@ -232,6 +232,7 @@ def group_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     group = _group(request, session_id, write=request.method == "POST")
     _log_attendees(request, group)
     shared, parts = _part_forms(group, request.POST if request.method == "POST" else None)
+    needs_reason = False
     if request.method == "POST":
         sign = request.POST.get("action") == "sign"
         if sign and not has(request.user, Cap.SIGN_NOTE):
@@ -255,9 +256,15 @@ def group_detail(request: HttpRequest, session_id: int) -> HttpResponse:
                     ],
                     sign=sign,
                     at=timezone.now(),
+                    sign_reason=(
+                        request.POST.get("sign_reason", "")
+                        if request.POST.get("confirm") == "yes"
+                        else ""
+                    ),
                 )
             except ValidationError as exc:
                 _apply_group_errors(shared, parts, exc)
+                needs_reason = "sign_reason" in getattr(exc, "error_dict", {})
             else:
                 n = len(notes)
                 messages.success(
@@ -293,6 +300,9 @@ def group_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "parts": parts,
             "size_findings": _size_findings(group, len(group.page.attendances)),
             "errors": bool(shared.errors or any(f.errors for f in parts)),
+            "needs_reason": needs_reason,
+            "sign_reason": request.POST.get("sign_reason", ""),
+            "confirmed": request.POST.get("confirm") == "yes",
         },
     )
 

@@ -74,6 +74,7 @@ class NoteStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
     AMENDED = "amended", "Signed, then replaced by an amendment"
+    DISCARDED = "discarded", "Discarded draft (kept, never billed)"
 
 
 class ServiceNote(models.Model):
@@ -154,7 +155,7 @@ class ServiceNote(models.Model):
                 name="draft_is_unsigned",
             ),
             models.CheckConstraint(
-                condition=models.Q(status="draft")
+                condition=models.Q(status__in=["draft", "discarded"])
                 | (models.Q(signed_at__isnull=False) & models.Q(signed_by__isnull=False)),
                 name="signed_has_signer",
             ),
@@ -194,6 +195,7 @@ class ServiceNote(models.Model):
                     (NoteStatus.SIGNED, NoteStatus.SIGNED),
                     (NoteStatus.SIGNED, NoteStatus.AMENDED),
                     (NoteStatus.AMENDED, NoteStatus.AMENDED),
+                    (NoteStatus.DISCARDED, NoteStatus.DISCARDED),
                 }
                 if changed or not allowed_status:
                     raise SignedNoteError(
@@ -204,5 +206,67 @@ class ServiceNote(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         if self.status != NoteStatus.DRAFT:
-            raise SignedNoteError("A signed note cannot be deleted.")
+            raise SignedNoteError("A signed or discarded note cannot be deleted.")
         return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ReviewWhy(models.TextChoices):
+    FINDING = "finding", "Signed with a finding that would stop it being paid"
+    NEW_PEER = "new_peer", "Written in the peer specialist's first days (agency rule)"
+    SAMPLE = "sample", "Chosen for review by the supervisor"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned to the peer specialist"
+    RESOLVED = "resolved", "Returned, then corrected by an amendment"
+
+
+class NoteReview(models.Model):
+    """A supervisor's review of a signed note: why it needs one, what the peer specialist
+    said when signing it with a finding, and the supervisor's decision. Rows are never
+    deleted; a note returned and corrected keeps its review beside the amendment's."""
+
+    note = models.ForeignKey(ServiceNote, on_delete=models.PROTECT, related_name="reviews")
+    why = models.CharField(max_length=12, choices=ReviewWhy.choices)
+    findings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The findings the note was signed with: rule id, title and evidence.",
+    )
+    peer_reason = models.TextField("why the peer specialist signed it anyway", blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    opened_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField("the supervisor's comment", blank=True)
+    corrected_by = models.ForeignKey(
+        ServiceNote,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrects_reviews",
+        help_text="The amendment that answered a returned note.",
+    )
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(why="finding") | ~models.Q(peer_reason=""),
+                name="finding_review_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="returned") | ~models.Q(comment=""),
+                name="returned_review_has_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of note #{self.note_id}: {self.get_status_display()}"

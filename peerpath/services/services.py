@@ -17,12 +17,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from peerpath.core.services import Actor, save_record
+from peerpath.core.stale import refuse_stale
 from peerpath.organizations.models import Agency, Site
 from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention
 from peerpath.staff.models import Role, StaffMember
 
-from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
+from . import review, signing
+from .models import GroupAttendance, GroupSession, NoteStatus, ReviewWhy, ServiceNote
 
 NOTE_EDITABLE = {
     "date",
@@ -85,10 +87,15 @@ def note_create(
 
 
 @transaction.atomic
-def note_update_draft(*, actor: Actor, note: ServiceNote, **changes: Any) -> ServiceNote:
+def note_update_draft(
+    *, actor: Actor, note: ServiceNote, base: str | None = None, **changes: Any
+) -> ServiceNote:
+    """Change a draft. `base`: the revision the edit started from (peerpath.core.stale); a
+    draft saved by someone else since is not overwritten (StaleEditError)."""
     note = ServiceNote.objects.select_for_update().get(pk=note.pk)
     if note.status != NoteStatus.DRAFT:
         raise ValidationError({"status": "A signed note cannot be changed; amend it instead."})
+    refuse_stale(note, base, "draft note")
     unknown = set(changes) - NOTE_EDITABLE
     if unknown:
         raise ValidationError(
@@ -99,6 +106,34 @@ def note_update_draft(*, actor: Actor, note: ServiceNote, **changes: Any) -> Ser
     return save_record(note, actor=actor)
 
 
+# What a signed note may say about when the service happened. These are plausibility
+# limits on the record, not payer policy (the packs' unit caps are checked by the rules):
+# PeerPath holds no services before 1990, and no single contact runs past twelve hours.
+EARLIEST_SERVICE = dt.date(1990, 1, 1)
+LONGEST_CONTACT_MINUTES = 12 * 60
+
+
+def _refuse_implausible(note: ServiceNote) -> None:
+    """A date or time span no service could have had is refused at signing, in plain words."""
+    errors: dict[str, str] = {}
+    if note.date < EARLIEST_SERVICE:
+        errors["date"] = (
+            f"The service date {note.date.isoformat()} is before "
+            f"{EARLIEST_SERVICE.year}: check the year."
+        )
+    elif note.date < note.person.date_of_birth:
+        errors["date"] = "The service date is before the person was born: check the date."
+    if note.minutes > LONGEST_CONTACT_MINUTES:
+        errors["end_time"] = (
+            f"{note.start_time:%H:%M} to {note.end_time:%H:%M} is {note.minutes // 60} hours "
+            f"{note.minutes % 60} minutes; one contact is at most "
+            f"{LONGEST_CONTACT_MINUTES // 60} hours. Check the times, or write one note per "
+            "contact."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def note_sign(
     *,
@@ -106,32 +141,72 @@ def note_sign(
     note: ServiceNote,
     signer: StaffMember,
     at: dt.datetime,
+    sign_reason: str = "",
 ) -> ServiceNote:
-    """Sign a draft. Only its author can sign; the narrative must say what happened."""
+    """Sign a draft. Only its author signs, and not before what signing refuses is fixed
+    (peerpath.services.signing). A note the policy engine would deny is signed only with
+    the author's reason: it then goes to the supervisor's review queue, as does every note
+    the agency's rule sends there (a new peer specialist's first days)."""
     note = ServiceNote.objects.select_for_update().get(pk=note.pk)
     if note.status != NoteStatus.DRAFT:
         raise ValidationError({"status": "This note is already signed."})
     if signer.pk != note.staff_id:
         raise ValidationError({"signer": "Only the peer specialist who gave the service signs."})
-    missing = {
-        f: "Needed before signing."
-        for f in ("intervention_text", "response")
-        if not getattr(note, f).strip()
-    }
-    if missing:
-        raise ValidationError(missing)
+    refused = signing.refusals(
+        {f: getattr(note, f) for f in (*signing.NEEDED_TO_SIGN, "start_time", "end_time")},
+        today=at.date(),
+    )
+    if refused:
+        raise ValidationError({r.field: r.text for r in refused})
     if at.date() < note.date:
         raise ValidationError({"signed_at": "A note cannot be signed before the service date."})
+    _refuse_implausible(note)
+    denials = signing.signing_denials(note, today=at.date())
+    if denials and not sign_reason.strip():
+        raise ValidationError(
+            {
+                "sign_reason": (
+                    "This note has a finding that would stop it being paid. Fix it, or "
+                    "confirm it and say why you sign the note anyway."
+                )
+            }
+        )
     note.status = NoteStatus.SIGNED
     note.signed_by = signer
     note.signed_credential = signer.credential or "CPSS"
     note.signed_at = at
-    save_record(note, actor=actor, action="sign")
+    save_record(note, actor=actor, action="sign", reason=sign_reason.strip() if denials else "")
+    if denials:
+        review.review_open(
+            actor=actor,
+            note=note,
+            why=ReviewWhy.FINDING,
+            at=at,
+            findings=denials,
+            peer_reason=sign_reason,
+        )
+    elif review.new_peer_review_due(note, signer, at.date()):
+        review.review_open(actor=actor, note=note, why=ReviewWhy.NEW_PEER, at=at)
     if note.amends_id is not None:
         original = ServiceNote.objects.select_for_update().get(pk=note.amends_id)
         original.status = NoteStatus.AMENDED
         save_record(original, actor=actor, action="amended", reason=note.amendment_reason)
+        review.close_returns(actor=actor, amendment=note)
     return note
+
+
+@transaction.atomic
+def note_discard(*, actor: Actor, note: ServiceNote, reason: str) -> ServiceNote:
+    """Discard a draft that should never have been written (wrong person, a visit that did
+    not happen): it stays in the record and its history, marked discarded, and is never
+    billed or counted."""
+    note = ServiceNote.objects.select_for_update().get(pk=note.pk)
+    if note.status != NoteStatus.DRAFT:
+        raise ValidationError({"status": "Only a draft can be discarded; amend a signed note."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the draft is discarded."})
+    note.status = NoteStatus.DISCARDED
+    return save_record(note, actor=actor, action="discard", reason=reason.strip())
 
 
 @transaction.atomic
@@ -361,6 +436,7 @@ def group_notes_write(
     parts: list[AttendeePart],
     sign: bool,
     at: dt.datetime,
+    sign_reason: str = "",
 ) -> list[ServiceNote]:
     """Write the group's notes: the shared part once (kept on the session), and for each
     attendee one note of kind "group" with the shared part and their own. Drafts already
@@ -426,6 +502,6 @@ def group_notes_write(
         else:
             note = note_update_draft(actor=actor, note=note, **fields)
         if sign:
-            note = note_sign(actor=actor, note=note, signer=staff, at=at)
+            note = note_sign(actor=actor, note=note, signer=staff, at=at, sign_reason=sign_reason)
         notes.append(note)
     return notes

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import group_views, print_views, views
+from . import group_views, print_views, review_views, views
 
 urlpatterns = [
     path("day/", views.my_day, name="my-day"),
@@ -10,6 +10,11 @@ urlpatterns = [
     path("notes/<int:note_id>/print/", print_views.note_pdf, name="note-pdf"),
     path("notes/<int:note_id>/edit/", views.note_edit, name="note-edit"),
     path("notes/<int:note_id>/amend/", views.note_amend_view, name="note-amend"),
+    path("notes/<int:note_id>/discard/", review_views.discard, name="note-discard"),
+    path("notes/<int:note_id>/review/", review_views.decide, name="note-review"),
+    path("reviews/", review_views.queue, name="review-queue"),
+    path("inbox/", review_views.inbox, name="inbox"),
+    path("inbox/count/", review_views.inbox_badge, name="inbox-count"),
     path("groups/new/", group_views.group_new, name="group-new"),
     path("groups/<int:session_id>/", group_views.group_detail, name="group-detail"),
     path("groups/<int:session_id>/check-in/", group_views.group_check_in, name="group-check-in"),

@@ -3,7 +3,6 @@ itself as it is written. Every write goes through peerpath.services.services."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -18,15 +17,21 @@ from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
+from peerpath.consent.part2 import part2_note_ids
+from peerpath.consent.services import OutsideView, part2_for_outside_reader, reads_from_outside
+from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
-from peerpath.policy.api import check_note, check_person
+from peerpath.policy.api import measures_due
 from peerpath.schedule.selectors import day_schedule
 from peerpath.schedule.services import appointment_note_written
 from peerpath.schedule.views import note_initial, open_appointment
 from peerpath.staff.models import StaffMember
 
+from . import signing
 from .forms import NARRATIVE, AmendForm, NoteForm, apply_errors
 from .models import NoteStatus, ServiceNote
+from .review import history_of as review_history
+from .review import returned_to
 from .selectors import note_for_page, plan_choices, staff_day, supervisees_of
 from .services import note_amend, note_create, note_sign, note_update_draft
 
@@ -66,6 +71,8 @@ def my_day(request: HttpRequest) -> HttpResponse:
         reason=f"day page of staff {whose.pk}",
         request=request,
     )
+    # Recovery measures due for the caseload, by the policy engine's schedule.
+    measures = measures_due([row.person for row in day.caseload], on=today)
     return render(
         request,
         "services/day.html",
@@ -73,9 +80,11 @@ def my_day(request: HttpRequest) -> HttpResponse:
             "day": day,
             "mine": whose.pk == me.pk,
             "supervisees": supervisees,
+            "measures": measures,
             "today": today,
             # Today's appointments come first on the page (peerpath.schedule).
             "appointments": day_schedule(whose, on=today).appointments,
+            "returned": list(returned_to(whose)),
         },
     )
 
@@ -89,44 +98,105 @@ def _person(person_id: int) -> Person:
     )
 
 
-def _draft_row(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, object] | None:
+def _form_values(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, Any]:
+    """The note as typed, by field name, with the plan step chosen (whatever is valid)."""
     data = getattr(form, "cleaned_data", {})
-    day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
-    if not (isinstance(day, dt.date) and isinstance(start, dt.time) and isinstance(end, dt.time)):
-        return None
-    chosen = form.chosen
     return {
+        **data,
         "person_id": person.pk,
         "staff_id": staff.pk,
-        "date": day,
-        "start_min": start.hour * 60 + start.minute,
-        "end_min": end.hour * 60 + end.minute,
-        "modality": data.get("modality") or "in_person",
-        "setting": data.get("setting") or "community",
-        "kind": "individual",
-        "activity": chosen.activity if chosen else None,
-        "goal_id": chosen.goal_id if chosen else None,
-        "intervention_id": chosen.pk if chosen else None,
-        "goal_plan_id": chosen.goal.plan_id if chosen else None,
-        "status": "draft",
+        "intervention": form.chosen,
     }
 
 
-def _check(form: NoteForm, person: Person, staff: StaffMember) -> dict[str, Any]:
-    """Context for the findings panel."""
+def _check(
+    form: NoteForm, person: Person, staff: StaffMember, note: ServiceNote | None = None
+) -> dict[str, Any]:
+    """Context for the findings panel: the engine's findings the writer sees, and what
+    signing would refuse (the form's own errors and signing's rules), so that the green
+    means the note can be signed and paid."""
     form.is_valid()
-    row = _draft_row(form, person, staff)
+    today = timezone.localdate()
+    values = _form_values(form, person, staff)
+    if note is not None and note.group_session_id is not None:
+        values.update(kind="group", group_session_id=note.group_session_id, activity=note.activity)
+    row = signing.note_row(values)
+    refused = [
+        signing.Refusal(name, str(e))
+        for name, errors in form.errors.items()
+        if name != "__all__"
+        for e in errors
+    ]
+    refused += [r for r in signing.refusals(values, today=today) if r.field not in form.errors]
     if row is None:
-        return {"checked": False}
-    day = row["date"]
-    assert isinstance(day, dt.date)
-    checked = check_note(row, as_of=max(day, timezone.localdate()))
-    relevant = checked.relevant()
+        return {"checked": False, "refusals": refused, "form": form}
+    result = signing.check_for_signing(
+        row,
+        today=today,
+        replacing=note.pk if note else None,
+        hiding=[note.amends_id] if note is not None and note.amends_id else [],
+        refused=refused,
+    )
+    return {"checked": True, "check": result, "form": form}
+
+
+def _sign_context(request: HttpRequest) -> dict[str, Any]:
     return {
-        "checked": True,
-        "denials": [f for f in relevant if f.severity == "deny"],
-        "warnings": [f for f in relevant if f.severity != "deny"],
+        "sign_reason": request.POST.get("sign_reason", ""),
+        "confirmed": request.POST.get("confirm") == "yes",
     }
+
+
+def _reason_for_signing(request: HttpRequest, form: NoteForm) -> str:
+    """The reason given for signing with a finding, once the writer confirmed it (an
+    unconfirmed reason is not a reason)."""
+    reason = request.POST.get("sign_reason", "").strip()
+    if reason and request.POST.get("confirm") != "yes":
+        form.add_error(None, "Tick the box to confirm the finding before signing with it.")
+        return ""
+    return reason
+
+
+def _save(
+    request: HttpRequest,
+    form: NoteForm,
+    write: Any,
+    me: StaffMember,
+) -> tuple[ServiceNote | None, bool]:
+    """Save the form's note with `write(fields)` and, when asked, sign it, in one
+    transaction. Returns the note (None when nothing was saved: the errors are on the form)
+    and whether signing needs a confirmed reason (a deny finding)."""
+    sign = request.POST.get("action") == "sign"
+    if sign and not has(request.user, Cap.SIGN_NOTE):
+        raise PermissionDenied("Your role does not sign notes.")
+    reason = _reason_for_signing(request, form) if sign else ""
+    if form.errors:
+        return None, False
+    try:
+        with transaction.atomic():
+            note = write(form.note_fields())
+            if sign:
+                note = note_sign(
+                    actor=request.user,
+                    note=note,
+                    signer=me,
+                    at=timezone.now(),
+                    sign_reason=reason,
+                )
+    except StaleEditError:
+        raise  # the edit page shows both versions
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None, "sign_reason" in getattr(exc, "error_dict", {})
+    if sign and note.reviews.filter(why="finding").exists():
+        messages.warning(
+            request,
+            "Note signed with a finding. It is in your supervisor's review queue, and "
+            "billing holds it while the finding stands.",
+        )
+    else:
+        messages.success(request, "Note signed." if sign else "Draft saved.")
+    return note, False
 
 
 @declare(Cap.WRITE_NOTE, person_param="person_id")
@@ -139,29 +209,19 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     # A note written from an appointment starts with its day and times, and keeps it.
     wanted = request.POST.get("appointment") or request.GET.get("appointment")
     appointment = open_appointment(wanted, staff=me, person=person)
+    needs_reason = False
+
+    def write(fields: dict[str, Any]) -> ServiceNote:
+        note = note_create(actor=request.user, person=person, staff=me, **fields)
+        if appointment is not None:
+            appointment_note_written(actor=request.user, appointment=appointment, note=note)
+        return note
+
     if request.method == "POST":
         form = NoteForm(request.POST, choices=choices)
         if form.is_valid():
-            sign = request.POST.get("action") == "sign"
-            if sign and not has(request.user, Cap.SIGN_NOTE):
-                raise PermissionDenied("Your role does not sign notes.")
-            try:
-                with transaction.atomic():
-                    note = note_create(
-                        actor=request.user, person=person, staff=me, **form.note_fields()
-                    )
-                    if appointment is not None:
-                        appointment_note_written(
-                            actor=request.user, appointment=appointment, note=note
-                        )
-                    if sign:
-                        note = note_sign(
-                            actor=request.user, note=note, signer=me, at=timezone.now()
-                        )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "Note signed." if sign else "Draft saved.")
+            note, needs_reason = _save(request, form, write, me)
+            if note is not None:
                 return redirect("note-detail", note_id=note.pk)
     else:
         initial = note_initial(appointment) if appointment else {"date": today}
@@ -176,8 +236,18 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
             "form": form,
             "note": None,
             "appointment": appointment,
+            "needs_reason": needs_reason,
+            **_sign_context(request),
         },
     )
+
+
+def _draft_of(request: HttpRequest, me: StaffMember) -> ServiceNote | None:
+    """The saved draft the live check stands in for (`?note=`), if it is the writer's."""
+    raw = request.GET.get("note", "")
+    if not raw.isdigit():
+        return None
+    return ServiceNote.objects.filter(pk=int(raw), staff=me, status=NoteStatus.DRAFT).first()
 
 
 @declare(Cap.WRITE_NOTE, person_param="person_id")
@@ -187,10 +257,15 @@ def note_check(request: HttpRequest, person_id: int) -> HttpResponse:
     me = _me(request)
     person = _person(person_id)
     _, choices = plan_choices(person, on=timezone.localdate())
-    form = NoteForm(request.POST, choices=choices)
-    context = _check(form, person, me)
+    draft = _draft_of(request, me)
+    if draft is not None and draft.person_id != person.pk:
+        draft = None
+    form = NoteForm(
+        request.POST, choices=choices, extra=draft.intervention if draft is not None else None
+    )
+    context = _check(form, person, me, draft)
     logged_person_read(request, person, "policy.Finding")
-    return render(request, "services/_findings.html", {**context, "form": form})
+    return render(request, "services/_findings.html", context)
 
 
 # ---- one note -------------------------------------------------------------------------------
@@ -204,12 +279,30 @@ def _note_in_scope(request: HttpRequest, note_id: int) -> ServiceNote:
     return note
 
 
+def _outside_view(request: HttpRequest, note: ServiceNote) -> OutsideView:
+    """A payer's staff member sees a note as a disclosure: never a draft, and a Part 2 note
+    only under the person's consent on the day it is shown (the chart's rule)."""
+    if not reads_from_outside(request.user):
+        return OutsideView(shown=True)
+    if note.status == NoteStatus.DRAFT:
+        raise Http404("No such note.")
+    part2 = note.pk in part2_note_ids(note.person)
+    records = [{"type": NOTE_RECORD, "id": note.pk}] if part2 else []
+    return part2_for_outside_reader(actor=request.user, person=note.person, records=records)
+
+
 @declare(Cap.READ_NOTE)
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note_in_scope(request, note_id)
+    outside = _outside_view(request, note)
+    if not outside.shown:
+        # The same answer as for a note that does not exist: saying that it is withheld
+        # would itself tell the payer the person has a substance use disorder.
+        raise Http404("No such note.")
     logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
     me = staff_of(request.user)
     amendment = ServiceNote.objects.filter(amends=note).only("pk", "status").first()
+    history = review_history(note)
     return render(
         request,
         "services/note_detail.html",
@@ -217,6 +310,13 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "note": note,
             "amendment": amendment,
             "is_author": me is not None and me.pk == note.staff_id,
+            "redisclosure_notice": outside.notice,
+            "reviews": history.reviews,
+            "open_review": history.open,
+            "returned": history.returned,
+            "may_review": has(request.user, Cap.REVIEW_NOTE)
+            and me is not None
+            and me.pk != note.staff_id,
         },
     )
 
@@ -236,29 +336,36 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
     person = note.person
     _, choices = plan_choices(person, on=timezone.localdate())
     logged_person_read(request, person, NOTE_RECORD, record_id=note.pk)
+    needs_reason = False
+    # The revision this edit started from: a save over someone else's is refused.
+    base = revision(note)
+    theirs: ServiceNote | None = None
     if request.method == "POST":
+        base = request.POST.get("base") or base
         form = NoteForm(request.POST, choices=choices, extra=note.intervention)
         if form.is_valid():
-            sign = request.POST.get("action") == "sign"
-            if sign and not has(request.user, Cap.SIGN_NOTE):
-                raise PermissionDenied("Your role does not sign notes.")
+            draft = note
+            started_from = base
+
+            def write(fields: dict[str, Any]) -> ServiceNote:
+                if draft.group_session_id is not None:
+                    # A group note keeps the group's kind of activity, whatever the plan
+                    # step's own.
+                    fields["activity"] = draft.activity
+                return note_update_draft(
+                    actor=request.user, note=draft, base=started_from, **fields
+                )
+
             try:
-                with transaction.atomic():
-                    fields = form.note_fields()
-                    if note.group_session_id is not None:
-                        # A group note keeps the group's kind of activity, whatever the
-                        # plan step's own.
-                        fields["activity"] = note.activity
-                    note = note_update_draft(actor=request.user, note=note, **fields)
-                    if sign:
-                        note = note_sign(
-                            actor=request.user, note=note, signer=me, at=timezone.now()
-                        )
-            except ValidationError as exc:
+                saved, needs_reason = _save(request, form, write, me)
+            except StaleEditError as exc:
                 apply_errors(form, exc)
-            else:
-                messages.success(request, "Note signed." if sign else "Draft saved.")
-                return redirect("note-detail", note_id=note.pk)
+                theirs = note_for_page(note.pk)
+                base = exc.revision  # saving again now knowingly replaces theirs
+                saved = None
+            if saved is not None:
+                return redirect("note-detail", note_id=saved.pk)
+        context = _check(form, person, me, note)
     else:
         initial = {
             "intervention": note.intervention_id,
@@ -270,19 +377,28 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             **{name: getattr(note, name) for name in NARRATIVE},
         }
         form = NoteForm(choices=choices, extra=note.intervention, initial=initial)
-    found = check_person(person.pk, as_of=max(note.date, timezone.localdate()))
-    findings = [f for f in found.objects() if f.subject_type == "note" and f.subject_id == note.pk]
+        bound = NoteForm(
+            {**{k: v for k, v in initial.items() if v is not None}, "action": "check"},
+            choices=choices,
+            extra=note.intervention,
+        )
+        context = _check(bound, person, me, note)
+    returned = review_history(note).returned
     return render(
         request,
         "services/note_form.html",
         {
+            **context,
             "person": person,
             "plan": None,
             "choices": choices,
             "form": form,
             "note": note,
-            "saved_denials": [f for f in findings if f.severity == "deny"],
-            "saved_findings": [f for f in findings if f.severity != "deny"],
+            "base": base,
+            "theirs": theirs,
+            "needs_reason": needs_reason,
+            "returned": returned,
+            **_sign_context(request),
         },
     )
 
@@ -298,7 +414,11 @@ def note_amend_view(request: HttpRequest, note_id: int) -> HttpResponse:
         messages.info(request, "Only a signed, current note is amended; a draft is edited.")
         return redirect("note-detail", note_id=note.pk)
     logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
-    form = AmendForm(request.POST or None)
+    returned = review_history(note).returned
+    form = AmendForm(
+        request.POST or None,
+        initial={"reason": f"Returned for correction: {returned.comment}"} if returned else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             amendment = note_amend(

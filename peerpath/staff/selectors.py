@@ -206,6 +206,19 @@ def team_board(
     )
 
 
+def team_loads(
+    supervisor: StaffMember, *, on: dt.date, period_days: int
+) -> tuple[list[tuple[StaffMember, Load]], Load | None]:
+    """Each peer specialist's caseload and the supervisor's peer specialists on every day
+    of the period (the engine's head-counts), for the board's chart, without the rest of
+    the board."""
+    lo = on - dt.timedelta(days=period_days - 1)
+    team = Team(supervisor, team_on(supervision_spans(supervisor, lo, on), on))
+    counted = caseloads([p.pk for p in team.peers], lo, on)
+    mine = supervisor_loads([supervisor.pk], lo, on).get(supervisor.pk)
+    return [(p, counted[p.pk]) for p in team.peers], mine
+
+
 @dataclass
 class TeamToday:
     """A team and the people on its peer specialists' caseloads today: what the findings

@@ -24,7 +24,9 @@ from peerpath.access.scope import staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.core import formatting as fmt
 from peerpath.people.models import Person
+from peerpath.policy.api import DUE_KINDS
 
+from . import charts
 from .findings import RuleFindings, team_findings
 from .forms import ContactForm, EvaluationForm, ReassignForm, apply_errors
 from .models import ContactKind, StaffMember
@@ -37,10 +39,12 @@ from .selectors import (
     supervisor_of,
     supervisors_for_admin,
     team_board,
+    team_loads,
     team_on,
     team_today,
 )
 from .services import caseload_reassign, evaluation_record, supervisor_contact_record
+from .worklist import SORTS, WHEN, Filters, worklist
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -94,6 +98,8 @@ def board(request: HttpRequest) -> HttpResponse:
         period_error = f"Period: choose 30, 90 or 180 days. Showing {period}."
     supervisor, choices = _whose_board(request)
     data = team_board(supervisor, on=today, period_days=period, choices=choices)
+    filters, filter_errors = Filters.from_query(request.GET, data)
+    work = worklist(data, filters)
     # The board names the people on the team's caseloads: a read of PHI.
     log_access(
         user=request.user,
@@ -103,22 +109,88 @@ def board(request: HttpRequest) -> HttpResponse:
         reason=f"team board of staff {supervisor.pk if supervisor else '-'}",
         request=request,
     )
-    query = urlencode(
-        {"period": period, **({"team": supervisor.pk} if choices and supervisor else {})}
-    )
+    team_query = {"team": supervisor.pk} if choices and supervisor else {}
+    query = urlencode({"period": period, **team_query})
+    series = [charts.Series(m.staff.full_name, m.load) for m in data.members]
+    keep = urlencode({**team_query, **({"period": period} if period != PERIODS[0] else {})})
+
+    def link(**changes: object) -> str:
+        return "&".join(q for q in (keep, filters.query(**changes)) if q)
+
+    page = work.page
+    chips = [
+        {
+            "kind": kind,
+            "title": title,
+            "n": n,
+            "over": over,
+            "on": filters.kind == kind,
+            "query": link(kind="" if filters.kind == kind else kind, page=None),
+        }
+        for kind, title, n, over in work.by_kind
+        if n
+    ]
+    page_queries = {
+        "previous": link(page=page.previous_page_number()) if page.has_previous() else "",
+        "next": link(page=page.next_page_number()) if page.has_next() else "",
+        "numbers": [(n, link(page=n)) for n in page.paginator.page_range],
+    }
     return render(
         request,
         "staff/board.html",
         {
             "board": data,
+            "work": work,
+            "filters": filters,
+            "filter_errors": filter_errors,
+            "kinds": DUE_KINDS,
+            "whens": WHEN,
+            "sorts": SORTS,
+            "keep": keep,
+            "chips": chips,
+            "page_queries": page_queries,
             "findings_url": f"{reverse('team-findings')}?{query}",
+            "chart_url": f"{reverse('team-chart')}?{query}",
+            "series": series,
+            "chart_rows": charts.table(series, data.period_start, data.on),
+            "supervisor_rows": (
+                charts.table(
+                    [charts.Series("supervisor", data.supervisor_load)],
+                    data.period_start,
+                    data.on,
+                )
+                if data.supervisor_load is not None
+                else []
+            ),
             "over_count": sum(1 for m in data.members if m.load.over_today),
-            "nothing_due": [d.title for d in data.due if not d.items],
             "periods": PERIODS,
             "period_error": period_error,
             "can_record": has(request.user, Cap.SUPERVISE),
+            "can_reassign": has(request.user, Cap.REASSIGN_PERSON),
         },
     )
+
+
+@declare(Cap.READ_TEAM)
+def chart(request: HttpRequest) -> HttpResponse:
+    """The board's chart as SVG: caseloads and the supervisor's ratio over the period."""
+    today = timezone.localdate()
+    period = _period(request)
+    supervisor, _ = _whose_board(request)
+    lo = today - dt.timedelta(days=period - 1)
+    if supervisor is None:
+        svg = charts.loads_svg([], None, lo, today)
+    else:
+        peers, mine = team_loads(supervisor, on=today, period_days=period)
+        svg = charts.loads_svg(
+            [charts.Series(p.full_name, load) for p, load in peers],
+            charts.Series(supervisor.full_name, mine) if mine is not None else None,
+            lo,
+            today,
+        )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 def _period(request: HttpRequest) -> int:

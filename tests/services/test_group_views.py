@@ -236,7 +236,7 @@ def test_the_13th_person_in_nc_is_flagged_before_check_in_with_the_citation():
     page = _checkin_check(cpss, 11, 2, "NC")
     assert 'data-rule="RATIO.GROUP_SIZE"' in page
     assert "13 people with 1 facilitator(s); limit 12 per facilitator" in page
-    assert "Source:" in page and "Staffing ratios" in page
+    assert "<dt>Source</dt>" in page and "Staffing ratios" in page
 
 
 def test_twelve_people_in_nc_are_within_the_limit():
@@ -271,7 +271,7 @@ def test_each_attendee_sees_their_own_findings_with_citations():
     ana_part, ben_part = findings_of(page, ana), findings_of(page, ben)
     assert 'data-rule="CONCURRENCY.OTHER_SERVICE"' in ana_part and "THERAPY" in ana_part
     assert "CONCURRENCY.OTHER_SERVICE" not in ben_part
-    assert 'data-rule="AUTH.UNITS_EXCEEDED"' in ben_part and "Source:" in ben_part
+    assert 'data-rule="AUTH.UNITS_EXCEEDED"' in ben_part and "<dt>Source</dt>" in ben_part
     assert "AUTH.UNITS_EXCEEDED" not in ana_part
     assert not ServiceNote.objects.exists()
 

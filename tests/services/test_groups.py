@@ -17,6 +17,7 @@ from tests.factories import (
 )
 
 AT = dt.datetime(2026, 4, 7, 21, tzinfo=dt.UTC)
+WHY = "Test record: the authorizations are on their way."  # see test_notes.WHY
 
 
 @pytest.fixture
@@ -60,6 +61,7 @@ def test_sign_all_writes_one_locked_group_note_per_attendee(actor, group):
         shared_narrative=SHARED,
         parts=parts(people, steps),
         sign=True,
+        sign_reason=WHY,
         at=AT,
     )
     assert len(notes) == 2
@@ -86,6 +88,7 @@ def test_sign_all_writes_one_locked_group_note_per_attendee(actor, group):
             shared_narrative=SHARED,
             parts=parts(people, steps),
             sign=True,
+            sign_reason=WHY,
             at=AT,
         )
     assert f"p{people[0].pk}-person" in err.value.message_dict
@@ -105,6 +108,7 @@ def test_one_bad_part_writes_nothing_and_names_the_attendee_and_field(actor, gro
             shared_narrative=SHARED,
             parts=bad,
             sign=True,
+            sign_reason=WHY,
             at=AT,
         )
     errors = err.value.message_dict
@@ -138,6 +142,7 @@ def test_a_goal_from_someone_elses_plan_and_a_missing_goal_are_refused(actor, gr
             shared_narrative=SHARED,
             parts=missing,
             sign=True,
+            sign_reason=WHY,
             at=AT,
         )
     assert list(err.value.message_dict) == [f"p{people[0].pk}-intervention"]
@@ -171,6 +176,7 @@ def test_shared_part_is_needed_to_sign_but_not_for_drafts(actor, group):
             shared_narrative="",
             parts=parts(people, steps),
             sign=True,
+            sign_reason=WHY,
             at=AT,
         )
     assert list(err.value.message_dict) == ["shared_narrative"]
@@ -192,6 +198,7 @@ def test_shared_part_is_needed_to_sign_but_not_for_drafts(actor, group):
         shared_narrative=SHARED,
         parts=parts(people, steps),
         sign=True,
+        sign_reason=WHY,
         at=AT,
     )
     assert [n.pk for n in signed] == [n.pk for n in drafts]
@@ -209,6 +216,7 @@ def test_only_a_facilitator_writes_and_only_checked_in_people_get_notes(actor, g
             shared_narrative=SHARED,
             parts=parts(people, steps),
             sign=True,
+            sign_reason=WHY,
             at=AT,
         )
     assert "staff" in err.value.message_dict
@@ -222,6 +230,7 @@ def test_only_a_facilitator_writes_and_only_checked_in_people_get_notes(actor, g
             shared_narrative=SHARED,
             parts=parts([*people, stranger], [*steps, step]),
             sign=True,
+            sign_reason=WHY,
             at=AT,
         )
     assert list(err.value.message_dict) == [f"p{stranger.pk}-person"]

@@ -9,6 +9,10 @@ from peerpath.services.models import ServiceNote, SignedNoteError
 from tests.factories import GoalFactory, GroupSessionFactory, InterventionFactory, StaffFactory
 
 AT = dt.datetime(2026, 4, 6, 21, tzinfo=dt.UTC)
+# The factories' records lack what a payable note needs (an authorization, a crisis plan
+# ...): these tests are about signing and locking, so they sign with a reason (signing
+# with findings has its own tests in test_signing.py).
+WHY = "Test record: the authorization is on its way."
 
 
 @pytest.fixture
@@ -42,7 +46,7 @@ def draft(actor, setup, **kw):
 def test_note_is_drafted_then_signed_by_its_author(actor, setup):
     note = draft(actor, setup)
     assert note.status == "draft" and note.minutes == 45
-    signed = services.note_sign(actor=actor, note=note, signer=note.staff, at=AT)
+    signed = services.note_sign(actor=actor, note=note, signer=note.staff, at=AT, sign_reason=WHY)
     assert signed.status == "signed" and signed.signed_credential == "CPSS"
 
 
@@ -92,7 +96,7 @@ def test_someone_else_cannot_sign_the_note(actor, setup):
 def test_note_without_what_happened_cannot_be_signed(actor, setup):
     note = draft(actor, setup, response="")
     with pytest.raises(ValidationError) as err:
-        services.note_sign(actor=actor, note=note, signer=note.staff, at=AT)
+        services.note_sign(actor=actor, note=note, signer=note.staff, at=AT, sign_reason=WHY)
     assert "response" in err.value.message_dict
 
 
@@ -100,19 +104,25 @@ def test_note_cannot_be_signed_before_the_service_date(actor, setup):
     note = draft(actor, setup)
     with pytest.raises(ValidationError):
         services.note_sign(
-            actor=actor, note=note, signer=note.staff, at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
+            actor=actor,
+            note=note,
+            signer=note.staff,
+            at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+            sign_reason=WHY,
         )
 
 
 def test_signed_note_cannot_be_edited_through_the_service(actor, setup):
     note = draft(actor, setup)
-    services.note_sign(actor=actor, note=note, signer=note.staff, at=AT)
+    services.note_sign(actor=actor, note=note, signer=note.staff, at=AT, sign_reason=WHY)
     with pytest.raises(ValidationError):
         services.note_update_draft(actor=actor, note=note, response="changed")
 
 
 def test_signed_note_cannot_be_changed_by_saving_the_model(actor, setup):
-    note = services.note_sign(actor=actor, note=draft(actor, setup), signer=setup[1], at=AT)
+    note = services.note_sign(
+        actor=actor, note=draft(actor, setup), signer=setup[1], at=AT, sign_reason=WHY
+    )
     note.response = "rewritten later"
     with pytest.raises(SignedNoteError):
         note.save()
@@ -121,7 +131,9 @@ def test_signed_note_cannot_be_changed_by_saving_the_model(actor, setup):
 
 
 def test_signed_note_cannot_be_changed_even_by_a_bulk_update(actor, setup):
-    note = services.note_sign(actor=actor, note=draft(actor, setup), signer=setup[1], at=AT)
+    note = services.note_sign(
+        actor=actor, note=draft(actor, setup), signer=setup[1], at=AT, sign_reason=WHY
+    )
     with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
         ServiceNote.objects.filter(pk=note.pk).update(response="rewritten by SQL")
     note.refresh_from_db()
@@ -129,7 +141,9 @@ def test_signed_note_cannot_be_changed_even_by_a_bulk_update(actor, setup):
 
 
 def test_signed_note_cannot_be_unsigned_or_deleted(actor, setup):
-    note = services.note_sign(actor=actor, note=draft(actor, setup), signer=setup[1], at=AT)
+    note = services.note_sign(
+        actor=actor, note=draft(actor, setup), signer=setup[1], at=AT, sign_reason=WHY
+    )
     with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
         ServiceNote.objects.filter(pk=note.pk).update(status="draft")
     with pytest.raises(SignedNoteError):
@@ -140,12 +154,14 @@ def test_signed_note_cannot_be_unsigned_or_deleted(actor, setup):
 
 
 def test_amendment_is_a_new_note_and_keeps_the_original_words(actor, setup):
-    original = services.note_sign(actor=actor, note=draft(actor, setup), signer=setup[1], at=AT)
+    original = services.note_sign(
+        actor=actor, note=draft(actor, setup), signer=setup[1], at=AT, sign_reason=WHY
+    )
     amendment = services.note_amend(
         actor=actor, note=original, reason="Wrong end time", end_time=dt.time(10, 30)
     )
     assert amendment.pk != original.pk and amendment.amends == original
-    services.note_sign(actor=actor, note=amendment, signer=setup[1], at=AT)
+    services.note_sign(actor=actor, note=amendment, signer=setup[1], at=AT, sign_reason=WHY)
     original.refresh_from_db()
     assert original.status == "amended" and original.end_time == dt.time(10, 45)
     assert ServiceNote.objects.get(pk=amendment.pk).end_time == dt.time(10, 30)
@@ -155,7 +171,7 @@ def test_amendment_needs_a_reason_and_a_signed_note(actor, setup):
     note = draft(actor, setup)
     with pytest.raises(ValidationError):
         services.note_amend(actor=actor, note=note, reason="x")
-    services.note_sign(actor=actor, note=note, signer=setup[1], at=AT)
+    services.note_sign(actor=actor, note=note, signer=setup[1], at=AT, sign_reason=WHY)
     with pytest.raises(ValidationError) as err:
         services.note_amend(actor=actor, note=note, reason="  ")
     assert "amendment_reason" in err.value.message_dict

@@ -201,7 +201,7 @@ def test_check_shows_the_overlap_with_another_service_and_its_citation():
     page = response.content.decode()
     assert response.status_code == 200
     assert 'data-rule="CONCURRENCY.OTHER_SERVICE"' in page and "usa-alert--error" in page
-    assert "THERAPY" in page and "Source:" in page
+    assert "THERAPY" in page and "<dt>Source</dt>" in page
     assert "Nothing in this note would stop it being paid" not in page
     assert not ServiceNote.objects.exists()
 

@@ -208,7 +208,7 @@ def test_an_overdue_face_to_face_contact_is_listed_with_its_citation_and_recordi
     qp, (peer,), payer = make_team(peers=1, people_each=1)
     late = add_person(peer, payer=payer, qp=qp, met_days_ago=70)  # NC: every 60 days
     client = client_for(qp)
-    due = section(client.get("/team/").content.decode(), "due-h")
+    due = section(client.get("/team/?kind=contact").content.decode(), "due-h")
     assert late.display_name in due and "10 days overdue" in due
     assert "Staffing: Peer Support Services Program Supervisor" in due  # the citation
     assert f'Record contact<span class="usa-sr-only"> with {late.display_name}' in due
@@ -246,13 +246,14 @@ def test_a_phone_call_is_saved_but_the_face_to_face_contact_stays_due():
     assert response.status_code == 302 and response["Location"] == "/team/"
     page = client.get("/team/").content.decode()
     assert "Only a face-to-face contact meets the policy" in page
-    assert late.display_name in section(page, "due-h")
+    contacts = client.get("/team/?kind=contact").content.decode()
+    assert late.display_name in section(contacts, "due-h")
 
 
 def test_the_first_contact_is_due_within_30_days_of_the_first_service():
     qp, (peer,), payer = make_team(peers=1, people_each=0)
     new = add_person(peer, payer=payer, qp=qp, seen_days_ago=25, met_days_ago=None)
-    due = section(client_for(qp).get("/team/").content.decode(), "due-h")
+    due = section(client_for(qp).get("/team/?kind=contact").content.decode(), "due-h")
     assert new.display_name in due and "First face-to-face contact" in due
     assert "due in 5 days" in due
 
@@ -288,7 +289,7 @@ def test_an_sc_mhp_sees_the_evaluation_due_six_months_after_admission_and_record
     EpisodeFactory(person=person, start=today() - days(200))
     client = client_for(mhp)
     assert client.get("/").url == "/team/"
-    due = section(client.get("/team/").content.decode(), "due-evaluation-h")
+    due = section(client.get("/team/?kind=evaluation").content.decode(), "due-h")
     assert person.display_name in due and "First evaluation" in due and "overdue" in due
     assert "Standard: Supervision" in due  # SC seed 004's citation
     response = client.post(
@@ -297,7 +298,8 @@ def test_an_sc_mhp_sees_the_evaluation_due_six_months_after_admission_and_record
     )
     assert response.status_code == 302
     assert Evaluation.objects.filter(person=person, evaluator=mhp).exists()
-    assert "due-evaluation-h" not in client.get("/team/").content.decode()
+    after = section(client.get("/team/?kind=evaluation").content.decode(), "due-h")
+    assert person.display_name not in after and "Nothing due for this filter" in after
 
 
 def test_plan_reviews_authorizations_certifications_trainings_and_unsigned_notes_are_listed():
@@ -310,19 +312,23 @@ def test_plan_reviews_authorizations_certifications_trainings_and_unsigned_notes
     SupervisionFactory(supervisor=qp, staff=rookie, start=today() - days(40))
     CertificationFactory(staff=rookie, start=today() - days(40), end=None)
     draft = NoteFactory(person=person, staff=peer, date=today() - days(5))  # a draft
-    page = client_for(qp).get("/team/").content.decode()
-    plans = section(page, "due-plan_review-h")
+    client = client_for(qp)
+
+    def due(kind):
+        return section(client.get(f"/team/?kind={kind}").content.decode(), "due-h")
+
+    plans = due("plan_review")
     assert person.display_name in plans and "due in 10 days" in plans
-    auths = section(page, "due-authorization-h")
+    auths = due("authorization")
     assert "no continued-stay request yet" in auths and "due in 5 days" in auths
-    certs = section(page, "due-certification-h")
+    certs = due("certification")
     assert peer.full_name in certs and "expires" in certs and "due in 20 days" in certs
-    trainings = section(page, "due-training-h")
+    trainings = due("training")
     assert rookie.full_name in trainings and "Documentation: 0 of 3 hours done" in trainings
     assert "10 days overdue" in trainings  # 3 hours due within 30 days of hire
-    notes = section(page, "due-unsigned_note-h")
+    notes = due("unsigned_note")
     assert f"/notes/{draft.pk}/" in notes and "3 days overdue" in notes  # signed within 2 days
-    assert "Documentation (assumed)" in notes  # the assumed pack parameter, cited
+    assert "Documentation (assumed: an administrator should confirm it)" in notes
 
 
 def test_a_continued_stay_request_on_file_takes_the_authorization_off_the_list():
@@ -495,3 +501,63 @@ def test_a_bad_period_is_named_and_the_default_shown():
     page = client_for(qp).get("/team/?period=7").content.decode()
     assert "Period: choose 30, 90 or 180 days. Showing 30." in page
     assert "over the last 30 days" in page
+
+
+# ---- the board as a worklist ------------------------------------------------------------
+
+
+def test_the_filtered_board_and_its_chart_issue_a_fixed_number_of_queries():
+    qp, (peer, _), payer = make_team(peers=2, people_each=2)
+    client = client_for(qp)
+    client.get("/team/")
+    filtered = f"/team/?peer={peer.pk}&kind=contact&when=overdue&sort=person&page=1"
+    few = _queries(client, filtered)
+    few_chart = _queries(client, "/team/chart.svg?period=90")
+    grow(qp, payer)
+    for _ in range(3):
+        add_person(peer, payer=payer, qp=qp, met_days_ago=70)
+    assert _queries(client, filtered) == few
+    assert _queries(client, "/team/chart.svg?period=90") == few_chart
+
+
+def test_the_worklist_filters_by_peer_kind_and_urgency_sorts_and_pages():
+    qp, (peer, other), payer = make_team(peers=2, people_each=0)
+    late = [add_person(peer, payer=payer, qp=qp, met_days_ago=60 + n) for n in range(1, 19)]
+    theirs = add_person(other, payer=payer, qp=qp, met_days_ago=75)
+    soon = add_person(peer, payer=payer, qp=qp, met_days_ago=50)  # due in 10 days
+    client = client_for(qp)
+    base = f"/team/?peer={peer.pk}&kind=contact"
+    first = section(client.get(base).content.decode(), "due-h")
+    assert theirs.display_name not in first
+    assert "Items 1\N{EN DASH}15 of 19." in first  # 18 overdue and 1 due soon, 15 a page
+    # Sorted by due date: the most overdue first.
+    assert first.index(late[-1].display_name) < first.index(late[-2].display_name)
+    second = section(client.get(base + "&page=2").content.decode(), "due-h")
+    assert soon.display_name in second and late[0].display_name in second
+    overdue = section(client.get(base + "&when=overdue&page=2").content.decode(), "due-h")
+    assert soon.display_name not in overdue and "Items 16\N{EN DASH}18 of 18." in overdue
+    upcoming = section(client.get(base + "&when=soon").content.decode(), "due-h")
+    assert soon.display_name in upcoming and late[0].display_name not in upcoming
+    # Counts by kind in the chips, for the peer chosen.
+    page = client.get(f"/team/?peer={peer.pk}").content.decode()
+    assert 'data-kind="contact">Supervisor face-to-face contacts <span class="pp-chip__n">19' in (
+        page
+    )
+    # Bad filter values are named, and left off.
+    bad = client.get("/team/?peer=999999&kind=nonsense&when=later&sort=size").content.decode()
+    for said in ("Peer specialist: choose one", "Kind: choose one", "Show: choose", "Sort:"):
+        assert said in bad
+
+
+def test_the_chart_is_svg_without_inline_style_and_its_numbers_are_in_a_table():
+    qp, (peer, _), _ = make_team(peers=2, people_each=3)
+    client = client_for(qp)
+    response = client.get("/team/chart.svg")
+    svg = response.content.decode()
+    assert response["Content-Type"] == "image/svg+xml" and svg.lstrip().startswith("<?xml")
+    assert "<style" not in svg and "<script" not in svg
+    page = client.get("/team/").content.decode()
+    assert 'src="/team/chart.svg?period=30"' in page
+    table = page[page.index('class="usa-table usa-table--borderless pp-chart-table"') :]
+    table = table[: table.index("</table>")]
+    assert peer.full_name in table and "<td>3 of 12</td>" in table  # NC 8G: 12 per peer

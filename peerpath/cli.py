@@ -48,6 +48,11 @@ def _generate(seed: int, people: int, end: dt.date | None, months: int) -> None:
 
     report = generate(seed=seed, people=people, end=end, months=months)
     print(report.summary())
+    from peerpath.demo.living import bill_the_demo, open_reviews
+
+    today = report.end + dt.timedelta(days=1)
+    print(bill_the_demo(today=today, seed=seed).summary())
+    print(f"{open_reviews(today=today, seed=seed)} notes wait for their supervisor's review.")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -152,6 +152,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "peerpath.access.capabilities.context",
+                "peerpath.people.context.banner",
             ],
             # Money, counts, dates and times in one style on every page (`|money`, `|day`).
             "builtins": ["peerpath.core.templatetags.formatting"],

@@ -104,3 +104,25 @@ def people_list(people: QuerySet[Person], *, search: str = "") -> QuerySet[Perso
     return qs.order_by("last_name", "first_name", "pk").prefetch_related(
         Prefetch("plans", queryset=Plan.objects.filter(status="active"), to_attr="active_plans")
     )
+
+
+SWITCH_LIMIT = 8
+
+
+def people_switch(people: QuerySet[Person], q: str, *, limit: int = SWITCH_LIMIT) -> list[Person]:
+    """Up to `limit` people matching every word of `q`: part of a name, or the start of a
+    Medicaid ID. One query."""
+    from django.db.models import Q
+
+    words = q.split()[:4]
+    if not words:
+        return []
+    qs = people.select_related("payer")
+    for word in words:
+        qs = qs.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+            | Q(medicaid_id__istartswith=word)
+        )
+    return list(qs.order_by("last_name", "first_name", "pk")[:limit])

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from peerpath.access.capabilities import Cap, has
@@ -24,9 +25,10 @@ from peerpath.access.services import (
 )
 from peerpath.consent.part2 import part2_diagnosis_ids, part2_note_ids, part2_plan_ids
 from peerpath.consent.services import part2_for_outside_reader, reads_from_outside
+from peerpath.schedule.selectors import attendance
 
 from .models import Person
-from .selectors import Chart, people_list, person_chart
+from .selectors import SWITCH_LIMIT, Chart, people_list, people_switch, person_chart
 
 
 @declare(Cap.SEARCH_PEOPLE)
@@ -47,6 +49,31 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, "people/list.html", {"page": page, "search": search})
 
 
+@declare(Cap.SEARCH_PEOPLE)
+def person_switch(request: HttpRequest) -> HttpResponse:
+    """The header's search: people in one's scope by name or Medicaid ID, as links to their
+    charts (htmx swaps them under the box; without JavaScript the box opens the list)."""
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(f"{reverse('people')}?{request.GET.urlencode()}")
+    q = request.GET.get("q", "").strip()[:80]
+    found = people_switch(people_visible_to(request.user), q) if len(q) >= 2 else []
+    if q:
+        # Names shown: a read of PHI. The search words are not logged (they may be names).
+        log_access(
+            user=request.user,
+            action="search",
+            record_type="people.Person",
+            record_id="",
+            reason="switch person",
+            request=request,
+        )
+    return render(
+        request,
+        "people/_switch_results.html",
+        {"found": found, "q": q, "more": len(found) == SWITCH_LIMIT},
+    )
+
+
 @declare(Cap.READ_PERSON, person_param="person_id")
 def chart(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.select_related("payer", "agency"), pk=person_id)
@@ -62,6 +89,7 @@ def chart(request: HttpRequest, person_id: int) -> HttpResponse:
         "can_print": has(user, Cap.PRINT_PLAN),
         "today": today,
         "show_narratives": can_see_narratives(request.user, person),
+        "attendance": attendance(person, on=today) if has(user, Cap.READ_SCHEDULE) else None,
         "history": (
             list(person_access_history(person.pk)[:25])
             if has(user, Cap.READ_ACCESS_HISTORY)

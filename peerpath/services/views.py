@@ -207,7 +207,8 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     plan, choices = plan_choices(person, on=today)
     logged_person_read(request, person, "plans.Plan", record_id=plan.pk if plan else None)
     # A note written from an appointment starts with its day and times, and keeps it.
-    appointment = open_appointment(request.GET.get("appointment"), staff=me, person=person)
+    wanted = request.POST.get("appointment") or request.GET.get("appointment")
+    appointment = open_appointment(wanted, staff=me, person=person)
     needs_reason = False
 
     def write(fields: dict[str, Any]) -> ServiceNote:
@@ -237,6 +238,7 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
             "choices": choices,
             "form": form,
             "note": None,
+            "appointment": appointment,
             "needs_reason": needs_reason,
             **_sign_context(request),
         },

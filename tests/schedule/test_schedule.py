@@ -212,8 +212,9 @@ def test_a_note_starts_from_its_appointment_and_keeps_it():
     form = client.get(url).content.decode()
     assert f'value="{DAY.isoformat()}"' in form
     assert 'value="14:00"' in form and 'value="14:50"' in form
+    assert f'name="appointment" value="{a.pk}"' in form  # the form carries it
     data = note_post(intervention, start_time="14:00", end_time="14:50", action="sign")
-    response = client.post(url, data)
+    response = client.post(f"/people/{person.pk}/notes/new/", {**data, "appointment": a.pk})
     note = ServiceNote.objects.get(person=person)
     assert response.status_code == 302 and note.status == "signed"
     a.refresh_from_db()

@@ -26,10 +26,10 @@ from peerpath.policy.api import (
     Figure,
     Pack,
     Timeframe,
+    appeal_rights,
     continued_stay_criteria,
     decision_timeframes,
     determine_eligibility,
-    figure,
     pack_in_force,
 )
 from peerpath.staff.models import StaffMember
@@ -299,14 +299,6 @@ def next_request(reviewer: StaffMember, *, now: dt.datetime) -> Authorization | 
 
 # ---- the notice of decision ------------------------------------------------------------------
 
-APPEAL_KEYS = (
-    "appeal.request_days",
-    "appeal.standard_resolution_days",
-    "appeal.expedited_resolution_hours",
-    "appeal.state_fair_hearing_days",
-    "appeal.continue_benefits_days",
-)
-
 
 @dataclass(frozen=True)
 class Notice:
@@ -325,20 +317,13 @@ def notice(auth: Authorization) -> Notice:
     if auth.decided_at is None:
         raise ValueError("A notice is written once the request is decided.")
     on = timezone.localtime(auth.decided_at).date()
-    appeal: dict[str, Figure] = {}
-    for key in APPEAL_KEYS:
-        fig = figure(auth.person_id, key, on)
-        if fig is not None and isinstance(fig.value, int):
-            appeal[key.removeprefix("appeal.")] = fig
-    adverse = auth.status in (AuthStatus.DENIED, AuthStatus.PARTIAL)
-    request_days = appeal.get("request_days")
-    cont = appeal.get("continue_benefits_days")
+    rights = appeal_rights(auth.person_id, on)
     return Notice(
         authorization=auth,
         person=auth.person,
         on=on,
-        adverse=adverse,
-        appeal=appeal,
-        appeal_by=on + dt.timedelta(days=int(str(request_days.value))) if request_days else None,
-        continue_by=on + dt.timedelta(days=int(str(cont.value))) if cont else None,
+        adverse=auth.status in (AuthStatus.DENIED, AuthStatus.PARTIAL),
+        appeal=rights.figures,
+        appeal_by=rights.appeal_by,
+        continue_by=rights.continue_by,
     )

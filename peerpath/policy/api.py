@@ -100,7 +100,14 @@ from .relations import (
     supervisor_loads,
     unmanaged_use,
 )
-from .requests import RECORD_FOR, RequestCheck, check_request, continued_stay_criteria
+from .requests import (
+    RECORD_FOR,
+    AppealRights,
+    RequestCheck,
+    appeal_rights,
+    check_request,
+    continued_stay_criteria,
+)
 from .tables import SCHEMAS, rows_to_table
 
 __all__ = [
@@ -108,6 +115,7 @@ __all__ = [
     "DRAFT_NOTE_ID",
     "GROUP_SIZE_RULE",
     "RECORD_FOR",
+    "AppealRights",
     "Assigned",
     "AuthorizationUnits",
     "Citation",
@@ -117,6 +125,7 @@ __all__ = [
     "NoteCheck",
     "PackInForce",
     "RequestCheck",
+    "appeal_rights",
     "assigned",
     "authorization_units",
     "check_agency",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -19,6 +20,9 @@ from .checks import _NEEDS_TABLE, Criterion, Determination, determine_eligibilit
 from .engine import Scope, citation_for
 from .extract import extract
 from .rules.base import REGISTRY, Params
+
+if TYPE_CHECKING:
+    from .api import Figure
 
 PROBE_AUTH_ID = -1
 
@@ -124,3 +128,52 @@ def continued_stay_criteria(
         else:
             criteria.append(Criterion(rule.id, rule.title, "met", "", citation))
     return criteria
+
+
+# ---- appeal rights on a notice of decision ---------------------------------------------------
+
+APPEAL_KEYS = (
+    "appeal.request_days",
+    "appeal.standard_resolution_days",
+    "appeal.expedited_resolution_hours",
+    "appeal.state_fair_hearing_days",
+    "appeal.continue_benefits_days",
+)
+
+
+# The parameters this module's relations read (tests/policy/test_exceptions.py).
+READS: dict[str, tuple[str, ...]] = {
+    "appeal_rights": (
+        "appeal.request_days",
+        "appeal.standard_resolution_days",
+        "appeal.expedited_resolution_hours",
+        "appeal.state_fair_hearing_days",
+        "appeal.continue_benefits_days",
+    )
+}
+
+
+@dataclass(frozen=True)
+class AppealRights:
+    """What a notice of decision tells the person about appealing: the cited timeframes of
+    the pack in force for them on the day of the decision, and the days they give."""
+
+    figures: dict[str, Figure]  # the key without "appeal." -> the cited figure
+    appeal_by: dt.date | None  # the last day to ask for an appeal
+    continue_by: dt.date | None  # the last day to ask for the service to continue meanwhile
+
+
+def appeal_rights(person_id: int, decided_on: dt.date) -> AppealRights:
+    from .api import figure
+
+    figures: dict[str, Figure] = {}
+    for key in APPEAL_KEYS:
+        found = figure(person_id, key, decided_on)
+        if found is not None and isinstance(found.value, int):
+            figures[key.removeprefix("appeal.")] = found
+
+    def after(name: str) -> dt.date | None:
+        f = figures.get(name)
+        return decided_on + dt.timedelta(days=int(str(f.value))) if f is not None else None
+
+    return AppealRights(figures, after("request_days"), after("continue_benefits_days"))

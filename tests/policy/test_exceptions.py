@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from peerpath.policy import claims, due, outcomes_due, plan, relations
+from peerpath.policy import claims, due, outcomes_due, plan, relations, requests
 from peerpath.policy.cases import load_cases
 from peerpath.policy.engine import EVALUATOR
 from peerpath.policy.exceptions import EXCEPTIONS, citation, in_force
@@ -183,6 +183,7 @@ READERS = {
     "outcomes_due": outcomes_due,
     "plan": plan,
     "relations": relations,
+    "requests": requests,
 }
 PACKAGE = Path(__file__).resolve().parents[2] / "peerpath"
 

@@ -162,3 +162,17 @@ def test_a_refusal_leads_with_the_sentence_that_matters(sent):
     sentence = refusal_sentence(caught.value.problems)
     assert sentence.startswith("Nothing was posted: This file was already posted on ")
     assert "more problem" in sentence  # the claims' own problems follow, below
+
+
+def test_posting_reports_its_steps_for_the_progress_bar(sent):
+    from peerpath.jobs.progress import Recorder
+
+    actor, text = sent
+    rec = Recorder()
+    post_remittance(actor=actor, text=format_835(remittance_from_837(text)), progress=rec)
+    assert rec.steps == [
+        "Reading the 835 file",
+        "Matching claims and lines to what was sent",
+        "Posting payments to claims",
+    ]
+    assert rec.snapshot.done == rec.snapshot.total == 2

@@ -8,6 +8,9 @@ peerpath manage ...  any Django management command (migrate, createsuperuser, ..
 peerpath policy ...  policy packs and rules (list, show, diff, check)
 peerpath billing ... claims (scrub, batch, validate FILE, post-835 FILE)
 peerpath jobs ...    background jobs (list, show ID --follow)
+peerpath audit ...   program-integrity audits over extracts (schema, run, sample, estimate)
+peerpath token ...   personal access tokens for the REST API (create, list, revoke)
+peerpath records ... export an agency's records, import a records document (--dry-run)
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate(seed: int, people: int, end: dt.date, months: int) -> None:
+def _generate(seed: int, people: int, end: dt.date | None, months: int) -> None:
     from peerpath.demo.generator import generate
 
     report = generate(seed=seed, people=people, end=end, months=months)
@@ -175,17 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--end",
             type=_date,
-            default=dt.date(2026, 9, 30),
-            help="last day of demo service (default 2026-09-30)",
+            default=None,
+            help="last day of demo service (default: yesterday, so today has work to do)",
         )
         p.add_argument("--months", type=int, default=6, help="months of notes (default 6)")
 
     def server(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
-        p.add_argument(
-            "--workers", type=int, help="web worker processes (default: 2 x cores + 1)"
-        )
+        p.add_argument("--workers", type=int, help="web worker processes (default: 2 x cores + 1)")
         p.add_argument("--threads", type=int, help="threads per web worker (default 2)")
         p.add_argument(
             "--no-worker",
@@ -225,11 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-command groups that live with their business area."""
     from peerpath.access.cli import register as accesslog
+    from peerpath.api.cli import register as api
+    from peerpath.api.cli import register_records as records
     from peerpath.billing.cli import register as billing
+    from peerpath.integrity.cli import register as audit
     from peerpath.jobs.cli import register as jobs
     from peerpath.policy.cli import register as policy
 
-    return [policy, accesslog, billing, jobs]
+    return [policy, accesslog, billing, jobs, audit, api, records]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -148,10 +148,9 @@ def _warm_rules() -> None:
     """Compile the rules of today's packs before serving: the first live check is fast."""
     import datetime as dt
 
-    from peerpath.policy.engine import EVALUATOR
-    from peerpath.policy.parameters import load_packs
+    from peerpath.policy.api import warm
 
-    EVALUATOR.warm(load_packs().values(), dt.date.today())
+    warm(dt.date.today())
 
 
 def gunicorn_options(

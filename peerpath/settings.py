@@ -6,6 +6,8 @@ DATABASE_URL         PostgreSQL (or any dj-database-url) URL; SQLite under var/ 
 PEERPATH_DATA_DIR    where the SQLite file lives (default: ./var)
 PEERPATH_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1)
 PEERPATH_TEST_DB_NAME   name of the PostgreSQL test database (default: test_<name>)
+PEERPATH_ENV         "production" refuses debug (and insecure settings)
+PEERPATH_ACCESSLOG_KEY / PEERPATH_ACCESSLOG_ANCHORS  key and file of the access-log anchors
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "peerpath.jobs",
+    "peerpath.outcomes",
+    "peerpath.api",
+    "peerpath.schedule",
 ]
 
 # Background jobs (peerpath/jobs, docs/jobs.md): django-tasks with its database backend, so
@@ -91,6 +96,9 @@ MIDDLEWARE = [
     "peerpath.accounts.middleware.IdleTimeoutMiddleware",
     "peerpath.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Refuses numbers too large for any record id (after sign-in, so the refusal pages
+    # know who is asking; before any view reads the database).
+    "peerpath.accounts.middleware.RequestLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it sees the result of authentication (django-axes' own advice).
@@ -120,6 +128,14 @@ PEERPATH_REQUIRE_2FA = os.environ.get("PEERPATH_REQUIRE_2FA", "1") == "1"
 PEERPATH_2FA_ROLES = frozenset({"admin", "supervisor"})
 SESSION_COOKIE_AGE = 12 * 60 * 60
 OTP_TOTP_ISSUER = "PeerPath"
+
+# The access log's anchors (peerpath/access/anchors.py, docs/deploy.md): the chain head is
+# appended to this file, signed with this key; keep both off the database's machine or
+# permissions. The key defaults to one derived from the secret key.
+PEERPATH_ACCESSLOG_KEY = os.environ.get("PEERPATH_ACCESSLOG_KEY", "") or ("anchor:" + SECRET_KEY)
+PEERPATH_ACCESSLOG_ANCHORS = os.environ.get(
+    "PEERPATH_ACCESSLOG_ANCHORS", str(DATA_DIR / "accesslog-anchors.jsonl")
+)
 
 ROOT_URLCONF = "peerpath.urls"
 PEERPATH_BREAK_GLASS_HOURS = float(os.environ.get("PEERPATH_BREAK_GLASS_HOURS", "4"))
@@ -209,6 +225,38 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Production (PEERPATH_ENV=production; docs/deploy.md): debug is refused, the secret key
+# must be a real one, and HTTPS is on: plain-HTTP requests are redirected, browsers are told
+# to use HTTPS only (HSTS). Behind a TLS proxy that sets X-Forwarded-Proto (the documented
+# setup), PEERPATH_PROXY_TLS=1 lets Django trust it. PEERPATH_HTTPS=1 does the same outside
+# production; PEERPATH_HSTS_SECONDS changes the HSTS time (0 turns it off).
+PEERPATH_ENV = os.environ.get("PEERPATH_ENV", "").strip().lower()
+PRODUCTION = PEERPATH_ENV == "production"
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "PEERPATH_DEBUG=1 is refused when PEERPATH_ENV=production: debug pages show "
+            "settings and data. Unset PEERPATH_DEBUG."
+        )
+    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure-"):
+        raise ImproperlyConfigured(
+            "PEERPATH_SECRET_KEY must be at least 50 random characters in production "
+            '(python3 -c "import secrets; print(secrets.token_urlsafe(64))").'
+        )
+HTTPS = os.environ.get("PEERPATH_HTTPS", "1" if PRODUCTION else "0") == "1"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the proxy's health check speaks plain HTTP
+    SECURE_HSTS_SECONDS = int(os.environ.get("PEERPATH_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("PEERPATH_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("PEERPATH_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # Joining browsers' preload list binds the whole domain for months: the domain
+        # owner's decision (docs/deploy.md), not a default.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+if os.environ.get("PEERPATH_PROXY_TLS", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

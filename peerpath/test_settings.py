@@ -7,3 +7,19 @@ os.environ.setdefault("PEERPATH_TESTING", "1")
 from peerpath.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The demo's last day of service is yesterday outside the tests; the tests keep one fixed
+# demo (peerpath.demo.generator.default_end).
+PEERPATH_DEMO_END = "2026-09-30"
+
+# Tests never read or write the machine's access-log anchors.
+import tempfile  # noqa: E402
+
+PEERPATH_ACCESSLOG_ANCHORS = os.path.join(tempfile.gettempdir(), "peerpath-test-no-anchors.jsonl")
+
+# Transactional tests are emptied with TRUNCATE, which the access log and disclosures refuse
+# on PostgreSQL unless the connection says so (peerpath/access/migrations/0003).
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
+        "-c peerpath.allow_truncate=on"
+    )

@@ -9,6 +9,7 @@ from django.views.generic.base import RedirectView
 from peerpath.access.capabilities import LANDING
 from peerpath.access.permissions import declare
 from peerpath.access.scope import role_of
+from peerpath.api.main import api
 
 
 @declare("public")
@@ -41,6 +42,7 @@ urlpatterns = [
     # The admin signs in through PeerPath's own sign-in (lockout and second factor).
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("peerpath.accounts.urls")),
     path("", include("peerpath.people.urls")),
     path("", include("peerpath.services.urls")),
@@ -50,6 +52,10 @@ urlpatterns = [
     path("", include("peerpath.billing.urls")),
     path("", include("peerpath.billing.remittance_urls")),
     path("", include("peerpath.jobs.urls")),
+    path("", include("peerpath.outcomes.urls")),
+    path("", include("peerpath.api.urls")),
+    path("", include("peerpath.schedule.urls")),
+    path("", include("peerpath.auditor.urls")),
     path("health", health, name="health"),
     path("", home, name="home"),
 ]

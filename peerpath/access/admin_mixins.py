@@ -8,7 +8,12 @@ Every admin registration of a model that holds a person's information uses `PHIA
   with reason "list": never the search terms, which may be names or Medicaid IDs;
 - only superusers and staff whose role has `use_admin` may use these pages (other `is_staff`
   users get 403), and they see the records of their own agency (superusers: all);
-- a record that does not exist, or is outside the user's agency, is a plain 404.
+- a record that does not exist, or is outside the user's agency, is a plain 404;
+- an administrator assigns records only to their own agency (an `agency` choice lists it
+  alone), so no one moves a person to another agency from here;
+- every save, inline save and deletion writes the same change history as the services
+  (`peerpath.audit.ChangeRecord`, action "admin.create" / "admin.update" / "admin.delete",
+  with the fields that changed).
 
 `person_field` names the lookup from the record to its person ("person", "episode__person",
 "pk" for Person itself, None for a record about several people); `agency_field` the lookup
@@ -18,6 +23,7 @@ so that they follow the same rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -28,6 +34,8 @@ from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+
+from peerpath.core.services import record_change, snapshot
 
 from .capabilities import Cap, has
 from .models import AccessAction
@@ -93,10 +101,72 @@ def _scope_choices(
     request: HttpRequest,
     kwargs: dict[str, Any],
 ) -> None:
-    """Choices (and accepted raw ids) of records about people: the user's agency only."""
-    related_admin = site._registry.get(db_field.remote_field.model)
-    if isinstance(related_admin, PHIAdminMixin) and "queryset" not in kwargs:
+    """Choices (and accepted raw ids) of records about people: the user's agency only; and
+    an agency or a staff member: the administrator's own agency (superusers: any)."""
+    related = db_field.remote_field.model
+    if "queryset" in kwargs:
+        return
+    if related._meta.label in ("organizations.Agency", "staff.StaffMember"):
+        if not getattr(request.user, "is_superuser", False):
+            mine = {
+                "pk" if related._meta.label == "organizations.Agency" else "agency_id": (
+                    _agency_id(request)
+                )
+            }
+            kwargs["queryset"] = related._default_manager.filter(**mine)
+        return
+    related_admin = site._registry.get(related)
+    if isinstance(related_admin, PHIAdminMixin):
         kwargs["queryset"] = related_admin.get_queryset(request)
+
+
+def _history(request: HttpRequest, obj: models.Model, before: dict[str, Any] | None) -> None:
+    """The change history a service would write for this admin save (`before`: the stored
+    values, None for a new record)."""
+    after = snapshot(obj)
+    if before is None:
+        action = "admin.create"
+        diff: dict[str, Any] = {k: v for k, v in after.items() if v not in (None, "", [], {})}
+    else:
+        action = "admin.update"
+        diff = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+        if not diff:
+            return
+    record_change(actor=request.user, obj=obj, action=action, changes=diff, reason="admin")
+
+
+def _stored(obj: models.Model) -> dict[str, Any] | None:
+    if obj.pk is None or obj._state.adding:
+        return None
+    old = type(obj)._default_manager.filter(pk=obj.pk).first()
+    return snapshot(old) if old is not None else None
+
+
+def save_with_history(request: HttpRequest, obj: models.Model, save: Callable[[], None]) -> None:
+    before = _stored(obj)
+    save()
+    _history(request, obj, before)
+
+
+def save_formset_with_history(request: HttpRequest, formset: Any) -> None:
+    """Save an inline formset, writing history for each new, changed and deleted record."""
+    befores = {id(f.instance): _stored(f.instance) for f in formset.forms if f.has_changed()}
+    doomed = [
+        (f.instance, snapshot(f.instance))
+        for f in getattr(formset, "deleted_forms", [])
+        if f.instance.pk is not None
+    ]
+    formset.save()
+    for instance in [*formset.new_objects, *(o for o, _ in formset.changed_objects)]:
+        _history(request, instance, befores.get(id(instance)))
+    for instance, values in doomed:
+        record_change(
+            actor=request.user,
+            obj=instance,
+            action="admin.delete",
+            changes={k: [v, None] for k, v in values.items()},
+            reason="admin",
+        )
 
 
 class PHIAdminMixin(_Base):
@@ -205,8 +275,24 @@ class PHIAdminMixin(_Base):
         request.__dict__[_SAVED] = self._target(obj)
         return super().response_add(request, obj, post_url_continue)
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        save_with_history(
+            request, obj, lambda: super(PHIAdminMixin, self).save_model(request, obj, form, change)
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        save_formset_with_history(request, formset)
+
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         target = self._target(obj)  # before deleting: a deleted record has no pk
+        values = snapshot(obj)
+        record_change(
+            actor=request.user,
+            obj=obj,
+            action="admin.delete",
+            changes={k: [v, None] for k, v in values.items()},
+            reason="admin",
+        )
         super().delete_model(request, obj)
         request.__dict__[_SAVED] = target
 

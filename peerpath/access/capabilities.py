@@ -66,6 +66,10 @@ class Cap(StrEnum):
     EXPORT_RECORDS = "export_records"
     IMPORT_RECORDS = "import_records"
     USE_ADMIN = "use_admin"
+    AUDIT_PROGRAM = "audit_program"
+    READ_PROGRAM_OUTCOMES = "read_program_outcomes"
+    READ_SCHEDULE = "read_schedule"
+    WRITE_SCHEDULE = "write_schedule"
     REVIEW_NOTE = "review_note"
     SEE_INBOX = "see_inbox"
 
@@ -101,6 +105,10 @@ DESCRIPTIONS: dict[Cap, str] = {
     Cap.EXPORT_RECORDS: "export records (FHIR, bulk NDJSON)",
     Cap.IMPORT_RECORDS: "import records from another system",
     Cap.USE_ADMIN: "use the records administration (Django admin)",
+    Cap.AUDIT_PROGRAM: "audit the program: findings by rule, provider, peer, month; samples",
+    Cap.READ_PROGRAM_OUTCOMES: "see and export the program's outcomes (change, threshold, dose)",
+    Cap.READ_SCHEDULE: "see one's appointments by day and week (or a supervisee's)",
+    Cap.WRITE_SCHEDULE: "make appointments and weekly groups, record no-shows and cancellations",
     Cap.REVIEW_NOTE: "review one's team's signed notes: approve, or return with a comment",
     Cap.SEE_INBOX: "see one's inbox: what needs one's attention",
 }
@@ -132,6 +140,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.PRINT_PLAN,
             Cap.REQUEST_AUTHORIZATION,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
+            Cap.WRITE_SCHEDULE,
         }
     ),
     Role.SUPERVISOR.value: frozenset(
@@ -150,6 +160,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.SUPERVISE,
             Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.MHP.value: frozenset(
@@ -167,6 +178,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.SUPERVISE,
             Cap.REVIEW_NOTE,
             Cap.WRITE_OUTCOMES,
+            Cap.READ_SCHEDULE,
         }
     ),
     Role.BILLING.value: frozenset(
@@ -188,7 +200,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.DECIDE_AUTHORIZATION,
         }
     ),
-    Role.AUDITOR.value: frozenset({*_CLINICAL_READ, Cap.READ_BILLING, Cap.EXPORT_RECORDS}),
+    Role.AUDITOR.value: frozenset(
+        {
+            *_CLINICAL_READ,
+            Cap.READ_BILLING,
+            Cap.EXPORT_RECORDS,
+            Cap.AUDIT_PROGRAM,
+            Cap.READ_ACCESS_HISTORY,
+        }
+    ),
     Role.ADMIN.value: frozenset(
         {
             *_CLINICAL_READ,
@@ -204,9 +224,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.EXPORT_RECORDS,
             Cap.IMPORT_RECORDS,
             Cap.USE_ADMIN,
+            Cap.AUDIT_PROGRAM,
         }
     ),
 }
+
+# Outcomes across the program (peerpath/outcomes/program.py): supervisors, MHPs, admins and
+# auditors, over the people in their scope.
+for _role in (Role.SUPERVISOR, Role.MHP, Role.ADMIN, Role.AUDITOR):
+    ROLE_CAPABILITIES[_role.value] = ROLE_CAPABILITIES[_role.value] | {Cap.READ_PROGRAM_OUTCOMES}
 
 # Every role has an inbox (it lists what needs that role, or says nothing does).
 ROLE_CAPABILITIES = {role: caps | {Cap.SEE_INBOX} for role, caps in ROLE_CAPABILITIES.items()}
@@ -216,6 +242,10 @@ LANDING: dict[str, str] = {
     Role.CPSS.value: "my-day",
     Role.SUPERVISOR.value: "team-board",
     Role.MHP.value: "team-board",
+    Role.BILLING.value: "billing-lines",
+    Role.UM_REVIEWER.value: "um-queue",
+    Role.AUDITOR.value: "auditor-home",
+    Role.ADMIN.value: "auditor-home",
 }
 
 _BY_NAME: dict[str, Cap] = {c.value: c for c in Cap}

@@ -1,4 +1,5 @@
-"""Session and response safety: idle sign-out, the second factor, security headers."""
+"""Session and response safety: idle sign-out, the second factor, security headers, and
+plain refusals of addresses no page could answer."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.urls import reverse
+from django.utils.html import format_html
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -103,3 +111,39 @@ class SecurityHeadersMiddleware:
         if request.user.is_authenticated and not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+# The longest run of digits PeerPath reads as a number from an address: record ids are
+# 64-bit (at most 19 digits), and no filter or page number needs more.
+MAX_DIGITS = 18
+
+
+def _too_long_number(value: str) -> bool:
+    digits = value[1:] if value[:1] in "+-" else value
+    return len(digits) > MAX_DIGITS and digits.isdigit()
+
+
+class RequestLimitsMiddleware:
+    """A number too large for any record id in the address is refused plainly, instead of
+    reaching the database (where it overflows the column: a server error).
+
+    In the path (`/notes/999...9/`) it is a plain 404, as for any record that does not exist;
+    in the query string (`?payer=999...9`) a 400 naming the parameter (never its value)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any(_too_long_number(part) for part in request.path.split("/")):
+            raise Http404("No such page.")
+        for name, values in request.GET.lists():
+            if any(_too_long_number(v.strip()) for v in values):
+                return HttpResponseBadRequest(
+                    format_html(
+                        "<!doctype html><title>Bad address</title><h1>Bad address</h1>"
+                        "<p>The number given for <code>{}</code> is too large to name any "
+                        "record. Check the address and try again.</p>",
+                        name[:40],
+                    )
+                )
+        return self.get_response(request)

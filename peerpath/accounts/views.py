@@ -9,7 +9,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -49,6 +50,17 @@ class TokenForm(forms.Form):
         return token
 
 
+def _same_site_next(request: HttpRequest) -> str:
+    """Where to go after the second factor: `next` when it is a path on this site (the
+    sign-in page's own rule), else home. Never an outside address."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return resolve_url("home")
+
+
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
@@ -59,7 +71,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         for device in devices:
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
-                return redirect(request.GET.get("next") or "home")
+                return redirect(_same_site_next(request))
         form.add_error("token", "That code did not match. Check the time on your phone.")
     return render(request, "accounts/verify.html", {"form": form})
 

@@ -105,3 +105,51 @@ class DecisionForm(forms.Form):
         data["units_approved"] = None if decision == AuthStatus.DENIED else units
         data["reason"] = reason
         return data
+
+
+class RequestForm(forms.Form):
+    """A provider's request to the payer, sent from the person's chart."""
+
+    kind = forms.ChoiceField(
+        label="What are you asking for?",
+        choices=[
+            ("initial", "A first authorization"),
+            ("concurrent", "To continue (continued stay)"),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "usa-radio__input"}),
+    )
+    urgency = forms.ChoiceField(
+        label="How soon is a decision needed?",
+        choices=[
+            ("standard", "Standard"),
+            ("expedited", "Expedited: waiting could harm the person's health or recovery"),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "usa-radio__input"}),
+    )
+    start = forms.DateField(
+        label="First day", widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"})
+    )
+    end = forms.DateField(
+        label="Last day", widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"})
+    )
+    units_requested = forms.IntegerField(
+        label="Units asked for",
+        min_value=1,
+        max_value=100_000,
+        help_text="Units of 15 minutes over the whole period.",
+        widget=forms.NumberInput(attrs={"class": "usa-input"}),
+    )
+    provider_note = forms.CharField(
+        label="Note for the reviewer",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "usa-textarea"}),
+        help_text="Required for an expedited request: say why waiting could cause harm.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The last day comes on or after the first day.")
+        return data

@@ -56,6 +56,30 @@ class Authorization(models.Model):
         related_name="decisions",
     )
     reason = models.TextField(blank=True, help_text="Required when a request is denied or cut.")
+    # A request sent from the provider's chart: who asked, what they added, and the records
+    # attached as evidence (checked by the engine before sending).
+    requested_by = models.ForeignKey(
+        "staff.StaffMember",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="authorization_requests",
+    )
+    provider_note = models.TextField(
+        "note for the reviewer",
+        blank=True,
+        help_text="Anything the reviewer should know that the attached records do not say.",
+    )
+    assessment = models.ForeignKey(
+        "people.Assessment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    service_order = models.ForeignKey(
+        "people.ServiceOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan = models.ForeignKey(
+        "plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    progress_notes = models.ManyToManyField("services.ServiceNote", blank=True, related_name="+")
 
     class Meta:
         ordering = ["person", "-start"]

@@ -9,22 +9,27 @@ written here as numbers."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from peerpath.core.formatting import day
 from peerpath.people.models import Assessment, Person, ServiceOrder
 from peerpath.people.selectors import Chart, person_chart
 from peerpath.policy.api import (
+    RECORD_FOR,
     Citation,
     Criterion,
     Determination,
+    Figure,
     Pack,
     Timeframe,
+    continued_stay_criteria,
     decision_timeframes,
     determine_eligibility,
+    figure,
     pack_in_force,
 )
 from peerpath.staff.models import StaffMember
@@ -152,6 +157,8 @@ class RequestReview:
     # person's consent lets it go to this payer for payment.
     part2_consent: Any = None
     part2_withheld: str = ""
+    # For a continued stay: the continued-stay criteria, judged on the request itself.
+    stay: list[Criterion] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -163,7 +170,8 @@ class RequestReview:
 
     @property
     def criteria(self) -> list[Criterion]:
-        return self.determination.criteria if self.determination is not None else []
+        found = self.determination.criteria if self.determination is not None else []
+        return [*found, *self.stay]
 
     @property
     def unmet(self) -> list[Criterion]:
@@ -182,7 +190,7 @@ def request_review(auth: Authorization, *, now: dt.datetime) -> RequestReview:
     if assessment is not None:
         labels = _needs_labels(pack, auth.start)
         needs = [labels.get(code, code.replace("_", " ")) for code in assessment.needs_areas]
-    determination = determine_eligibility(person.pk, on=auth.start)
+    determination, stay = request_criteria(auth)
     return RequestReview(
         authorization=auth,
         person=person,
@@ -193,7 +201,23 @@ def request_review(auth: Authorization, *, now: dt.datetime) -> RequestReview:
         determination=determination,
         clock=decision_clock(auth, now=now),
         prior=[u for u in chart.authorizations if u.authorization.pk != auth.pk],
+        stay=stay,
     )
+
+
+def request_criteria(auth: Authorization) -> tuple[Determination | None, list[Criterion]]:
+    """The engine's eligibility decision on the requested start date and, for a continued
+    stay, the continued-stay criteria judged on the request itself."""
+    determination = determine_eligibility(auth.person_id, on=auth.start)
+    stay: list[Criterion] = []
+    if auth.kind == "concurrent" and determination is not None:
+        stay = continued_stay_criteria(
+            auth.person_id,
+            start=auth.start,
+            end=auth.end,
+            on=timezone.localtime(auth.requested_at).date(),
+        )
+    return determination, stay
 
 
 def _needs_labels(pack: Pack | None, on: dt.date) -> dict[str, str]:
@@ -221,3 +245,100 @@ def suggested_reason(criteria: list[Criterion]) -> str:
         evidence = f": {c.evidence}" if c.evidence else ""
         lines.append(f"{c.title} ({c.status}){evidence}. Source: {c.citation.short()}.")
     return "\n".join(lines)
+
+
+# ---- evidence attached by the provider, shown against each criterion ------------------------
+
+
+def attached_evidence(auth: Authorization) -> dict[str, list[str]]:
+    """The records attached to a request, in plain words, by the record kind a criterion
+    reads (`RECORD_FOR`): assessments, service_orders, diagnoses, notes, plans."""
+    out: dict[str, list[str]] = {}
+    if auth.assessment is not None:
+        a = auth.assessment
+        necessity = "shows" if a.medical_necessity else "does not show"
+        out["assessments"] = [
+            f"CCA of {day(a.date)} by {a.author_name}, {a.author_credential} "
+            f"({necessity} medical necessity)"
+        ]
+    if auth.service_order is not None:
+        o = auth.service_order
+        out["service_orders"] = [
+            f"Service order for {o.procedure_code} signed {day(o.signed_on)} by {o.signed_by}, "
+            f"{o.credential}"
+        ]
+    if auth.plan is not None:
+        out["plans"] = [f"Plan version {auth.plan.version} from {day(auth.plan.start)}"]
+    notes = list(auth.progress_notes.order_by("date"))
+    if notes:
+        out["notes"] = [
+            f"{len(notes)} signed note{'s' if len(notes) != 1 else ''} from "
+            f"{day(notes[0].date)} to {day(notes[-1].date)}"
+        ]
+    return out
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    criterion: Criterion
+    attached: list[str]
+
+
+def criteria_rows(review: RequestReview) -> list[CriterionRow]:
+    attached = attached_evidence(review.authorization)
+    return [
+        CriterionRow(c, attached.get(RECORD_FOR.get(c.rule_id, ""), [])) for c in review.criteria
+    ]
+
+
+def next_request(reviewer: StaffMember, *, now: dt.datetime) -> Authorization | None:
+    """The request the reviewer should take next: the soonest due in their queue."""
+    rows = review_queue(reviewer, now=now)
+    return rows[0].authorization if rows else None
+
+
+# ---- the notice of decision ------------------------------------------------------------------
+
+APPEAL_KEYS = (
+    "appeal.request_days",
+    "appeal.standard_resolution_days",
+    "appeal.expedited_resolution_hours",
+    "appeal.state_fair_hearing_days",
+    "appeal.continue_benefits_days",
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    authorization: Authorization
+    person: Person
+    on: dt.date
+    adverse: bool
+    appeal: dict[str, Figure]  # key without "appeal." -> the cited figure
+    appeal_by: dt.date | None
+    continue_by: dt.date | None
+
+
+def notice(auth: Authorization) -> Notice:
+    """What the notice of a decision says, with the appeal timeframes of the pack in force
+    for the person on the day of the decision (42 CFR 438.404 lists what it must say)."""
+    if auth.decided_at is None:
+        raise ValueError("A notice is written once the request is decided.")
+    on = timezone.localtime(auth.decided_at).date()
+    appeal: dict[str, Figure] = {}
+    for key in APPEAL_KEYS:
+        fig = figure(auth.person_id, key, on)
+        if fig is not None and isinstance(fig.value, int):
+            appeal[key.removeprefix("appeal.")] = fig
+    adverse = auth.status in (AuthStatus.DENIED, AuthStatus.PARTIAL)
+    request_days = appeal.get("request_days")
+    cont = appeal.get("continue_benefits_days")
+    return Notice(
+        authorization=auth,
+        person=auth.person,
+        on=on,
+        adverse=adverse,
+        appeal=appeal,
+        appeal_by=on + dt.timedelta(days=int(str(request_days.value))) if request_days else None,
+        continue_by=on + dt.timedelta(days=int(str(cont.value))) if cont else None,
+    )

@@ -283,6 +283,7 @@ class LineHold(models.Model):
 
 
 # Remittances (835) live in their own module; importing them here registers them with the app.
+from peerpath.billing.denial_models import DenialAction  # noqa: E402
 from peerpath.billing.remittance_models import (  # noqa: E402
     Adjustment,
     ClaimPayment,
@@ -297,6 +298,7 @@ __all__ = [
     "ClaimBatch",
     "ClaimLine",
     "ClaimPayment",
+    "DenialAction",
     "LineHold",
     "LinePayment",
     "Payment",

@@ -33,6 +33,7 @@ from django.db.models import Prefetch
 from peerpath.access.scope import staff_of
 from peerpath.core import formatting as fmt
 from peerpath.core.services import Actor, save_record
+from peerpath.jobs.progress import NO_PROGRESS, Progress
 from peerpath.organizations.models import Agency
 
 from .models import (
@@ -72,6 +73,52 @@ class _ClaimPlan:
     lines: tuple[_LinePlan, ...]
     status: str
     clean: bool
+    # A reversal (CLP02 22): the payment it takes back, and the lines that await an answer
+    # again because of it.
+    reverses: ClaimPayment | None = None
+    reopened: tuple[ClaimLine, ...] = ()
+
+
+ANSWERED = (ClaimStatus.PAID, ClaimStatus.PARTLY_PAID, ClaimStatus.DENIED)
+
+
+def _plan_reversal(
+    clp: x835.ClaimPayment, claim: Claim, problems: list[Problem]
+) -> _ClaimPlan | None:
+    """A reversal takes back the claim's latest posted payment: the claim and its lines
+    await an answer again (the payer's corrected answer usually follows in the same file).
+    A claim since replaced or voided keeps that status; only the money is taken back."""
+    pcn = clp.patient_control_number
+    earlier = sorted(claim.payments.all(), key=lambda p: p.pk)
+    if not earlier:
+        problems.append(
+            Problem(clp.position, "CLP", f"claim {pcn} has no posted payment to reverse")
+        )
+        return None
+    original = earlier[-1]
+    if -clp.paid != original.paid:
+        problems.append(
+            Problem(
+                clp.position,
+                "CLP",
+                f"the reversal of claim {pcn} takes back {amount_text(-clp.paid)}, but "
+                f"{amount_text(original.paid)} was posted for it",
+            )
+        )
+        return None
+    reopened: list[ClaimLine] = []
+    if claim.status in ANSWERED:
+        claim.status = ClaimStatus.SUBMITTED
+        for line in claim.lines.all():
+            if line.is_current and line.status in (
+                LineStatus.PAID, LineStatus.PARTLY_PAID, LineStatus.DENIED,
+            ):  # fmt: skip
+                line.status = LineStatus.SUBMITTED
+                line.paid_amount = None
+                reopened.append(line)
+    return _ClaimPlan(
+        clp, claim, (), claim.status, False, reverses=original, reopened=tuple(reopened)
+    )
 
 
 def _agency_of(actor: Actor, agency: Agency | None) -> Agency:
@@ -206,34 +253,43 @@ def _plan(
 ) -> dict[int, list[_ClaimPlan]]:
     """Match every claim and line; plans by transaction position."""
     numbers = [c.patient_control_number for c in remit.claims]
+    standing = ClaimPayment.objects.exclude(status_code=x835.REVERSAL).filter(
+        reversed_by__isnull=True
+    )
     claims = {
         c.patient_control_number: c
-        for c in Claim.objects.select_for_update()
+        for c in Claim.objects.select_for_update(of=("self",))
         .filter(patient_control_number__in=numbers, batch__agency=agency)
         .select_related("payer")
-        .prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("pk")))
+        .prefetch_related(
+            Prefetch("lines", queryset=ClaimLine.objects.order_by("pk")),
+            Prefetch("payments", queryset=standing),
+        )
     }
     seen: set[str] = set()
+    reversed_seen: set[str] = set()
     plans: dict[int, list[_ClaimPlan]] = {}
     for r in remit.remittances:
         plans[r.position] = []
         payers = set()
-        for clp in r.claims:
+        # Reversals first: a corrected answer for the same claim may follow them.
+        for clp in sorted(r.claims, key=lambda c: not c.is_reversal):
             pcn = clp.patient_control_number
-            if clp.is_reversal:
-                problems.append(
-                    Problem(
-                        clp.position,
-                        "CLP",
-                        f"claim {pcn} is a reversal (CLP02 22): reversals are posted by hand",
-                    )
-                )
-                continue
             claim = claims.get(pcn)
             if claim is None:
                 problems.append(
                     Problem(clp.position, "CLP", f"no claim {pcn} was sent by this agency")
                 )
+                continue
+            if clp.is_reversal:
+                if pcn in reversed_seen:
+                    problems.append(Problem(clp.position, "CLP", f"claim {pcn} is reversed twice"))
+                    continue
+                reversed_seen.add(pcn)
+                reversal = _plan_reversal(clp, claim, problems)
+                if reversal is not None:
+                    payers.add(claim.payer_id)
+                    plans[r.position].append(reversal)
                 continue
             if pcn in seen:
                 problems.append(Problem(clp.position, "CLP", f"claim {pcn} is answered twice"))
@@ -309,6 +365,22 @@ def _refuse_repeats(
         seen.add(key)
 
 
+def refusal_sentence(problems: Sequence[Problem]) -> str:
+    """The one sentence that matters in a refusal: a file or payment posted before says so
+    first (it needs no fixing, only not posting again); otherwise the first problem, and how
+    many more there are."""
+    if not problems:
+        return "Nothing was posted."
+    first = next((p for p in problems if "already posted" in p.reason), problems[0])
+    reason = first.reason[:1].upper() + first.reason[1:]
+    where = f" (segment {first.position}, {first.segment_id})" if first.position else ""
+    more = len(problems) - 1
+    tail = f" There {'is' if more == 1 else 'are'} {fmt.number(more)} more problem" + (
+        "s below." if more != 1 else " below."
+    )
+    return f"Nothing was posted: {reason.rstrip('.')}{where}." + (tail if more else "")
+
+
 @transaction.atomic
 def post_remittance(
     *,
@@ -316,14 +388,17 @@ def post_remittance(
     text: str,
     file_name: str = "",
     agency: Agency | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RemittanceFile:
     """Post an 835 file for the actor's agency, or raise X12Error and change nothing."""
     agency = _agency_of(actor, agency)
+    progress.step("Reading the 835 file")
     codes = reason_codes()
     remit = x835.parse_835(text, codes=codes)
     sha = hashlib.sha256(text.encode()).hexdigest()
     problems: list[Problem] = []
     _refuse_repeats(remit, agency, sha, problems)
+    progress.step("Matching claims and lines to what was sent")
     plans = _plan(remit, agency, codes, problems)
     if problems:
         raise X12Error(problems)
@@ -342,6 +417,7 @@ def post_remittance(
         actor=actor,
         action="post 835",
     )
+    progress.step("Posting payments to claims", total=sum(len(ps) for ps in plans.values()))
     for r in remit.remittances:
         claim_plans = plans[r.position]
         if not claim_plans:
@@ -362,10 +438,46 @@ def post_remittance(
         )
         for plan in claim_plans:
             _write_claim(actor, payment, plan)
+            progress.advance()
     return file
 
 
+def _write_reversal(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
+    clp = plan.clp
+    cp = save_record(
+        ClaimPayment(
+            payment=payment,
+            claim=plan.claim,
+            status_code=clp.status,
+            charge=clp.charge,
+            paid=clp.paid,
+            person_share=clp.patient_responsibility or ZERO,
+            payer_claim_number=clp.payer_claim_number,
+            remarks=list(clp.remarks),
+            reverses=plan.reverses,
+        ),
+        actor=actor,
+        action="post 835 reversal",
+    )
+    # The reversal's adjustments (claim and lines) are kept on the claim: they mirror the
+    # adjustments of the payment taken back.
+    for a in (*clp.adjustments, *(a for svc in clp.lines for a in svc.adjustments)):
+        save_record(
+            Adjustment(
+                claim_payment=cp, group=a.group, reason=a.reason, amount=a.amount,
+                quantity=a.quantity,
+            ),
+            actor=actor,
+        )  # fmt: skip
+    for line in plan.reopened:
+        save_record(line, actor=actor, action="post 835 reversal")
+    save_record(plan.claim, actor=actor, action="post 835 reversal")
+
+
 def _write_claim(actor: Actor, payment: Payment, plan: _ClaimPlan) -> None:
+    if plan.reverses is not None:
+        _write_reversal(actor, payment, plan)
+        return
     clp = plan.clp
     cp = save_record(
         ClaimPayment(

@@ -92,6 +92,10 @@ class ClaimPayment(models.Model):
     )
     payer_claim_number = models.CharField("payer claim control number (CLP07)", max_length=50)
     remarks = models.JSONField(default=list, blank=True, help_text="RARCs on the claim (MOA).")
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by",
+        help_text="For a reversal (CLP02 22): the earlier claim payment it takes back.",
+    )  # fmt: skip
     is_clean = models.BooleanField(
         "clean claim",
         default=False,

@@ -25,6 +25,7 @@ from . import reports
 from .charts import clean_claim_chart
 from .models import Payment
 from .remittance import post_remittance
+from .x12.remit import decode_835
 from .x12.tokens import X12Error
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -54,22 +55,16 @@ def remittances(request: HttpRequest) -> HttpResponse:
             problems = [f"file: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"]
         else:
             try:
-                text = upload.read().decode("ascii")
-            except UnicodeDecodeError:
-                problems = ["file: an X12 file is plain ASCII text; this one is not"]
+                text = decode_835(upload.read())  # refuses a non-ASCII byte by its offset
+                posted = post_remittance(actor=request.user, text=text, file_name=upload.name or "")
+            except X12Error as error:
+                problems = [str(p) for p in error.problems]
             else:
-                try:
-                    posted = post_remittance(
-                        actor=request.user, text=text, file_name=upload.name or ""
-                    )
-                except X12Error as error:
-                    problems = [str(p) for p in error.problems]
-                else:
-                    messages.success(
-                        request,
-                        f"Posted: {posted.claim_count} claims and {posted.line_count} lines.",
-                    )
-                    return redirect("billing-remittances")
+                messages.success(
+                    request,
+                    f"Posted: {posted.claim_count} claims and {posted.line_count} lines.",
+                )
+                return redirect("billing-remittances")
     people = people_visible_to(request.user)
     payments = (
         Payment.objects.filter(claims__claim__person__in=people)
@@ -89,20 +84,6 @@ def remittances(request: HttpRequest) -> HttpResponse:
             "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
         },
         status=status,
-    )
-
-
-@declare(Cap.READ_BILLING)
-@require_GET
-def denials(request: HttpRequest) -> HttpResponse:
-    """Refused lines by reason, with the PeerPath rule that would have caught each."""
-    people = people_visible_to(request.user)
-    page = Paginator(reports.refused_lines(people), 50).get_page(request.GET.get("page"))
-    _log_list(request, "billing.LinePayment", "denials list")
-    return render(
-        request,
-        "billing/denials.html",
-        {"reasons": reports.denial_reasons(people), "page": page},
     )
 
 

@@ -303,9 +303,11 @@ def scrub_notes(notes: QuerySet[ServiceNote], *, today: dt.date | None = None) -
         .values_list("person_id", "start", "end", "number", "payer_id")
     ):
         auths[pid].append((start, end, number, payer))
+    # Consent counts on the day the claim would go out (today), not the service date: a
+    # consent revoked since the service no longer lets a substance-use code leave.
     consents: dict[int, list[Consent]] = defaultdict(list)
     for consent in Consent.objects.filter(person_id__in=person_ids, recipient_payer__isnull=False):
-        if consent.covers(Purpose.PAYMENT):
+        if consent.covers(Purpose.PAYMENT) and consent.active_on(today):
             consents[consent.person_id].append(consent)
     billed_originals = set(
         ClaimLine.objects.filter(
@@ -414,10 +416,8 @@ def _build(
     )
     sud = [c for c, cat in valid if cat == "SUD" or _category(c) == "SUD"]
     if sud:
-        consented = any(
-            c.recipient_payer_id == n.payer_id and c.active_on(day)
-            for c in consents.get(n.person_id, [])
-        )
+        # `consents` holds those active on the day of disclosure (see scrub_notes).
+        consented = any(c.recipient_payer_id == n.payer_id for c in consents.get(n.person_id, []))
         held = check_part2(pack, day, sud_codes=sud, consented=consented)
         if held is None:
             d.part2_codes = sud

@@ -30,7 +30,9 @@ from peerpath.access.services import log_access
 from peerpath.consent.models import Consent, Purpose
 from peerpath.consent.part2 import is_part2_code
 from peerpath.consent.services import DisclosureItem, disclosures_record
+from peerpath.core import formatting as fmt
 from peerpath.core.services import Actor, record_change
+from peerpath.jobs.progress import NO_PROGRESS, Progress
 from peerpath.organizations.models import Agency, Payer
 from peerpath.people.models import Person
 from peerpath.services.models import ServiceNote
@@ -99,12 +101,14 @@ def lines_scrub(
     through: dt.date | None = None,
     line_ids: Sequence[int] | None = None,
     today: dt.date | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ScrubResult:
     """Make a line for every signed note not billed yet, and judge every line not yet
     billed (ready or held) again: the policy engine's deny findings and what a claim needs.
 
     `line_ids` narrows the scrub to those lines (a release re-scrubs its line alone)."""
     with transaction.atomic():
+        progress.step("Finding signed notes and lines not yet billed")
         result = ScrubResult()
         lines = ClaimLine.objects.filter(
             is_current=True, status__in=SCRUBBED, person__agency=agency
@@ -135,11 +139,17 @@ def lines_scrub(
             unbilled = scrub_scope(agency=agency, payer=payer, through=through)
             waiting |= unbilled & ~models.Q(_current_line())
         notes = ServiceNote.objects.filter(waiting)
+        progress.step(
+            f"Checking {fmt.number(len(locked) + len(new_notes))} notes against the policy"
+        )
         drafts = scrub_notes(notes, today=today)
+        progress.step("Writing claim lines", total=len(new_notes) + len(locked))
         to_hold = _insert_lines(new_notes, drafts, result)
+        progress.advance(len(new_notes))
         # New ready lines need nothing more; new held ones need their holds written.
         locked += _lock_lines_of(to_hold)
         _apply(locked, drafts, result)
+        progress.advance(len(locked) - len(to_hold))
         _record(actor, agency, "billing.scrub", result)
         return result
 
@@ -302,17 +312,84 @@ def line_release(*, actor: Actor, line: ClaimLine, note: str) -> ClaimLine:
     line = ClaimLine.objects.select_related("person").get(pk=line.pk)
     if line.status != LineStatus.HELD or not line.is_current:
         raise BillingError({"line": "Only a held line can be released."})
-    if not note.strip():
-        raise BillingError({"note": "Say what was fixed before releasing the line."})
-    now = timezone.now()
-    user = _user(actor)
-    LineHold.objects.filter(line=line, released_at__isnull=True).update(
-        released_at=now, released_by=user, release_note=note.strip()
-    )
-    record_change(actor=actor, obj=line, action="billing.release", changes={"note": note.strip()})
-    lines_scrub(actor=actor, agency=line.person.agency, line_ids=[line.pk])
+    lines_release(actor=actor, agency=line.person.agency, line_ids=[line.pk], note=note)
     line.refresh_from_db()
     return line
+
+
+@dataclass
+class ReleaseResult:
+    released: int = 0
+    ready: int = 0
+    still_held: int = 0
+
+    def summary(self) -> str:
+        if not self.released:
+            return "No held line was released."
+        words = f"{fmt.number(self.released)} line{'s' if self.released != 1 else ''} released"
+        words += f" and scrubbed again: {fmt.number(self.ready)} ready to bill"
+        if self.still_held:
+            words += f", {fmt.number(self.still_held)} still held (see their reasons)"
+        return words + "."
+
+
+@transaction.atomic
+def lines_release(
+    *,
+    actor: Actor,
+    agency: Agency,
+    line_ids: Sequence[int],
+    note: str,
+    rule_id: str = "",
+    today: dt.date | None = None,
+) -> ReleaseResult:
+    """Release many held lines at once after a fix (say, every line held for a missing
+    authorization once it was entered): their open holds (only those of `rule_id` when
+    given) are marked released with what was fixed, and the lines are scrubbed again
+    together. A line whose problem is still there is held again with a fresh reason.
+
+    Lines of another agency, or not held, are refused by count (nothing is released)."""
+    note = note.strip()
+    if not note:
+        raise BillingError({"note": "Say what was fixed before releasing the lines."})
+    wanted = sorted(set(line_ids))
+    if not wanted:
+        raise BillingError({"lines": "Choose at least one held line to release."})
+    found = list(
+        ClaimLine.objects.select_for_update(of=("self",))
+        .filter(pk__in=wanted, person__agency=agency, is_current=True, status=LineStatus.HELD)
+        .values_list("pk", flat=True)
+    )
+    if len(found) != len(wanted):
+        missing = len(wanted) - len(found)
+        raise BillingError(
+            {
+                "lines": f"{fmt.number(missing)} of the chosen lines are not held lines of "
+                "this agency (released or billed meanwhile?); nothing was released. "
+                "Reload the list and try again."
+            }
+        )
+    holds = LineHold.objects.filter(line_id__in=found, released_at__isnull=True)
+    if rule_id:
+        holds = holds.filter(rule_id=rule_id)
+    holds.update(released_at=timezone.now(), released_by=_user(actor), release_note=note[:2000])
+    # One change record per line, as a release of one line has always had.
+    for pk in found:
+        record_change(
+            actor=actor,
+            obj=ClaimLine(pk=pk),
+            action="billing.release",
+            changes={"note": note, **({"rule": rule_id} if rule_id else {})},
+        )
+    lines_scrub(actor=actor, agency=agency, line_ids=found, today=today)
+    statuses = Counter(
+        ClaimLine.objects.filter(pk__in=found).values_list("status", flat=True).order_by()
+    )
+    return ReleaseResult(
+        released=len(found),
+        ready=statuses.get(LineStatus.READY, 0),
+        still_held=statuses.get(LineStatus.HELD, 0),
+    )
 
 
 # ---------------------------------------------------------------- batches
@@ -447,6 +524,7 @@ def batch_create(
             usage=usage,
             plans=_group(lines),
             frequency=Frequency.ORIGINAL,
+            today=today,
         )
 
 
@@ -474,9 +552,11 @@ def _write_batch(
     original: Claim | None = None,
     original_reference: str = "",
     line_status: str = LineStatus.SUBMITTED,
+    today: dt.date | None = None,
 ) -> ClaimBatch:
     """Save the claims and lines, then write the file; a file that fails PeerPath's checks
-    raises Claim837Error and the caller's transaction takes everything back."""
+    raises Claim837Error and the caller's transaction takes everything back. `today` is the
+    day of the disclosure (the file is written): Part 2 consent is checked on it."""
     batch = _new_batch(actor, agency, payer, usage)
     claims: list[Claim] = []
     for n, plan in enumerate(plans, start=1):
@@ -561,7 +641,7 @@ def _write_batch(
     batch.line_count = sum(len(p.lines) for p in plans)
     batch.total_charge = sum((c.total_charge for c in claims), Decimal("0"))
     batch.save()
-    _disclose_part2(actor, payer, claims)
+    _disclose_part2(actor, payer, claims, on=today or timezone.localdate())
     record_change(
         actor=actor,
         obj=batch,
@@ -594,10 +674,14 @@ def _staff_by_note_bulk(note_ids: list[int]) -> dict[int, int]:
     return found
 
 
-def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim]) -> None:
+def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim], *, on: dt.date) -> None:
     """A claim that names a substance-use diagnosis discloses Part 2 records: each is added to
     the person's accounting of disclosures, with the consent it relied on (one query for the
-    consents of every person in the file, one insert for the disclosures)."""
+    consents of every person in the file, one insert for the disclosures).
+
+    The consent must count on `on`, the day the file is written and so disclosed, not on the
+    day of the service: a consent revoked since the service no longer lets the code go out
+    (42 CFR 2.31: consent is to a disclosure)."""
     sud_claims = [(c, [x for x in c.diagnosis_codes if is_part2_code(x)]) for c in claims]
     sud_claims = [(c, sud) for c, sud in sud_claims if sud]
     if not sud_claims:
@@ -612,13 +696,12 @@ def _disclose_part2(actor: Actor, payer: Payer, claims: list[Claim]) -> None:
                 consents[found.person_id].append(found)
     items = []
     for claim, sud in sud_claims:
-        consent = next(
-            (c for c in consents[claim.person_id] if c.active_on(claim.last_service_date)), None
-        )
+        consent = next((c for c in consents[claim.person_id] if c.active_on(on)), None)
         if consent is None:  # the scrub holds such lines; never send without consent
             raise BillingError(
                 f"Claim {claim.patient_control_number} would carry a substance-use diagnosis "
-                "without the person's consent (42 CFR Part 2); nothing was written."
+                f"without the person's consent active on {on.isoformat()} (42 CFR Part 2); "
+                "nothing was written. Scrub the lines again."
             )
         items.append(
             DisclosureItem(
@@ -734,6 +817,7 @@ def claim_correct(
         original=claim,
         original_reference=reference,
         line_status=line_status,
+        today=today,
     )
     claim.status = status
     claim.save(update_fields=["status"])

@@ -9,22 +9,33 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access
 from peerpath.core import formatting as fmt
+from peerpath.jobs.pages import active_job, job_from_request, start_and_show
 from peerpath.organizations.models import Agency, Payer
+from peerpath.people.models import Person
 
+from .exports import CHUNK, csv_response
+from .jobs import SCRUB, agency_target
 from .models import ClaimBatch, ClaimLine, LineStatus
-from .selectors import batches_for, held_rules, lines_for, parse_filters, status_counts
-from .services import BillingError, batch_create, line_release
+from .selectors import (
+    batches_for,
+    held_groups,
+    lines_for,
+    parse_filters,
+    status_counts,
+)
+from .services import BillingError, batch_create, line_release, lines_release
 from .x12.claim837 import Claim837Error
 
 PAGE_SIZE = 50
@@ -58,16 +69,117 @@ def lines(request: HttpRequest) -> HttpResponse:
         reason="billing lines",
         request=request,
     )
+    agency = _agency(request)
+    groups = held_groups(people, outsider=outsider)
+    job = job_from_request(request)
+    if job is None and agency is not None:
+        job = active_job(request, SCRUB, agency_target(agency))
     context = {
         "page": page,
         "filters": filters,
         "counts": status_counts(people, outsider=outsider),
         "statuses": LineStatus.choices,
-        "rules": held_rules(people, outsider=outsider),
-        "payers": Payer.objects.filter(people__in=people).distinct().order_by("name"),
+        "groups": groups,
+        "group": next((g for g in groups if g.rule_id == filters.rule), None),
+        "payers": Payer.objects.filter(
+            Exists(Person.objects.filter(payer_id=OuterRef("pk"), pk__in=people))
+        ).order_by("name"),
         "may_release": has(request.user, Cap.WRITE_BILLING),
+        "may_scrub": has(request.user, Cap.WRITE_BILLING) and agency is not None,
+        "job": job,
     }
     return render(request, "billing/lines.html", context)
+
+
+@declare(Cap.WRITE_BILLING)
+@require_POST
+def scrub_start(request: HttpRequest) -> HttpResponse:
+    """Start a scrub of the agency's signed notes as a background job (progress on the page)."""
+    agency = _agency(request)
+    if agency is None:
+        raise Http404("Only an agency's staff scrub its claims.")
+    return start_and_show(
+        request,
+        kind=SCRUB,
+        target=agency_target(agency),
+        label=f"Claim scrub for {agency.name}",
+        agency=agency,
+        params={"agency_id": agency.pk},
+        back=reverse("billing-lines"),
+    )
+
+
+@declare(Cap.WRITE_BILLING)
+@require_POST
+def lines_release_view(request: HttpRequest) -> HttpResponse:
+    """Release many held lines after one fix: every line held for a reason (`rule`), or the
+    lines ticked in the list (`line`), each scrubbed again."""
+    agency = _agency(request)
+    if agency is None:
+        raise Http404("Only an agency's staff release its lines.")
+    rule = request.POST.get("rule", "").strip()[:60]
+    ids = [int(x) for x in request.POST.getlist("line") if x.isdigit() and len(x) < 18]
+    people = people_visible_to(request.user)
+    if not ids and rule:
+        ids = list(
+            lines_for(people, parse_filters({"status": "held", "rule": rule}), outsider=False)
+            .filter(person__agency=agency)
+            .values_list("pk", flat=True)
+        )
+    else:
+        # Only lines of people the user may see.
+        ids = list(
+            ClaimLine.objects.filter(pk__in=ids, person__in=people).values_list("pk", flat=True)
+        )
+    back = f"{reverse('billing-lines')}?status=held"
+    try:
+        result = lines_release(
+            actor=request.user,
+            agency=agency,
+            line_ids=ids,
+            note=request.POST.get("note", ""),
+            rule_id=rule,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back + (f"&rule={rule}" if rule else ""))
+    if result.still_held:
+        messages.warning(request, result.summary())
+    else:
+        messages.success(request, result.summary())
+    return redirect(back)
+
+
+LINE_COLUMNS = [
+    "line_id", "date_of_service", "person", "medicaid_id", "payer", "procedure", "modifiers",
+    "units", "charge", "paid", "status", "claim", "held_for",
+]  # fmt: skip
+
+
+@declare(Cap.READ_BILLING)
+def lines_csv(request: HttpRequest) -> HttpResponseBase:
+    """The list as shown (same filters), every page of it, as CSV."""
+    people = people_visible_to(request.user)
+    filters = parse_filters(request.GET)
+    found = lines_for(people, filters, outsider=_outsider(request))
+    log_access(
+        user=request.user,
+        action="export",
+        record_type="billing.ClaimLine",
+        record_id="",
+        reason=f"billing lines CSV {filters.query()}".strip(),
+        request=request,
+    )
+
+    def row(x: ClaimLine) -> list[object]:
+        return [
+            x.pk, x.service_date, x.person.display_name, x.person.medicaid_id, x.payer.name,
+            x.procedure_code, " ".join(x.modifiers), x.units, x.charge, x.paid_amount,
+            x.get_status_display(), x.claim.patient_control_number if x.claim else "",
+            "; ".join(f"{h.rule_id}: {h.title}" for h in getattr(x, "open_holds", [])),
+        ]  # fmt: skip
+
+    return csv_response("billing-lines", LINE_COLUMNS, found.iterator(chunk_size=CHUNK), row)
 
 
 @declare(Cap.WRITE_BILLING)
@@ -112,8 +224,14 @@ def batches(request: HttpRequest) -> HttpResponse:
 
 
 @declare(Cap.WRITE_BILLING)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def batch_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        # A bookmark or a reload after a post: the form is on the claim files page.
+        messages.info(
+            request, "To write a claim file, choose a payer below and press “Write the 837P”."
+        )
+        return redirect("billing-batches")
     agency = _agency(request)
     if agency is None:
         raise Http404("Only an agency's staff write its claim files.")

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from peerpath.access.scope import staff_of
 from peerpath.access.services import log_access
 from peerpath.core.services import Actor, record_change, save_record
 from peerpath.organizations.models import Payer
@@ -249,6 +250,72 @@ def disclosures_record(
             reason=f"{purpose} to {recipient_name}: {len(rows)} people",
         )
     return rows
+
+
+@dataclass(frozen=True)
+class OutsideView:
+    """What a page may show a payer's staff member of a person's Part 2 records.
+
+    `shown`: the Part 2 records may be shown (always True for agency staff). `withheld`: why
+    they are not, in plain words ("" when shown). `notice`: the redisclosure notice the page
+    must carry, when Part 2 records were disclosed on it."""
+
+    shown: bool
+    withheld: str = ""
+    notice: str | None = None
+    disclosure: Disclosure | None = None
+
+
+def outside_purpose(role: str) -> str:
+    """Why a payer's staff member reads a record: UM reviewers for payment, auditors for
+    health care operations."""
+    return Purpose.PAYMENT.value if role == "um_reviewer" else Purpose.OPERATIONS.value
+
+
+def reads_from_outside(actor: Actor) -> bool:
+    """The actor works for a payer, not the agency: what they see is a disclosure."""
+    staff = staff_of(actor if isinstance(actor, User) else None)
+    return staff is not None and staff.agency_id is None and staff.payer_id is not None
+
+
+def part2_for_outside_reader(
+    *, actor: Actor, person: Person, records: list[dict[str, Any]], on: dt.date | None = None
+) -> OutsideView:
+    """May a page show `records` (the person's Part 2 records it is about to show) to `actor`?
+
+    Agency staff: yes, and it is not a disclosure. Payer staff (UM reviewers, payer auditors)
+    are outside the agency, so showing them Part 2 records is a disclosure: allowed only under
+    the person's consent to that payer for the reader's purpose, active on the day of the
+    showing (`on`, default today); then it is added to the person's accounting with the
+    redisclosure notice. The chart, plan and note pages all ask here.
+    """
+    staff = staff_of(actor if isinstance(actor, User) else None)
+    if staff is None or staff.agency_id is not None or staff.payer is None or not records:
+        return OutsideView(shown=True)
+    purpose = outside_purpose(staff.role)
+    day = on or timezone.localdate()
+    consent = active_consent(person, payer=staff.payer, purpose=purpose, on=day)
+    if consent is None:
+        return OutsideView(
+            shown=False,
+            withheld=(
+                "Some of this person's records are protected by 42 CFR Part 2 and are not "
+                f"shown: there is no active consent from the person to share them with "
+                f"{staff.payer.name} for {purpose}."
+            ),
+        )
+    disclosure = disclosure_record(
+        actor=actor,
+        person=person,
+        recipient_name=staff.payer.name,
+        recipient_payer=staff.payer,
+        purpose=purpose,
+        records=records,
+        consent=consent,
+        part2_included=True,
+        notice_included=True,
+    )
+    return OutsideView(shown=True, notice=REDISCLOSURE_NOTICE, disclosure=disclosure)
 
 
 def accounting_of_disclosures(person: Person) -> models.QuerySet[Disclosure]:

@@ -28,10 +28,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from peerpath.authorizations.models import Authorization, AuthStatus
 from peerpath.consent.models import Consent, Purpose
@@ -40,6 +42,8 @@ from peerpath.demo import names, texts
 from peerpath.demo.bulk import ModelMaker, TableWriter
 from peerpath.demo.models import DefectKind, PlantedDefect
 from peerpath.organizations.models import Agency, ContractRate, Payer, PayerContract, Site
+from peerpath.outcomes.demo import DemoPerson, add_measures
+from peerpath.outcomes.models import Administration, Answer
 from peerpath.people.models import (
     Assessment,
     Diagnosis,
@@ -61,6 +65,7 @@ from peerpath.plans.models import (
     PlanSignature,
     PlanStatus,
 )
+from peerpath.schedule.models import Appointment, AppointmentStatus, GroupSeries
 from peerpath.services.models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
 from peerpath.staff.models import (
     CaseloadAssignment,
@@ -462,19 +467,32 @@ def _free(
 # ------------------------------------------------------------------------------ the generator
 
 
+def default_end() -> dt.date:
+    """The demo's last day of service: yesterday, so that today has work to do. The tests
+    pin it with the PEERPATH_DEMO_END setting, so that their demo never changes."""
+    pinned = getattr(settings, "PEERPATH_DEMO_END", None)
+    if pinned:
+        return pinned if isinstance(pinned, dt.date) else dt.date.fromisoformat(str(pinned))
+    return timezone.localdate() - DAY
+
+
 def generate(
     *,
     seed: int = 7,
     people: int = 160,
-    end: dt.date = dt.date(2026, 9, 30),
+    end: dt.date | None = None,
     months: int = 6,
     defect_rate: float = 0.06,
     validate: bool | None = None,
 ) -> DemoReport:
     """Write a demo agency to an empty database and say what was written.
 
-    `validate` (default: when people <= 2,000) runs full_clean() on every record first.
+    `end` is the last day of service (default `default_end()`: yesterday, so the demo is
+    alive today). `validate` (default: when people <= 2,000) runs full_clean() on every
+    record first.
     """
+    if end is None:
+        end = default_end()
     if people < 1:
         raise ValueError("people must be at least 1")
     if months < 1:
@@ -569,6 +587,10 @@ class _Generator:
             ServiceNote,
             Authorization,
             PlantedDefect,
+            Administration,
+            Answer,
+            GroupSeries,
+            Appointment,
         ]
         self.buffer: dict[type[models.Model], list[models.Model]] = {m: [] for m in self.order}
         self.makers = {m: ModelMaker(m) for m in self.order}
@@ -909,9 +931,29 @@ class _Generator:
             self.authorizations(p)
             for start, end, cpss in p.spans:
                 self.new(CaseloadAssignment, staff=cpss.staff, person=p.obj, start=start, end=end)
+        self.appointments(team)
         self.caseload_defect(team)
+        self.outcome_measures(team)
         self.check_team(team)
         return list((Counter(kinds) - Counter(team.placed)).elements())
+
+    def outcome_measures(self, team: _Team) -> None:
+        """BARC-10 measures tied to the units each person received (peerpath.outcomes.demo)."""
+        people = [
+            DemoPerson(
+                p.obj,
+                p.admission,
+                p.discharge,
+                lambda day, p=p: p.cpss_on(day).staff,  # type: ignore[misc]
+                [
+                    (n.date, units_for(minutes_of(n.end_time) - minutes_of(n.start_time)))
+                    for n in p.notes
+                    if n.status == NoteStatus.SIGNED
+                ],
+            )
+            for p in team.persons
+        ]
+        add_measures(self.new, people, end=self.we, seed=self.seed * 1000 + team.index)
 
     def assign_staff_defect(self, team: _Team, kind: str) -> bool:
         candidates = [c for c in team.cpss if c.defect is None and not c.in_window]
@@ -1563,8 +1605,13 @@ class _Generator:
         if sign_after == 0 and end > SIGN_HOUR * 60:
             sign_after = 1
         signed_day = day + sign_after * DAY
+        # Drafts are the last day or two only: a note left unsigned longer would be overdue
+        # on the board today (the pack's signing deadline), and the demo plants no such note.
         draft = signed_day > self.we or (
-            day > self.we - 14 * DAY and rng.random() < 0.12 and not force_signed
+            day > self.we - 14 * DAY
+            and rng.random() < 0.12
+            and not force_signed
+            and day >= self.we - DAY
         )
         if force_signed and signed_day > self.we:
             signed_day, draft = day, False
@@ -2042,6 +2089,145 @@ class _Generator:
                     text=f"Approves {approved} units; signed notes dated inside it use "
                     f"{signed[i]} units.",
                 )
+        self.continued_stay_request(p, spans[-1][1] if spans else None)
+
+    def continued_stay_request(self, p: _Person, last_end: dt.date | None) -> None:
+        """A person still served whose authorization ends within two weeks of today has a
+        continued-stay request waiting for the payer's decision, as an agency that keeps up
+        would have sent (the reviewer's queue has work, and the board nothing overdue)."""
+        today = self.we + DAY
+        if last_end is None or (p.discharge is not None and p.discharge <= self.we):
+            return
+        if p.defect == DefectKind.NOTE_OUTSIDE_AUTHORIZATION:
+            return
+        if not today - DAY <= last_end <= today + 14 * DAY:
+            return
+        start = last_end + DAY
+        requested_on = min(self.we, start - self.days(5, 10))
+        units = self.pick((96, 104, 120, 130))
+        auth = self.new(
+            Authorization,
+            person=p.obj,
+            payer=p.obj.payer,
+            kind="concurrent",
+            urgency="standard",
+            procedure_code="H0038",
+            requested_at=at(requested_on, self.rng.randint(9 * 60, 16 * 60)),
+            units_requested=units,
+            start=start,
+            end=start + 179 * DAY,
+            status=AuthStatus.REQUESTED,
+        )
+        auth.number = f"PA{start.year % 100:02d}{auth.pk:07d}"
+
+    # ---------------------------------------------------------------- the schedule
+
+    def appointments(self, team: _Team) -> None:
+        """The schedule around today (the day after the window): the last two weeks' visits
+        as kept appointments, each with the note written from it; a few no-shows and
+        cancellations; visits today and over the next two weeks for everyone still served;
+        each peer's weekly group from today on. Drawn from a generator of its own, so the
+        records of the window do not depend on it."""
+        rng = random.Random(self.seed * 1009 + team.index)
+        today = self.we + DAY
+        booked: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
+
+        def free_slot(cpss: _Cpss, day: dt.date, minutes: int) -> int | None:
+            starts = list(range(9 * 60, 16 * 60 + 1, 30))
+            rng.shuffle(starts)
+            taken = booked[(cpss.staff.pk, day)] + team.staff_cal.get((cpss.staff.pk, day), [])
+            for start in starts:
+                if all(start + minutes <= s or start >= e for s, e in taken):
+                    return start
+            return None
+
+        def book(cpss: _Cpss, person: Person | None, day: dt.date, start: int, end: int,
+                 **values: Any) -> Appointment:  # fmt: skip
+            booked[(cpss.staff.pk, day)].append((start, end))
+            return self.new(
+                Appointment,
+                agency=self.agency,
+                staff=cpss.staff,
+                person=person,
+                kind="individual" if person is not None else "group",
+                date=day,
+                start_time=clock(start),
+                end_time=clock(end),
+                created_at=at(min(day, today) - 7 * DAY, 9 * 60),
+                **values,
+            )
+
+        for p in team.persons:
+            for n in p.notes:
+                if n.kind == "individual" and today - 14 * DAY <= n.date < today:
+                    book(
+                        p.cpss_on(n.date), p.obj, n.date, minutes_of(n.start_time),
+                        minutes_of(n.end_time), modality=n.modality, setting=n.setting,
+                        status=AppointmentStatus.KEPT, note=n,
+                    )  # fmt: skip
+
+        def served(cpss: _Cpss, day: dt.date) -> list[_Person]:
+            return [
+                p
+                for p in team.persons
+                if p.cpss_on(day) is cpss
+                and p.first_day <= min(day, self.we)
+                and (p.discharge is None or p.discharge > self.we)
+            ]
+
+        for cpss in team.cpss:
+            if cpss.hire > self.we:
+                continue
+            # Missed visits in the last two weeks: not billed, counted on the chart.
+            for k in range(rng.randint(1, 3)):
+                day = prev_weekday(today - rng.randint(1, 13) * DAY)
+                people = served(cpss, day)
+                minutes = rng.choice(DURATIONS) if people else 0
+                start = free_slot(cpss, day, minutes) if people else None
+                if start is None:
+                    continue
+                no_show = k % 2 == 0
+                book(
+                    cpss, rng.choice(people).obj, day, start, start + minutes,
+                    setting=rng.choice(people).setting,
+                    status=AppointmentStatus.NO_SHOW if no_show else AppointmentStatus.CANCELLED,
+                    reason=rng.choice(texts.NO_SHOW_REASONS if no_show else texts.CANCEL_REASONS),
+                )  # fmt: skip
+            # The weekly group, from today on.
+            first = today + dt.timedelta(days=(cpss.group_day - today.weekday()) % 7)
+            start, end = cpss.group_start, cpss.group_start + cpss.group_len
+            series = self.new(
+                GroupSeries,
+                agency=self.agency,
+                staff=cpss.staff,
+                topic=rng.choice(texts.GROUP_SERIES_TOPICS),
+                first_date=first,
+                last_date=first + 7 * 7 * DAY,
+                every_weeks=1,
+                start_time=clock(start),
+                end_time=clock(end),
+                setting="community",
+                created_at=at(today - 14 * DAY, 9 * 60),
+            )
+            for week in range(8):
+                book(cpss, None, first + week * 7 * DAY, start, end, series=series,
+                     topic=series.topic, setting="community")  # fmt: skip
+            # Visits: three or four today, then about one a week for everyone served.
+            people = served(cpss, today)
+            rng.shuffle(people)
+            for i, p in enumerate(people):
+                days = [today] if i < rng.randint(3, 4) else []
+                for week in range(2):
+                    day = today + (week * 7 + rng.randint(1, 6)) * DAY
+                    if day.weekday() >= 5:
+                        day = next_weekday(day)
+                    if day not in days:
+                        days.append(day)
+                for day in days:
+                    minutes = rng.choice(DURATIONS)
+                    start = free_slot(cpss, day, minutes)
+                    if start is not None:
+                        book(cpss, p.obj, day, start, start + minutes, setting=p.setting)
 
     # ---------------------------------------------------------------- checks
 

@@ -561,3 +561,26 @@ TRANSPORT_TEXT = (
     "Gave {first} a ride to the pharmacy and back. We chatted on the way.",
     "Drove {first} to the grocery store and waited in the car.",
 )
+
+NO_SHOW_REASONS = (
+    "Not home when I came by; left a note on the door.",
+    "Did not answer the phone; texted to set a new time.",
+    "Overslept after a late shift; we will try Thursday.",
+    "",
+)
+
+CANCEL_REASONS = (
+    "Cancelled by the person: a doctor's appointment came up.",
+    "Cancelled by the person: no ride that day.",
+    "Cancelled by me: the office was closed for the storm.",
+    "Cancelled by the person: feeling unwell, asked to meet next week.",
+)
+
+GROUP_SERIES_TOPICS = (
+    "Wellness tools that work for me",
+    "Building my support network",
+    "Recovery stories",
+    "Managing stress without substances",
+    "Getting ready for work",
+    "Speaking up for myself",
+)

@@ -15,7 +15,6 @@ from peerpath.access.scope import (
     can_see_narratives,
     can_view_person,
     people_visible_to,
-    staff_of,
 )
 from peerpath.access.services import (
     break_glass,
@@ -24,7 +23,7 @@ from peerpath.access.services import (
     person_access_history,
 )
 from peerpath.consent.part2 import part2_diagnosis_ids, part2_note_ids, part2_plan_ids
-from peerpath.consent.services import active_consent, disclosure_record
+from peerpath.consent.services import part2_for_outside_reader, reads_from_outside
 
 from .models import Person
 from .selectors import Chart, people_list, person_chart
@@ -107,8 +106,7 @@ def _part2_for_outsiders(request: HttpRequest, data: Chart) -> str:
     chart is a disclosure. Records that identify a substance use disorder are shown only under
     the person's consent to that payer (payment for reviewers, operations for auditors), and
     then added to the accounting of disclosures; otherwise they are left out, and we say so."""
-    staff = staff_of(request.user)
-    if staff is None or staff.agency_id is not None or staff.payer is None:
+    if not reads_from_outside(request.user):
         return ""
     person = data.person
     sud_dx, sud_plans, sud_notes = (
@@ -117,36 +115,16 @@ def _part2_for_outsiders(request: HttpRequest, data: Chart) -> str:
         part2_note_ids(person),
     )
     plan_is_part2 = data.plan is not None and data.plan.pk in sud_plans
-    if not (sud_dx or plan_is_part2 or sud_notes):
-        return ""
-    purpose = "payment" if staff.role == "um_reviewer" else "operations"
-    today = timezone.localdate()
-    consent = active_consent(person, payer=staff.payer, purpose=purpose, on=today)
-    if consent is None:
-        data.diagnoses = [d for d in data.diagnoses if d.pk not in sud_dx]
-        data.notes = [n for n in data.notes if n.pk not in sud_notes]
-        if plan_is_part2:
-            data.plan, data.goals, data.plan_view = None, [], None
-        return (
-            "Some of this person's records are protected by 42 CFR Part 2 and are not shown: "
-            f"there is no active consent from the person to share them with {staff.payer.name} "
-            f"for {purpose}."
-        )
     records = [{"type": "people.Diagnosis", "id": i} for i in sorted(sud_dx)]
     records += [
         {"type": "services.ServiceNote", "id": n.pk} for n in data.notes if n.pk in sud_notes
     ]
     if plan_is_part2 and data.plan is not None:
         records.append({"type": "plans.Plan", "id": data.plan.pk})
-    disclosure_record(
-        actor=request.user,
-        person=person,
-        recipient_name=staff.payer.name,
-        recipient_payer=staff.payer,
-        purpose=purpose,
-        records=records,
-        consent=consent,
-        part2_included=True,
-        notice_included=True,
-    )
-    return ""
+    outside = part2_for_outside_reader(actor=request.user, person=person, records=records)
+    if not outside.shown:
+        data.diagnoses = [d for d in data.diagnoses if d.pk not in sud_dx]
+        data.notes = [n for n in data.notes if n.pk not in sud_notes]
+        if plan_is_part2:
+            data.plan, data.goals, data.plan_view = None, [], None
+    return outside.withheld

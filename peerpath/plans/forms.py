@@ -62,6 +62,14 @@ class GoalForm(forms.Form):
         choices=[("", "None"), *WholeHealthFactor.choices],
         widget=forms.Select(attrs={"class": "usa-select"}),
     )
+    social_skill = forms.BooleanField(
+        label="Builds social skills or a support network",
+        required=False,
+        help_text="For example meeting new people, joining a group or keeping in touch with "
+        "friends. Some policies cover time in a recreational activity only when it serves a "
+        "goal like this.",
+        widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}),
+    )
     status = forms.ChoiceField(
         label="Where it stands",
         required=False,

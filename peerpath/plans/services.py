@@ -22,6 +22,7 @@ from peerpath.access.scope import staff_of
 from peerpath.core import formatting as fmt
 from peerpath.core.fields import Activity
 from peerpath.core.services import Actor, person_of, record_change, save_record, snapshot
+from peerpath.core.stale import refuse_stale
 from peerpath.people.models import Episode, Person
 from peerpath.policy.api import PlanRequirements, plan_requirements
 
@@ -69,6 +70,7 @@ class GoalInput:
     objectives: list[str] = field(default_factory=list)
     interventions: list[InterventionInput] = field(default_factory=list)
     whole_health_factor: str = ""
+    social_skill: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ def _add_goals(plan: Plan, goals: list[GoalInput], actor: Actor) -> None:
                     order=order,
                     own_words=g.own_words,
                     whole_health_factor=g.whole_health_factor,
+                    social_skill=g.social_skill,
                 ),
                 actor=actor,
             )
@@ -281,6 +284,7 @@ def _copy_content(source: Plan, plan: Plan, *, actor: Actor, on: dt.date) -> Non
                 order=order,
                 own_words=g.own_words,
                 whole_health_factor=g.whole_health_factor,
+                social_skill=g.social_skill,
             ),
             actor=actor,
         )
@@ -339,9 +343,12 @@ def plan_update(
     start: dt.date,
     review_due: dt.date | None,
     strengths: str,
+    base: str | None = None,
 ) -> Plan:
-    """Change a draft's dates and the person's strengths."""
+    """Change a draft's dates and the person's strengths. `base`: the revision the edit
+    started from (peerpath.core.stale); someone else's save since is not overwritten."""
     plan = _locked(plan)
+    refuse_stale(plan, base, "plan")
     plan.review_due = _review_due(plan.person, start, review_due)
     plan.start = start
     plan.strengths = strengths.strip()
@@ -360,7 +367,14 @@ def _factor(value: str) -> str:
 
 
 @transaction.atomic
-def goal_add(*, actor: Actor, plan: Plan, own_words: str, whole_health_factor: str = "") -> Goal:
+def goal_add(
+    *,
+    actor: Actor,
+    plan: Plan,
+    own_words: str,
+    whole_health_factor: str = "",
+    social_skill: bool = False,
+) -> Goal:
     plan = _locked(plan)
     text = _text(own_words, "own_words", "Write the goal as the person says it.")
     last = plan.goals.aggregate(m=Max("order"))["m"] or 0
@@ -370,6 +384,7 @@ def goal_add(*, actor: Actor, plan: Plan, own_words: str, whole_health_factor: s
             order=last + 1,
             own_words=text,
             whole_health_factor=_factor(whole_health_factor),
+            social_skill=bool(social_skill),
         ),
         actor=actor,
     )
@@ -382,11 +397,16 @@ def goal_update(
     goal: Goal,
     own_words: str,
     whole_health_factor: str = "",
+    social_skill: bool = False,
     status: str = OPEN_GOAL,
+    base: str | None = None,
 ) -> Goal:
     _locked(goal.plan)
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    refuse_stale(goal, base, "goal")
     goal.own_words = _text(own_words, "own_words", "Write the goal as the person says it.")
     goal.whole_health_factor = _factor(whole_health_factor)
+    goal.social_skill = bool(social_skill)
     goal.status = status
     return save_record(goal, actor=actor)
 
@@ -475,10 +495,13 @@ def crisis_plan_save(
     plan: Plan,
     data: CrisisPlanInput,
     updated_on: dt.date,
+    base: str | None = None,
 ) -> CrisisPlan:
-    """Create or update the draft plan's crisis plan."""
+    """Create or update the draft plan's crisis plan (`base`: see `plan_update`)."""
     plan = _locked(plan)
     crisis = CrisisPlan.objects.filter(plan=plan).first() or CrisisPlan(plan=plan)
+    if crisis.pk is not None:
+        refuse_stale(crisis, base, "crisis plan")
     fields: dict[str, Any] = {
         "triggers": data.triggers.strip(),
         "early_signs": data.early_signs.strip(),

@@ -23,7 +23,8 @@ from peerpath.access.permissions import declare
 from peerpath.access.scope import role_of, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.consent.part2 import part2_plan_ids
-from peerpath.consent.services import active_consent, disclosure_record
+from peerpath.consent.services import part2_for_outside_reader, reads_from_outside
+from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
 from peerpath.policy.api import PlanRequirements
 
@@ -84,30 +85,14 @@ def part2_withheld(request: HttpRequest, person: Person, plans: list[Plan]) -> s
     """Ids of `plans` a payer's staff member may not see: plans under 42 CFR Part 2 without
     the person's consent to that payer for operations (drafts are never shown to them).
     With consent, the showing is added to the person's accounting of disclosures."""
-    staff = _payer_staff(request)
-    if staff is None:
+    if not reads_from_outside(request.user):
         return set()
     held = {p.pk for p in plans if p.status == PlanStatus.DRAFT}
     protected = part2_plan_ids(person) & {p.pk for p in plans if p.pk not in held}
-    if not protected:
+    records = [{"type": PLAN_RECORD, "id": pk} for pk in sorted(protected)]
+    if part2_for_outside_reader(actor=request.user, person=person, records=records).shown:
         return held
-    consent = active_consent(
-        person, payer=staff.payer, purpose="operations", on=timezone.localdate()
-    )
-    if consent is None:
-        return held | protected
-    disclosure_record(
-        actor=request.user,
-        person=person,
-        recipient_name=staff.payer.name,
-        recipient_payer=staff.payer,
-        purpose="operations",
-        records=[{"type": PLAN_RECORD, "id": pk} for pk in sorted(protected)],
-        consent=consent,
-        part2_included=True,
-        notice_included=True,
-    )
-    return held
+    return held | protected
 
 
 @dataclass
@@ -122,6 +107,7 @@ class Row:
 class GoalCard:
     number: int
     goal: Goal
+    base: str
     trail: Trail
     form: forms.Form
     objective_form: forms.Form
@@ -200,12 +186,14 @@ def _context(
                 number=number,
                 goal=goal,
                 trail=view.trail(GOAL, goal.pk),
+                base=revision(goal),
                 form=_form(
                     bound,
                     key,
                     GoalForm,
                     own_words=goal.own_words,
                     whole_health_factor=goal.whole_health_factor,
+                    social_skill=goal.social_skill,
                     status=goal.status,
                 ),
                 objective_form=_form(bound, f"obj{goal.pk}", ObjectiveForm),
@@ -238,6 +226,8 @@ def _context(
         "signers": _signer_slots(request, person, view, rules, not problems, bound),
         "crisis": crisis,
         "crisis_trail": view.trail(CRISIS, crisis.pk) if crisis else Trail(),
+        "details_base": revision(plan),
+        "crisis_base": revision(crisis) if crisis and crisis.pk else "",
         "details_form": _form(
             bound,
             "details",
@@ -303,6 +293,22 @@ def _respond(
         url = reverse("plan-version", kwargs={"person_id": person.pk, "version": plan.version})
         return redirect(f"{url}#{anchor}")
     return render(request, "plans/builder.html", _context(request, person, plan, bound))
+
+
+def _base(request: HttpRequest) -> str | None:
+    """The revision the form was opened at (a hidden field), None when it did not say."""
+    return request.POST.get("base") or None
+
+
+def _stale(form: forms.Form, exc: StaleEditError, labels: dict[str, str]) -> None:
+    """Refuse a stale save on the form: what happened, and the other person's version (the
+    form keeps the user's own, and now carries the new revision, so saving again replaces
+    theirs knowingly)."""
+    form.add_error(None, exc.messages)
+    theirs = "; ".join(
+        f"{label}: {exc.current.get(name) or '(empty)'}" for name, label in labels.items()
+    )
+    form.add_error(None, f"The version saved by someone else. {theirs}")
 
 
 def _pick(queryset: Any, raw: str | None, what: str) -> Any:
@@ -394,7 +400,15 @@ def plan_details(request: HttpRequest, person_id: int, version: int) -> HttpResp
     form = DetailsForm(request.POST, prefix="details")
     if form.is_valid():
         try:
-            services.plan_update(actor=request.user, plan=plan, **form.cleaned_data)
+            services.plan_update(
+                actor=request.user, plan=plan, base=_base(request), **form.cleaned_data
+            )
+        except StaleEditError as exc:
+            _stale(
+                form,
+                exc,
+                {"start": "Starts on", "review_due": "Review by", "strengths": "Strengths"},
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
     plan.refresh_from_db()
@@ -426,6 +440,7 @@ def _goal_values(goal: Goal) -> dict[str, Any]:
     return {
         "own_words": goal.own_words,
         "whole_health_factor": goal.whole_health_factor,
+        "social_skill": goal.social_skill,
         "status": goal.status,
     }
 
@@ -455,9 +470,12 @@ def plan_goals(request: HttpRequest, person_id: int, version: int) -> HttpRespon
                     actor=request.user,
                     goal=goal,
                     status=form.cleaned_data["status"] or "active",
+                    base=_base(request),
                     **_goal_fields(form),
                 )
                 saved = "Goal saved."
+            except StaleEditError as exc:
+                _stale(form, exc, {"own_words": "The goal", "status": "Status"})
             except ValidationError as exc:
                 apply_errors(form, exc)
     elif action == "remove":
@@ -485,6 +503,7 @@ def _goal_fields(form: forms.Form) -> dict[str, Any]:
     return {
         "own_words": form.cleaned_data["own_words"],
         "whole_health_factor": form.cleaned_data["whole_health_factor"],
+        "social_skill": bool(form.cleaned_data["social_skill"]),
     }
 
 
@@ -550,8 +569,14 @@ def plan_crisis(request: HttpRequest, person_id: int, version: int) -> HttpRespo
         )
         try:
             services.crisis_plan_save(
-                actor=request.user, plan=plan, data=data, updated_on=timezone.localdate()
+                actor=request.user,
+                plan=plan,
+                data=data,
+                updated_on=timezone.localdate(),
+                base=_base(request),
             )
+        except StaleEditError as exc:
+            _stale(form, exc, {name: str(f.label) for name, f in form.fields.items()})
         except ValidationError as exc:
             apply_errors(form, exc)
     return _respond(

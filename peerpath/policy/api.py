@@ -14,8 +14,12 @@ Who is judged by what
 Units
     units_for_minutes(person_id, on, m)   billable units of a contact of m minutes
     note_units(note_ids)                  units of saved notes, as the rules count them
+    signed_units(people, since, until)    signed notes with their units, per person
     authorization_units(ids, on=...)      units used and left on each authorization
     unmanaged_units(person_ids, on=...)   units used outside authorizations, and allowed
+Outcome measures
+    measures_due(people, on=)             instruments due (admission, every N days, discharge)
+    outcome_items(people, on)             the same as due items for the board and the day
 Checks (findings as Arrow, `Findings.objects()` to show)
     check_note(draft, as_of=, replacing=) the live check of a note being written
     check_group(...)                      a group's size before people are checked in
@@ -23,6 +27,7 @@ Checks (findings as Arrow, `Findings.objects()` to show)
     check_person(person_id, as_of=)       one person's whole record
     check_agency(as_of=, ...)             the agency (or payers, packs) in one pass
     determine_eligibility(person_id, on=) the decision with each criterion and evidence
+    check_request(person_id, kind=, ...)  an authorization request's criteria before sending
 """
 
 from __future__ import annotations
@@ -63,8 +68,17 @@ from .claims import (
     note_variants,
     shape_line,
 )
-from .due import DUE_KINDS, SOON_DAYS, DueItem, DueList, due_lists
+from .due import (
+    DUE_KINDS,
+    SOON_DAYS,
+    DueItem,
+    DueList,
+    due_lists,
+    outcome_items,
+    unsigned_stale_before,
+)
 from .engine import EVALUATOR, Citation, Finding, Findings, citation_for
+from .outcomes_due import MeasureDue, measures_due, next_occasion
 from .parameters import Pack, load_packs
 from .plan import PlanRequirements, plan_requirements
 from .reach import Note, ReachIndex, held_notes, reached_notes
@@ -86,12 +100,14 @@ from .relations import (
     supervisor_loads,
     unmanaged_use,
 )
+from .requests import RECORD_FOR, RequestCheck, check_request, continued_stay_criteria
 from .tables import SCHEMAS, rows_to_table
 
 __all__ = [
     "APPROVED_STATUSES",
     "DRAFT_NOTE_ID",
     "GROUP_SIZE_RULE",
+    "RECORD_FOR",
     "Assigned",
     "AuthorizationUnits",
     "Citation",
@@ -100,6 +116,7 @@ __all__ = [
     "Findings",
     "NoteCheck",
     "PackInForce",
+    "RequestCheck",
     "assigned",
     "authorization_units",
     "check_agency",
@@ -107,7 +124,9 @@ __all__ = [
     "check_group",
     "check_note",
     "check_person",
+    "check_request",
     "check_team",
+    "continued_stay_criteria",
     "determine_eligibility",
     "figure",
     "note_units",
@@ -279,6 +298,16 @@ def units_for_minutes(person_id: int, on: dt.date, minutes: int) -> int:
     return contact_units({person_id: [(on, minutes)]})[person_id][0]
 
 
+def signed_units(
+    person_ids: Sequence[int], since: dt.date, until: dt.date
+) -> dict[int, list[tuple[dt.date, int]]]:
+    """Each person's signed notes from `since` to `until` as (day, units), units counted by
+    the variant judging each day (for outcomes: the services between two measures)."""
+    from .relations import _signed_units
+
+    return _signed_units(person_ids, since, until)
+
+
 def note_units(note_ids: Sequence[int]) -> dict[int, int]:
     """Units of saved notes, as the rules count them (by each note's day's variant)."""
     from .relations import units_of_notes
@@ -393,8 +422,12 @@ __all__ += [
     "supervisor_loads",
     "units_counter",
     "unmanaged_units",
+    "unsigned_stale_before",
     "warm",
 ]
+
+# Outcome measures due (peerpath/policy/outcomes_due.py): the pack's instruments and schedule.
+__all__ += ["MeasureDue", "measures_due", "next_occasion", "outcome_items", "signed_units"]
 
 
 def rule_title(rule_id: str) -> str:

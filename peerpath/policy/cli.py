@@ -276,7 +276,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             _identifiers(f),
             str(f.date or ""),
             f.evidence,
-            f.citation.short() + (" ASSUMED" if f.assumed else ""),
+            f.citation.short()
+            + (" (legal basis assumed)" if f.assumed and not f.citation.assumed else ""),
         ]
         for f in findings
     ]
@@ -373,7 +374,7 @@ def cmd_eligibility(args: argparse.Namespace, out: TextIO) -> int:
             c.rule_id,
             c.title,
             c.evidence or "-",
-            c.citation.short() + (" ASSUMED" if c.citation.assumed else ""),
+            c.citation.short(),
         ]
         for c in result.criteria
     ]

@@ -88,6 +88,7 @@ SOON_DAYS = {
     "authorization": 14,
     "certification": 60,
     "training": 30,
+    "outcome": 14,
 }
 SHOWN = 8  # items of a due list shown before "Show more"
 # Which roles each training requirement's `who` applies to (as the training rules read it).
@@ -115,6 +116,8 @@ class DueItem:
     staff: StaffMember | None = None
     action: str = ""
     note_id: int | None = None
+    instrument: str = ""  # an outcome measure's instrument code
+    occasion: str = ""  # ... and its occasion (admission, follow_up, discharge)
 
     @property
     def days_over(self) -> int:
@@ -142,6 +145,7 @@ DUE_KINDS = (
     ("certification", "Certifications"),
     ("training", "Trainings"),
     ("unsigned_note", "Notes not signed in time"),
+    ("outcome", "Outcome measures"),
 )
 
 
@@ -202,9 +206,30 @@ def due_lists(
     items["certification"] = _certifications_due(peers, packs, on)
     items["training"] = _trainings_due(staff, packs, on)
     items["unsigned_note"] = _unsigned_notes(peers, packs, on)
+    items["outcome"] = outcome_items(people, on)
     return [
         DueList(kind, title, sorted(items[kind], key=lambda i: (i.due, i.what)))
         for kind, title in DUE_KINDS
+    ]
+
+
+def outcome_items(people: Mapping[int, Person], on: dt.date) -> list[DueItem]:
+    """Outcome measures due for these people (peerpath.policy.outcomes_due), as due items."""
+    from .outcomes_due import measures_due
+
+    return [
+        DueItem(
+            "outcome",
+            f"{m.instrument}: {m.occasion.what}",
+            m.occasion.due,
+            on,
+            m.citation,
+            person=m.person,
+            action="outcome",
+            instrument=m.instrument,
+            occasion=m.occasion.occasion,
+        )
+        for m in measures_due(people, on=on, soon_days=SOON_DAYS["outcome"])
     ]
 
 
@@ -454,6 +479,14 @@ def _trainings_due(staff: list[StaffMember], packs: PackCache, on: dt.date) -> l
                 continue
             out.append(DueItem("training", what, deadline, on, found[1], staff=member))
     return out
+
+
+def unsigned_stale_before(staff_id: int, on: dt.date) -> dt.date | None:
+    """A draft of this staff member dated before the returned day is past the signing
+    deadline of the pack of their program on `on` (None: the pack sets no deadline)."""
+    found = PackCache(on, staff=[staff_id]).staff(staff_id, "documentation.sign_within_days")
+    days = _int(found[0]) if found else None
+    return on - dt.timedelta(days=days) if days is not None else None
 
 
 def _unsigned_notes(peers: list[StaffMember], packs: PackCache, on: dt.date) -> list[DueItem]:

@@ -50,6 +50,8 @@ FINDINGS_SCHEMA = pa.schema(
     ]
 )
 # Business identifiers a display adds beside the database ids (see checks.identify).
+# How a citation says its figure is only assumed, everywhere it is shown.
+ASSUMED_WORDS = "no source states this figure; an administrator must confirm it"
 IDENTIFIER_COLUMNS = ("medicaid_id", "note_number", "claim_number", "authorization_number")
 
 
@@ -70,6 +72,10 @@ class Citation:
         return self.confidence == "assumed"
 
     def short(self) -> str:
+        """Source, section and confidence, as every page and message shows a citation; a
+        figure no source states says so in words, wherever it is used."""
+        if self.assumed:
+            return f"{self.source}, {self.section} (assumed: {ASSUMED_WORDS})"
         return f"{self.source}, {self.section} ({self.confidence})"
 
 

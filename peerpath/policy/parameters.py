@@ -36,6 +36,7 @@ UNITS: frozenset[str] = frozenset(
         "bool",
         "text",
         "ratio",
+        "schedule",
     }
 )
 _WHOLE_NUMBER_UNITS = frozenset({"count", "people", "minutes", "days", "months", "years", "hours"})

@@ -33,7 +33,6 @@ READS: dict[str, tuple[str, ...]] = {
     "note_units": ("units.minutes_per_unit", "units.min_minutes_first_unit"),
     "unmanaged_units": (
         "authorization.unmanaged_units",
-        "authorization.unmanaged_window",
         "fiscal_year.start_month",
     ),
     "caseload": ("ratios.cpss_to_people",),

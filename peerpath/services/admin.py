@@ -21,6 +21,17 @@ class ServiceNoteAdmin(PHIAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "kind", "modality", "staff")
     raw_id_fields = ("person", "goal", "intervention", "group_session", "amends")
     date_hierarchy = "date"
+    # Signing happens only through the note page, by the signed-in peer specialist: here a
+    # note is never marked signed, given a signer, or made an amendment. A note added here
+    # is a draft.
+    readonly_fields = (
+        "status",
+        "signed_by",
+        "signed_credential",
+        "signed_at",
+        "amends",
+        "amendment_reason",
+    )
 
     def has_change_permission(self, request: HttpRequest, obj: ServiceNote | None = None) -> bool:
         # Signed notes are read-only here as everywhere; amendments go through the service.

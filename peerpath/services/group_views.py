@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,8 @@ from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
 from peerpath.people.models import Person
 from peerpath.policy.api import GROUP_SIZE_RULE, Finding, check_drafts, check_group
+from peerpath.schedule.services import appointment_group_started
+from peerpath.schedule.views import group_initial, open_appointment
 from peerpath.staff.models import Role, StaffMember
 
 from .forms import AttendeePartForm, CheckInForm, GroupSessionForm, SharedPartForm
@@ -62,32 +65,38 @@ def group_new(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     today = timezone.localdate()
     colleagues = _colleagues(me, today)
+    # A group started from a group appointment starts with its topic and times.
+    appointment = open_appointment(request.GET.get("appointment"), staff=me, kind="group")
     if request.method == "POST":
         form = GroupSessionForm(request.POST, colleagues=colleagues)
         if form.is_valid() and me.agency is not None:
             data = form.cleaned_data
             try:
-                session = group_session_create(
-                    actor=request.user,
-                    agency=me.agency,
-                    topic=data["topic"],
-                    activity=data["activity"],
-                    date=data["date"],
-                    start_time=data["start_time"],
-                    end_time=data["end_time"],
-                    modality=data["modality"],
-                    setting=data["setting"],
-                    facilitators=list(data["facilitators"]),
-                )
+                with transaction.atomic():
+                    session = group_session_create(
+                        actor=request.user,
+                        agency=me.agency,
+                        topic=data["topic"],
+                        activity=data["activity"],
+                        date=data["date"],
+                        start_time=data["start_time"],
+                        end_time=data["end_time"],
+                        modality=data["modality"],
+                        setting=data["setting"],
+                        facilitators=list(data["facilitators"]),
+                    )
+                    if appointment is not None:
+                        appointment_group_started(
+                            actor=request.user, appointment=appointment, session=session
+                        )
             except ValidationError as exc:
                 _apply(form, exc)
             else:
                 messages.success(request, "Group started. Check people in as they arrive.")
                 return redirect("group-detail", session_id=session.pk)
     else:
-        form = GroupSessionForm(
-            colleagues=colleagues, initial={"date": today, "facilitators": [me.pk]}
-        )
+        initial = group_initial(appointment) if appointment else {"date": today}
+        form = GroupSessionForm(colleagues=colleagues, initial={**initial, "facilitators": [me.pk]})
     return render(request, "services/group_new.html", {"form": form})
 
 

@@ -13,7 +13,7 @@ from peerpath.authorizations.models import Authorization
 from peerpath.core import formatting as fmt
 from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention, Plan
-from peerpath.policy.api import authorization_units, staff_figure
+from peerpath.policy.api import authorization_units, unsigned_stale_before
 from peerpath.staff.models import CaseloadAssignment, StaffMember, SupervisionAssignment
 
 from .models import GroupAttendance, GroupSession, NoteStatus, ServiceNote
@@ -88,11 +88,9 @@ def staff_day(staff: StaffMember, *, on: dt.date) -> Day:
     )
     today_notes = [n for n in notes if n.date == on and n.status != NoteStatus.DRAFT]
     # A draft is stale past the signing deadline of the pack of the peer's program.
-    deadline = staff_figure(staff.pk, "documentation.sign_within_days", on)
-    days = deadline.value if deadline is not None and isinstance(deadline.value, int) else 2
-    stale_before = on - dt.timedelta(days=days)
+    stale_before = unsigned_stale_before(staff.pk, on)
     drafts = [
-        DraftRow(n, n.date < stale_before, (on - n.date).days)
+        DraftRow(n, stale_before is not None and n.date < stale_before, (on - n.date).days)
         for n in notes
         if n.status == NoteStatus.DRAFT
     ]

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from peerpath.core.services import Actor, save_record
+from peerpath.core.stale import refuse_stale
 from peerpath.organizations.models import Agency, Site
 from peerpath.people.models import Person
 from peerpath.plans.models import Goal, Intervention
@@ -86,10 +87,15 @@ def note_create(
 
 
 @transaction.atomic
-def note_update_draft(*, actor: Actor, note: ServiceNote, **changes: Any) -> ServiceNote:
+def note_update_draft(
+    *, actor: Actor, note: ServiceNote, base: str | None = None, **changes: Any
+) -> ServiceNote:
+    """Change a draft. `base`: the revision the edit started from (peerpath.core.stale); a
+    draft saved by someone else since is not overwritten (StaleEditError)."""
     note = ServiceNote.objects.select_for_update().get(pk=note.pk)
     if note.status != NoteStatus.DRAFT:
         raise ValidationError({"status": "A signed note cannot be changed; amend it instead."})
+    refuse_stale(note, base, "draft note")
     unknown = set(changes) - NOTE_EDITABLE
     if unknown:
         raise ValidationError(
@@ -98,6 +104,34 @@ def note_update_draft(*, actor: Actor, note: ServiceNote, **changes: Any) -> Ser
     for name, value in changes.items():
         setattr(note, name, value)
     return save_record(note, actor=actor)
+
+
+# What a signed note may say about when the service happened. These are plausibility
+# limits on the record, not payer policy (the packs' unit caps are checked by the rules):
+# PeerPath holds no services before 1990, and no single contact runs past twelve hours.
+EARLIEST_SERVICE = dt.date(1990, 1, 1)
+LONGEST_CONTACT_MINUTES = 12 * 60
+
+
+def _refuse_implausible(note: ServiceNote) -> None:
+    """A date or time span no service could have had is refused at signing, in plain words."""
+    errors: dict[str, str] = {}
+    if note.date < EARLIEST_SERVICE:
+        errors["date"] = (
+            f"The service date {note.date.isoformat()} is before "
+            f"{EARLIEST_SERVICE.year}: check the year."
+        )
+    elif note.date < note.person.date_of_birth:
+        errors["date"] = "The service date is before the person was born: check the date."
+    if note.minutes > LONGEST_CONTACT_MINUTES:
+        errors["end_time"] = (
+            f"{note.start_time:%H:%M} to {note.end_time:%H:%M} is {note.minutes // 60} hours "
+            f"{note.minutes % 60} minutes; one contact is at most "
+            f"{LONGEST_CONTACT_MINUTES // 60} hours. Check the times, or write one note per "
+            "contact."
+        )
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -126,6 +160,7 @@ def note_sign(
         raise ValidationError({r.field: r.text for r in refused})
     if at.date() < note.date:
         raise ValidationError({"signed_at": "A note cannot be signed before the service date."})
+    _refuse_implausible(note)
     denials = signing.signing_denials(note, today=at.date())
     if denials and not sign_reason.strip():
         raise ValidationError(

@@ -17,7 +17,14 @@ from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access, logged_person_read
+from peerpath.consent.part2 import part2_note_ids
+from peerpath.consent.services import OutsideView, part2_for_outside_reader, reads_from_outside
+from peerpath.core.stale import StaleEditError, revision
 from peerpath.people.models import Person
+from peerpath.policy.api import measures_due
+from peerpath.schedule.selectors import day_schedule
+from peerpath.schedule.services import appointment_note_written
+from peerpath.schedule.views import note_initial, open_appointment
 from peerpath.staff.models import StaffMember
 
 from . import signing
@@ -64,6 +71,8 @@ def my_day(request: HttpRequest) -> HttpResponse:
         reason=f"day page of staff {whose.pk}",
         request=request,
     )
+    # Recovery measures due for the caseload, by the policy engine's schedule.
+    measures = measures_due([row.person for row in day.caseload], on=today)
     return render(
         request,
         "services/day.html",
@@ -71,6 +80,10 @@ def my_day(request: HttpRequest) -> HttpResponse:
             "day": day,
             "mine": whose.pk == me.pk,
             "supervisees": supervisees,
+            "measures": measures,
+            "today": today,
+            # Today's appointments come first on the page (peerpath.schedule).
+            "appointments": day_schedule(whose, on=today).appointments,
             "returned": list(returned_to(whose)),
         },
     )
@@ -170,6 +183,8 @@ def _save(
                     at=timezone.now(),
                     sign_reason=reason,
                 )
+    except StaleEditError:
+        raise  # the edit page shows both versions
     except ValidationError as exc:
         apply_errors(form, exc)
         return None, "sign_reason" in getattr(exc, "error_dict", {})
@@ -191,21 +206,26 @@ def note_new(request: HttpRequest, person_id: int) -> HttpResponse:
     today = timezone.localdate()
     plan, choices = plan_choices(person, on=today)
     logged_person_read(request, person, "plans.Plan", record_id=plan.pk if plan else None)
+    # A note written from an appointment starts with its day and times, and keeps it.
+    appointment = open_appointment(request.GET.get("appointment"), staff=me, person=person)
     needs_reason = False
+
+    def write(fields: dict[str, Any]) -> ServiceNote:
+        note = note_create(actor=request.user, person=person, staff=me, **fields)
+        if appointment is not None:
+            appointment_note_written(actor=request.user, appointment=appointment, note=note)
+        return note
+
     if request.method == "POST":
         form = NoteForm(request.POST, choices=choices)
         if form.is_valid():
-            note, needs_reason = _save(
-                request,
-                form,
-                lambda fields: note_create(actor=request.user, person=person, staff=me, **fields),
-                me,
-            )
+            note, needs_reason = _save(request, form, write, me)
             if note is not None:
                 return redirect("note-detail", note_id=note.pk)
         checked = _check(form, person, me)  # the findings beside the form as it came back
     else:
-        form = NoteForm(choices=choices, initial={"date": today})
+        initial = note_initial(appointment) if appointment else {"date": today}
+        form = NoteForm(choices=choices, initial=initial)
         checked = {}
     return render(
         request,
@@ -260,9 +280,26 @@ def _note_in_scope(request: HttpRequest, note_id: int) -> ServiceNote:
     return note
 
 
+def _outside_view(request: HttpRequest, note: ServiceNote) -> OutsideView:
+    """A payer's staff member sees a note as a disclosure: never a draft, and a Part 2 note
+    only under the person's consent on the day it is shown (the chart's rule)."""
+    if not reads_from_outside(request.user):
+        return OutsideView(shown=True)
+    if note.status == NoteStatus.DRAFT:
+        raise Http404("No such note.")
+    part2 = note.pk in part2_note_ids(note.person)
+    records = [{"type": NOTE_RECORD, "id": note.pk}] if part2 else []
+    return part2_for_outside_reader(actor=request.user, person=note.person, records=records)
+
+
 @declare(Cap.READ_NOTE)
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note_in_scope(request, note_id)
+    outside = _outside_view(request, note)
+    if not outside.shown:
+        # The same answer as for a note that does not exist: saying that it is withheld
+        # would itself tell the payer the person has a substance use disorder.
+        raise Http404("No such note.")
     logged_person_read(request, note.person, NOTE_RECORD, record_id=note.pk)
     me = staff_of(request.user)
     amendment = ServiceNote.objects.filter(amends=note).only("pk", "status").first()
@@ -274,6 +311,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "note": note,
             "amendment": amendment,
             "is_author": me is not None and me.pk == note.staff_id,
+            "redisclosure_notice": outside.notice,
             "reviews": history.reviews,
             "open_review": history.open,
             "returned": history.returned,
@@ -300,19 +338,32 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
     _, choices = plan_choices(person, on=timezone.localdate())
     logged_person_read(request, person, NOTE_RECORD, record_id=note.pk)
     needs_reason = False
+    # The revision this edit started from: a save over someone else's is refused.
+    base = revision(note)
+    theirs: ServiceNote | None = None
     if request.method == "POST":
+        base = request.POST.get("base") or base
         form = NoteForm(request.POST, choices=choices, extra=note.intervention)
         if form.is_valid():
             draft = note
+            started_from = base
 
             def write(fields: dict[str, Any]) -> ServiceNote:
                 if draft.group_session_id is not None:
                     # A group note keeps the group's kind of activity, whatever the plan
                     # step's own.
                     fields["activity"] = draft.activity
-                return note_update_draft(actor=request.user, note=draft, **fields)
+                return note_update_draft(
+                    actor=request.user, note=draft, base=started_from, **fields
+                )
 
-            saved, needs_reason = _save(request, form, write, me)
+            try:
+                saved, needs_reason = _save(request, form, write, me)
+            except StaleEditError as exc:
+                apply_errors(form, exc)
+                theirs = note_for_page(note.pk)
+                base = exc.revision  # saving again now knowingly replaces theirs
+                saved = None
             if saved is not None:
                 return redirect("note-detail", note_id=saved.pk)
         context = _check(form, person, me, note)
@@ -344,6 +395,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             "choices": choices,
             "form": form,
             "note": note,
+            "base": base,
+            "theirs": theirs,
             "needs_reason": needs_reason,
             "returned": returned,
             **_sign_context(request),

@@ -29,6 +29,7 @@ from tests.factories import (
     GroupSessionFactory,
     InterventionFactory,
     NoteFactory,
+    PayerFactory,
     PersonFactory,
 )
 
@@ -59,6 +60,9 @@ def world(db):
     AuthorizationFactory(
         person=mine, status="requested", units_approved=None, decided_at=None, number=""
     )
+    # A decided request of `theirs` before another payer: its notice opens from the chart
+    # (and it leaves `theirs` outside the reviewer's scope).
+    AuthorizationFactory(person=theirs, payer=PayerFactory())
     # A draft note about `mine` by the peer specialist, for the note pages (their URLs hold
     # a note id, not a person's; tests/services checks notes outside one's scope).
     note = NoteFactory(person=mine, staff=cpss)
@@ -85,13 +89,25 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         "line_id",
         "batch_id",
         "job_id",
+        "aid",
+        "item",
+        "code",
+        "token_id",
+        "appointment_id",
+        "rule_id",
+        "fmt",
+        "refusal_id",
+        "action_id",
     }
     assert not unknown, f"teach the walk how to build {route!r} (parameters {unknown})"
     url = "/" + re.sub(r"<(?:\w+:)?person_id>", str(person_id), route)
     if "authorization_id" in params:
         # The world's pending request for the person (its payer's reviewer may open it).
-        auth = Authorization.objects.filter(person_id=person_id, status="requested").get()
-        url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk), url)
+        # Only `mine` has one; for the others an id that exists for no one (their pages
+        # answer 404 for the person before the request is looked up).
+        auth = Authorization.objects.filter(person_id=person_id, status="requested").first()
+        auth = auth or Authorization.objects.filter(person_id=person_id).first()
+        url = re.sub(r"<(?:\w+:)?authorization_id>", str(auth.pk if auth else 10**9), url)
     if "note_id" in params:
         url = re.sub(r"<(?:\w+:)?note_id>", str(note_id), url)
     if "session_id" in params:
@@ -107,10 +123,52 @@ def build(route: str, person_id: int, note_id: int | None = None, user=None) -> 
         url = re.sub(r"<(?:\w+:)?line_id>", str(_line_for(note_id).pk), url)
     if "batch_id" in params:
         url = re.sub(r"<(?:\w+:)?batch_id>", str(_batch_for(note_id).pk), url)
+    if "aid" in params:
+        # An outcome measure of the person, being answered (peerpath/outcomes).
+        url = re.sub(r"<(?:\w+:)?aid>", str(_measure_for(person_id).pk), url)
+    url = re.sub(r"<(?:\w+:)?item>", "1", url)
+    url = re.sub(r"<(?:\w+:)?code>", "BARC-10", url)
+    if "token_id" in params:
+        # Revoking a token is POST only, and finds only the visitor's own tokens.
+        url = re.sub(r"<(?:\w+:)?token_id>", "1", url)
+    # The audit workspace: one rule's findings, and the findings as CSV.
+    url = re.sub(r"<(?:\w+:)?rule_id>", "NOTE.PLAN_GOAL", url)
+    url = re.sub(r"<(?:\w+:)?fmt>", "csv", url)
+    if "refusal_id" in params:
+        # A denied line of the world's note, with an appeal (the denial and letter pages).
+        refusal, action = _refusal_for(note_id)
+        url = re.sub(r"<(?:\w+:)?refusal_id>", str(refusal.pk), url)
+        url = re.sub(r"<(?:\w+:)?action_id>", str(action.pk), url)
     if "job_id" in params:
         # A job the visitor started (whoever starts a job may follow it, whatever the role).
         url = re.sub(r"<(?:\w+:)?job_id>", str(_job_for(user).pk), url)
+    if "appointment_id" in params:
+        url = re.sub(r"<(?:\w+:)?appointment_id>", str(_appointment_for(note_id).pk), url)
     return url
+
+
+def _measure_for(person_id):
+    import datetime as dt
+
+    from peerpath.outcomes.models import Administration
+
+    found = Administration.objects.filter(person_id=person_id).first()
+    return found or Administration.objects.create(
+        person_id=person_id, instrument="BARC-10", date=dt.date(2026, 4, 1)
+    )
+
+
+def _appointment_for(note_id):
+    """An appointment of the world's peer specialist with the person of the world's note."""
+    from peerpath.schedule.models import Appointment
+    from peerpath.services.models import ServiceNote
+
+    note = ServiceNote.objects.select_related("person", "staff").get(pk=note_id)
+    found = Appointment.objects.filter(staff=note.staff).first()
+    return found or Appointment.objects.create(
+        agency_id=note.person.agency_id, staff=note.staff, person=note.person, date=note.date,
+        start_time=note.start_time, end_time=note.end_time,
+    )  # fmt: skip
 
 
 def _job_for(user):
@@ -154,13 +212,56 @@ def _batch_for(note_id):
     )
 
 
+def _refusal_for(note_id):
+    from peerpath.billing.models import (
+        Claim,
+        ClaimPayment,
+        DenialAction,
+        LinePayment,
+        Payment,
+        RemittanceFile,
+    )
+
+    line = _line_for(note_id)
+    found = LinePayment.objects.filter(line=line).first()
+    if found is not None:
+        return found, DenialAction.objects.get(refusal=found)
+    batch = _batch_for(note_id)
+    claim = Claim.objects.create(
+        batch=batch, person=line.person, payer=line.payer, patient_control_number="WALK-1",
+        total_charge=line.charge, first_service_date=line.service_date,
+        last_service_date=line.service_date, payer_claim_number="ICN1", status="denied",
+    )  # fmt: skip
+    line.claim, line.status = claim, "denied"
+    line.save()
+    file = RemittanceFile.objects.create(
+        agency=batch.agency, file_text="ISA", file_sha256="0" * 64, isa_control="1", sender_id="X"
+    )
+    payment = Payment.objects.create(
+        file=file, agency=batch.agency, payer=line.payer, trace_number="T1",
+        payer_identifier="1", st_control="0001", amount=0, method="NON",
+    )  # fmt: skip
+    cp = ClaimPayment.objects.create(
+        payment=payment, claim=claim, status_code="4", charge=line.charge, paid=0,
+        payer_claim_number="ICN1",
+    )  # fmt: skip
+    refusal = LinePayment.objects.create(
+        claim_payment=cp, line=line, charge=line.charge, paid=0, units_paid=0,
+        outcome="denied", denial_group="CO", denial_reason="16",
+    )  # fmt: skip
+    action = DenialAction.objects.create(
+        refusal=refusal, kind="appealed", reason="walk", actor_label="walk"
+    )
+    return refusal, action
+
+
 def entries():
     return [
         e
         for e in url_declarations()
         if e.name not in SIGN_IN
         and e.declaration is not None
-        and e.declaration.roles != "admin-site"
+        and e.declaration.roles not in ("admin-site", "api-token")
     ]
 
 

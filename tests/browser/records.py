@@ -12,7 +12,7 @@ from peerpath.authorizations.models import Authorization
 from peerpath.organizations.models import Agency, Payer
 from peerpath.people.models import Person
 from peerpath.plans.models import Intervention
-from peerpath.services.models import NoteStatus
+from peerpath.services.models import NoteStatus, ServiceNote
 from peerpath.staff.models import ContactKind, StaffMember, SupervisorContact, Training
 from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.browser.kit import staff_user
@@ -232,3 +232,18 @@ def team() -> Team:
             supervisor=supervisor, person=other, date=days(-5), kind=ContactKind.FACE_TO_FACE
         )
     return Team(supervisor=supervisor, first=first, full=full, moving=moving, late=late)
+
+
+def signed_note_without_goal(of: Peer, person: Person) -> ServiceNote:
+    """A note the peer signed three days ago that names no goal of the plan (a finding
+    the engine denies: NOTE.PLAN_GOAL)."""
+    day = days(-3)
+    return NoteFactory(
+        person=person,
+        staff=of.staff,
+        date=day,
+        status=NoteStatus.SIGNED,
+        signed_by=of.staff,
+        signed_credential="CPSS",
+        signed_at=timezone.now() - dt.timedelta(days=2),
+    )

@@ -46,20 +46,22 @@ def test_reviewer_denies_one_request_with_a_specific_reason_and_approves_another
     act.check(page.get_by_role("radio", name="Deny"))
     act.fill(page.get_by_label("Reason"), DENIAL)
     act.click(page.get_by_role("button", name="Record the decision"))
+    # The reviewer moves on to the next request; the decided one's notice is a click away.
     expect(page.get_by_text(re.compile(r"^Denied: request of"))).to_be_visible()
-    decided = page.get_by_role("region", name="Denied")
-    expect(decided).to_contain_text("no service order for peer support")
-    expect(decided).to_contain_text("cannot be decided again")
+    expect(page.get_by_role("heading", name=re.compile("Continued stay request"))).to_be_visible()
+    notice = page.get_by_role("link", name="Download the notice of decision (PDF)")
+    expect(notice).to_have_attribute("href", f"/requests/{desk.initial.pk}/notice.pdf")
+    pdf = page.request.get(notice.get_attribute("href") or "")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
 
     # Approve the continued-stay request with the payer's number.
-    act.click(page.get_by_role("link", name="Requests", exact=True).first)
-    expect(queue).to_have_count(1)
-    act.click(page.get_by_role("link", name=desk.continued.person.display_name))
     act.check(page.get_by_role("radio", name="Approve", exact=True))
     act.fill(page.get_by_label("Authorization number"), "PA-2026-0042")
     act.click(page.get_by_role("button", name="Record the decision"))
     expect(page.get_by_text(re.compile(r"^Approved: request of"))).to_be_visible()
-    expect(page.get_by_role("region", name="Approved")).to_contain_text("96 of 96")
+    # No request is left: back on the queue, which says so.
+    expect(page.get_by_text("No requests are waiting for a decision.")).to_be_visible()
 
     denied = Authorization.objects.get(pk=desk.initial.pk)
     approved = Authorization.objects.get(pk=desk.continued.pk)
@@ -70,5 +72,6 @@ def test_reviewer_denies_one_request_with_a_specific_reason_and_approves_another
         96,
         "PA-2026-0042",
     )
-    page.get_by_role("link", name="Requests", exact=True).first.click()
-    expect(page.get_by_text("No requests are waiting for a decision.")).to_be_visible()
+    page.goto(f"/requests/{approved.pk}/")
+    expect(page.get_by_role("region", name="Approved")).to_contain_text("96 of 96")
+    expect(page.get_by_role("region", name="Approved")).to_contain_text("cannot be decided again")

@@ -50,4 +50,3 @@ def test_a_supervisor_sees_notes_to_review_and_overdue_contacts():
     assert "Notes to review" in page and person.display_name in page
     assert late.display_name in page and "overdue" in page
     assert ">1<" in client.get("/inbox/count/").content.decode()
-

@@ -291,9 +291,84 @@ _CLAIM = frozenset({"CAS", "NM1", "MIA", "MOA", "REF", "DTM", "PER", "AMT", "QTY
 _LINE = frozenset({"DTM", "CAS", "REF", "AMT", "QTY", "LQ"})
 
 
+# The longest value the 835 standard (005010X221A1) allows in each element PeerPath reads
+# or keeps, by segment and element number. A longer value is refused by name (and before any
+# database column could be overrun). Composite elements (SVC01, SVC06, PLB03) are measured
+# whole against the sum of their parts.
+MAX_LENGTHS: dict[str, dict[int, int]] = {
+    "ST": {1: 3, 2: 9, 3: 35},
+    "SE": {1: 10, 2: 9},
+    "BPR": {1: 2, 2: 18, 3: 1, 4: 3, 5: 10, 6: 2, 7: 12, 8: 3, 9: 35, 10: 10, 11: 9, 12: 2,
+            13: 12, 14: 3, 15: 35, 16: 8},
+    "TRN": {1: 2, 2: 50, 3: 10, 4: 50},
+    "CUR": {1: 3, 2: 3},
+    "REF": {1: 3, 2: 50, 3: 80},
+    "DTM": {1: 3, 2: 8, 3: 8},
+    "N1": {1: 3, 2: 60, 3: 2, 4: 80},
+    "N3": {1: 55, 2: 55},
+    "N4": {1: 30, 2: 2, 3: 15, 4: 3, 7: 3},
+    "PER": {1: 2, 2: 60, 3: 2, 4: 256, 5: 2, 6: 256, 7: 2, 8: 256},
+    "RDM": {1: 2, 2: 60, 3: 256},
+    "LX": {1: 6},
+    "CLP": {1: 38, 2: 2, 3: 18, 4: 18, 5: 18, 6: 2, 7: 50, 8: 2, 9: 1, 11: 30, 12: 15,
+            13: 10, 14: 1},
+    "CAS": {1: 2, **{n: w for r in range(2, 20, 3) for n, w in ((r, 5), (r + 1, 18), (r + 2, 15))}},
+    "NM1": {1: 3, 2: 1, 3: 60, 4: 35, 5: 25, 6: 10, 7: 10, 8: 2, 9: 80},
+    "MIA": {n: 50 for n in range(1, 25)},
+    "MOA": {1: 10, 2: 18, 3: 50, 4: 50, 5: 50, 6: 50, 7: 50, 8: 18, 9: 18},
+    "AMT": {1: 3, 2: 18},
+    "QTY": {1: 2, 2: 15},
+    "SVC": {1: 2 + 48 + 4 * 2 + 80 + 6, 2: 18, 3: 18, 4: 48, 5: 15, 6: 2 + 48 + 4 * 2 + 80 + 6,
+            7: 15},
+    "LQ": {1: 3, 2: 30},
+    "PLB": {1: 50, 2: 8,
+            **{n: w for r in range(3, 15, 2) for n, w in ((r, 2 + 50 + 1), (r + 1, 18))}},
+}  # fmt: skip
+
+
+def _over_long(segments: Sequence[Segment]) -> list[Problem]:
+    """Every element longer than the standard allows, named (CLP07) with its length."""
+    problems = []
+    for seg in segments:
+        widths = MAX_LENGTHS.get(seg.id)
+        if not widths:
+            continue
+        for n, value in enumerate(seg.elements, start=1):
+            most = widths.get(n)
+            if most is not None and len(value) > most:
+                problems.append(
+                    seg.problem(
+                        f"{seg.name_of(n)} is {len(value)} characters long; the 835 standard "
+                        f"allows at most {most}"
+                    )
+                )
+    return problems
+
+
+def decode_835(data: bytes) -> str:
+    """An uploaded 835 as text: X12 files are plain ASCII, so the first other byte is
+    refused by its offset."""
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise X12Error(
+            [
+                Problem(
+                    None,
+                    "",
+                    "an X12 file is plain ASCII text; byte "
+                    f"{exc.start + 1} (0x{data[exc.start]:02x}) is not",
+                )
+            ]
+        ) from None
+
+
 def parse_835(text: str, *, codes: ReasonCodes | None = None) -> Remittance835:
     """Read an 835 file, or raise X12Error naming each problem's segment and reason."""
     delimiters, segments = tokenize(text)
+    too_long = _over_long(segments)
+    if too_long:
+        raise X12Error(too_long)
     envelope = read_envelope(
         segments, transaction_set="835", functional_id="HP", version_prefix="005010X221"
     )

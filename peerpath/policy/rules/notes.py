@@ -5,6 +5,12 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from peerpath.policy.exceptions import (
+    SOCIAL_SKILL_GOAL,
+    TRANSITION_PROGRAMS,
+    TRANSITION_WINDOW,
+    declared,
+)
 from peerpath.policy.rules.base import Params, rule, text, violations
 from peerpath.policy.rules.common import (
     active_on,
@@ -79,11 +85,15 @@ def setting_allowed(t: Tables, p: Params) -> ir.Table:
     category="not-covered",
     severity="deny",
     cites="not_covered.activities",
+    exceptions=(SOCIAL_SKILL_GOAL,),
     explanation="Some activities are never billable as peer support under this policy, such "
-    "as transportation alone, recreation, habilitation or childcare.",
+    "as transportation alone, recreation, habilitation or childcare. Where the policy allows "
+    "recreation that serves a planned social-skill or support-network goal, a recreation "
+    "note tied to such a goal of the person's plan is covered.",
     fix="If the time was spent on a covered peer support activity (mentoring, connecting to "
-    "resources, a skills group, building community), say so in the note; otherwise do not "
-    "bill it.",
+    "resources, a skills group, building community), say so in the note; if it was "
+    "recreation that works on a social-skill or support-network goal, tie the note to that "
+    "goal (marked so in the plan); otherwise do not bill it.",
 )
 def not_covered_activity(t: Tables, p: Params) -> ir.Table:
     listed = set(p.codes("not_covered.activities"))
@@ -92,10 +102,33 @@ def not_covered_activity(t: Tables, p: Params) -> ir.Table:
         activities.append("family_services")
     notes = judged_notes(t)
     bad = notes.filter(notes.activity.isin(activities or ["<none>"]))
-    return note_violations(
-        bad,
-        evidence=text("activity ", bad.activity),
+    if not declared(SOCIAL_SKILL_GOAL, p):
+        return note_violations(bad, evidence=text("activity ", bad.activity))
+    # The named exception: recreation tied to a goal of the person's own plan that the plan
+    # builder marks as building social skills or a support network.
+    goals = t.goals.select(
+        g_id=t.goals.goal_id, g_person=t.goals.person_id, g_social=t.goals.social_skill
     )
+    joined = bad.left_join(goals, (bad.goal_id == goals.g_id) & (bad.person_id == goals.g_person))
+    social = joined.g_social.fill_null(False)
+    joined = joined.filter(~((joined.activity == "recreation") & social))
+    why = ibis.cases(
+        (
+            (joined.activity == "recreation") & joined.goal_id.isnull(),
+            "activity recreation, tied to no goal (recreation is covered only for a planned "
+            "social-skill or support-network goal)",
+        ),
+        (
+            joined.activity == "recreation",
+            text(
+                "activity recreation, for goal ",
+                joined.goal_id,
+                ", which the plan does not mark as a social-skill or support-network goal",
+            ),
+        ),
+        else_=text("activity ", joined.activity),
+    )
+    return note_violations(joined, evidence=why)
 
 
 def _not_in_plan_listed(p: Params) -> bool:
@@ -297,6 +330,7 @@ def other_service_overlap(t: Tables, p: Params) -> ir.Table:
     severity="deny",
     cites="concurrency.excluded_programs",
     params=("concurrency.transition_window_days",),
+    exceptions=(TRANSITION_WINDOW,),
     explanation="People receiving some services (in NC: ACT, Community Support Team, the "
     "Innovations waiver) cannot also receive peer support, except during the last days of "
     "an ACT or CST authorization to help the move to peer support.",
@@ -306,14 +340,14 @@ def other_service_overlap(t: Tables, p: Params) -> ir.Table:
 def excluded_program(t: Tables, p: Params) -> ir.Table:
     notes = judged_notes(t)
     enr = t.enrollments.filter(t.enrollments.program.isin(p.codes("concurrency.excluded_programs")))
-    window = p["concurrency.transition_window_days"]
     hit = notes.join(
         enr, (notes.person_id == enr.person_id) & active_on(enr.start, enr.end, notes.date)
     )
-    if isinstance(window, int) and window > 0:
-        # The transition exception: the last `window` days of an ACT or CST span.
+    if declared(TRANSITION_WINDOW, p):
+        # The named exception: the last `window` days of an ACT or CST span.
+        window = p.int("concurrency.transition_window_days")
         in_transition = (
-            hit.program.isin(["ACTT", "CST"])
+            hit.program.isin(list(TRANSITION_PROGRAMS))
             & hit.end.notnull()
             & ((hit.end - hit.date).cast("int64") < window)
         )
@@ -389,4 +423,115 @@ def discharge_reason(t: Tables, p: Params) -> ir.Table:
         person_id=bad.person_id,
         date=bad.end,
         evidence=text("reason ", bad.discharge_reason),
+    )
+
+
+def _month_key(day: ir.DateValue) -> ir.IntegerValue:
+    """A calendar month as one number (2025-06 is 202506), the same on every engine."""
+    return (day.year() * 100 + day.month()).cast("int64")
+
+
+def _month_label(key: ir.IntegerValue) -> ir.StringValue:
+    return (
+        (key // 100).cast("int64").cast("string")
+        + "-"
+        + (key % 100).cast("int64").cast("string").lpad(2, "0")
+    )
+
+
+@rule(
+    id="MODALITY.TELEHEALTH_SHARE",
+    needs=("notes",),
+    title="Telehealth within the policy's share of the person's units",
+    category="modality",
+    severity="warn",
+    cites="modality.telehealth_max_share",
+    explanation="Where the policy limits how much of a person's peer support may be given by "
+    "telehealth (audio-video or audio only), a record in which telehealth units pass that "
+    "share of all the person's units may be questioned in a review.",
+    fix="Plan more of the person's contacts in person, or document why telehealth served "
+    "them better.",
+)
+def telehealth_share(t: Tables, p: Params) -> ir.Table:
+    limit = p.float("modality.telehealth_max_share")
+    notes = judged_notes(t)
+    counted = t.note_units
+    joined = notes.join(counted, notes.note_id == counted.note_id)
+    remote = joined.modality.isin(["audio_video", "audio_only"])
+    rows = joined.select(
+        person_id=joined.person_id,
+        date=joined.date,
+        units=joined.units.cast("int64"),
+        remote_units=remote.ifelse(joined.units, 0).cast("int64"),
+    )
+    people = rows.group_by(rows.person_id).aggregate(
+        units=rows.units.sum(), remote=rows.remote_units.sum(), last=rows.date.max()
+    )
+    bad = people.filter((people.units > 0) & (people.remote > people.units * limit))
+    share = (bad.remote * 100 // bad.units).cast("int64")
+    return violations(
+        bad,
+        subject_type="person",
+        subject_id=bad.person_id,
+        person_id=bad.person_id,
+        date=bad.last,
+        evidence=text(
+            bad.remote,
+            " of ",
+            bad.units,
+            " units by telehealth (",
+            share,
+            "%); largest share ",
+            str(round(limit * 100)),
+            "%",
+        ),
+    )
+
+
+@rule(
+    id="LIMITS.SINGLE_PROVIDER",
+    needs=("notes",),
+    title="One peer support provider at a time",
+    category="concurrency",
+    severity="warn",
+    cites="limits.single_provider",
+    explanation="A person receives peer support from one provider agency at a time. A month "
+    "in which two agencies gave the same Medicaid member peer support is questioned. (Seen "
+    "only in data that holds more than one agency, such as a state audit extract.)",
+    fix="Find out which agency the person chose and end the other agency's service; bill "
+    "only the chosen agency's contacts.",
+)
+def single_provider(t: Tables, p: Params) -> ir.Table:
+    notes = judged_notes(t)
+    people = t.people.filter(t.people.medicaid_id.notnull() & (t.people.medicaid_id != ""))
+    joined = notes.join(people, notes.person_id == people.person_id)
+    served = joined.select(
+        person_id=joined.person_id,
+        medicaid_id=joined.medicaid_id,
+        agency_id=joined.agency_id,
+        month=_month_key(joined.date),
+        date=joined.date,
+    )
+    mine = served.group_by(["person_id", "medicaid_id", "agency_id", "month"]).aggregate(
+        first=served.date.min()
+    )
+    other = mine.select(
+        o_medicaid=mine.medicaid_id, o_agency=mine.agency_id, o_month=mine.month
+    ).distinct()
+    hit = mine.join(
+        other,
+        (mine.medicaid_id == other.o_medicaid)
+        & (mine.month == other.o_month)
+        & (mine.agency_id != other.o_agency),
+    )
+    bad = hit.group_by(["person_id", "month", "first"]).aggregate(others=hit.o_agency.min())
+    return violations(
+        bad,
+        subject_type="person",
+        subject_id=bad.person_id,
+        person_id=bad.person_id,
+        date=bad.first,
+        evidence=text(
+            _month_label(bad.month), ": also served by agency ", bad.others, " the same month"
+        ),
     )

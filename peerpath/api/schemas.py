@@ -1,0 +1,220 @@
+"""What the API reads and answers (pydantic models, shown in the OpenAPI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+
+class FieldError(Schema):
+    field: str = Field(description="The field at fault: a body field, a query parameter.")
+    message: str
+
+
+class Problem(Schema):
+    """An error, as application/problem+json (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[FieldError] = []
+
+
+class TokenInfo(Schema):
+    name: str
+    prefix: str
+    capabilities: list[str] = Field(description="What the token may do now.")
+    expires_at: dt.datetime
+    user: str
+
+
+class PayerOut(Schema):
+    id: int
+    name: str
+    payer_id: str
+
+
+class PersonSummary(Schema):
+    id: int
+    display_name: str
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date
+    medicaid_id: str
+    payer: PayerOut
+
+
+class PersonPage(Schema):
+    items: list[PersonSummary]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class DiagnosisOut(Schema):
+    id: int
+    code: str
+    description: str
+    is_primary: bool
+    start: dt.date
+    end: dt.date | None
+
+
+class CoverageOut(Schema):
+    payer: PayerOut
+    medicaid_id: str
+
+
+class PersonDetail(PersonSummary):
+    preferred_name: str
+    pronouns: str
+    sex: str
+    coverage: CoverageOut
+    diagnoses: list[DiagnosisOut]
+    part2_withheld: bool = Field(
+        description="Some records are protected by 42 CFR Part 2 and were left out: there is "
+        "no consent to share them with your organization."
+    )
+
+
+class ObjectiveOut(Schema):
+    id: int
+    description: str
+    target_date: dt.date | None
+
+
+class InterventionOut(Schema):
+    id: int
+    activity: str
+    description: str
+    frequency: str
+
+
+class GoalOut(Schema):
+    id: int
+    order: int
+    own_words: str
+    whole_health_factor: str
+    status: str
+    objectives: list[ObjectiveOut]
+    interventions: list[InterventionOut]
+
+
+class PlanOut(Schema):
+    id: int
+    version: int
+    status: str
+    start: dt.date
+    review_due: dt.date
+    strengths: str
+    goals: list[GoalOut]
+
+
+class NoteOut(Schema):
+    id: int
+    person_id: int
+    staff_id: int
+    date: dt.date
+    start_time: str = Field(
+        pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="Local time of day (the agency's), HH:MM:SS."
+    )
+    end_time: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="Local time of day.")
+    minutes: int
+    kind: str
+    modality: str
+    setting: str
+    activity: str
+    goal_id: int | None
+    intervention_id: int | None
+    status: str
+    signed_at: dt.datetime | None
+    intervention_text: str | None = Field(None, description="Null without read_narratives.")
+    purpose: str | None = None
+    response: str | None = None
+    next_steps: str | None = None
+
+
+class NotePage(Schema):
+    items: list[NoteOut]
+    next_cursor: str | None = None
+
+
+class NoteIn(Schema):
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    intervention_id: int = Field(description="The plan intervention the note is about.")
+    modality: str = "in_person"
+    setting: str = "community"
+    intervention_text: str = Field("", max_length=10000)
+    purpose: str = Field("", max_length=10000)
+    response: str = Field("", max_length=10000)
+    next_steps: str = Field("", max_length=10000)
+
+
+class FindingOut(Schema):
+    rule_id: str
+    severity: str = Field(description="deny, warn or info")
+    category: str
+    title: str
+    explanation: str
+    fix: str
+    citation: str
+    assumed: bool
+
+
+class CheckOut(Schema):
+    allowed_to_sign: bool = Field(description="No finding denies the note.")
+    findings: list[FindingOut]
+
+
+class AuthorizationOut(Schema):
+    id: int
+    person_id: int
+    payer: PayerOut
+    number: str
+    kind: str
+    urgency: str
+    procedure_code: str
+    requested_at: dt.datetime
+    units_requested: int
+    start: dt.date
+    end: dt.date
+    status: str
+    units_approved: int | None
+    units_used: int | None = Field(None, description="Signed notes' units within its dates.")
+    units_left: int | None = None
+    decided_at: dt.datetime | None
+    reason: str
+
+
+class AuthorizationRequestIn(Schema):
+    units_requested: int = Field(ge=1, le=100000)
+    start: dt.date
+    end: dt.date
+    kind: str = Field("initial", description="initial or concurrent")
+    urgency: str = Field("standard", description="standard or expedited")
+    provider_note: str = Field(
+        "",
+        max_length=5000,
+        description="What the reviewer should know; for an expedited request, why waiting "
+        "could harm the person's health or recovery (required then).",
+    )
+
+
+class DecisionIn(Schema):
+    status: str = Field(description="approved, partial or denied")
+    units_approved: int | None = Field(None, ge=1, le=100000)
+    number: str = Field("", max_length=30)
+    reason: str = Field("", max_length=5000)
+
+
+class SignIn(Schema):
+    sign_reason: str = Field(
+        "",
+        max_length=2000,
+        description="Why you sign although a finding would stop the note being paid (then "
+        "the note goes to your supervisor's review). Not needed otherwise.",
+    )

@@ -1,0 +1,351 @@
+"""From a claims-tier extract to the engine's tables.
+
+1. Adjustments are resolved: each claim family (an original and every void or replacement
+   that points at it, followed through chains) keeps its last adjudicated version; a family
+   whose last version is a void is dropped.
+2. The final lines of peer support (a procedure code some pack bills peer support under)
+   become the engine's `notes`, their billed units its `note_units`; beneficiaries become
+   `people`, rendering NPIs `staff`, claim diagnoses `diagnoses`, and the optional files
+   `authorizations`, `other_services` and `certifications`.
+
+What a claim cannot say is left empty and listed as unknown (`KNOWN` holds what each table
+does say), so that rules reading it are reported "not assessable with this extract" rather
+than run on blanks. Claims carry no time of day: `notes.start_min` is 0 for every line (the
+rules use it to order a day's contacts, which fall back on the line order), and `end_min`
+is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from peerpath.core.codes import diagnosis_category
+from peerpath.policy.parameters import Pack
+from peerpath.policy.tables import ENGINE, SCHEMAS
+
+from .extract import Extract
+from .formats import VOID
+
+# Modifiers that say how a contact was delivered: each pack's own (`modality.modifiers`),
+# and the national telehealth modifiers (CMS: 95 synchronous audio-video, 93 audio only).
+NATIONAL_MODALITY_MODIFIERS = {"95": "audio_video", "93": "audio_only"}
+
+
+@dataclass(frozen=True)
+class Codes:
+    """What the packs say a peer-support claim line looks like."""
+
+    procedure_codes: tuple[str, ...]
+    group_modifiers: tuple[str, ...]
+    modality_by_modifier: Mapping[str, str]
+    setting_by_pos: Mapping[str, str]
+
+
+def codes_from_packs(packs: Iterable[Pack]) -> Codes:
+    procs: set[str] = set()
+    groups: set[str] = set()
+    modality: dict[str, str] = dict(NATIONAL_MODALITY_MODIFIERS)
+    settings: dict[str, str] = {}
+    for pack in packs:
+
+        def values(key: str, pack: Pack = pack) -> list[object]:
+            try:
+                return [v.value for v in pack.param(key).values]
+            except Exception:  # the pack does not define the key
+                return []
+
+        procs |= {str(v) for v in values("billing.procedure_code") if v}
+        groups |= {str(v) for v in values("billing.group_modifier") if v}
+        for mapping in values("modality.modifiers"):
+            if isinstance(mapping, Mapping):
+                for mode, mod in mapping.items():
+                    modality.setdefault(str(mod), str(mode))
+        for mapping in values("billing.place_of_service"):
+            if isinstance(mapping, Mapping):
+                for setting, pos in mapping.items():
+                    settings.setdefault(str(pos), str(setting))
+    return Codes(tuple(sorted(procs)), tuple(sorted(groups)), modality, settings)
+
+
+# The columns each engine table gets from a claims extract (the rest are unknown).
+_ALWAYS: dict[str, frozenset[str]] = {
+    "people": frozenset({"person_id", "agency_id", "payer_id", "state", "medicaid_id"}),
+    "notes": frozenset(
+        {"note_id", "person_id", "staff_id", "date", "start_min", "modality", "setting", "kind"}
+        | {"status"}
+    ),
+    "staff": frozenset({"staff_id", "agency_id", "state", "role"}),
+}
+
+
+@dataclass
+class Mapped:
+    """The engine's tables from a claims extract, what they say, and the lines behind them."""
+
+    tables: dict[str, pa.Table]
+    known: dict[str, frozenset[str]]
+    lines: pa.Table  # note_id -> claim and money: the final peer-support lines
+    stats: dict[str, int] = field(default_factory=dict)
+    note_units: pa.Table | None = None
+
+
+def _families(headers: pa.Table) -> pa.Table:
+    """claim_id -> family (the original at the root of its chain of adjustments). Only the
+    adjustments (few) are followed in Python; every other claim is its own family."""
+    ids = headers.column("claim_id")
+    if "original_claim_id" not in headers.column_names:
+        return pa.table({"claim_id": ids, "family": ids})
+    parents = headers.column("original_claim_id")
+    adjusts = pc.and_(pc.is_valid(parents), pc.not_equal(parents, ids))
+    adjusts = pc.fill_null(pc.and_(adjusts, pc.not_equal(parents, "")), False)
+    child = pc.filter(ids, adjusts).to_pylist()
+    parent_of = dict(zip(child, pc.filter(parents, adjusts).to_pylist(), strict=True))
+
+    def find(c: str) -> str:
+        for _ in range(1000):  # a cycle in bad data stops here
+            if c not in parent_of:
+                break
+            c = parent_of[c]
+        return c
+
+    roots = pa.table({"claim_id": child, "root": [find(c) for c in child]})
+    base = pa.table({"claim_id": ids})
+    joined = base.join(roots, "claim_id", join_type="left outer")
+    family = pc.coalesce(joined.column("root"), joined.column("claim_id"))
+    return pa.table({"claim_id": joined.column("claim_id"), "family": family})
+
+
+def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
+    codes = codes_from_packs(packs)
+    t = extract.tables
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        for name, table in t.items():
+            con.register(f"x_{name}", table)
+        con.register("x_family", _families(t["claim_headers"]))
+        con.execute(
+            f"""CREATE TEMP TABLE final_headers AS
+            SELECT * EXCLUDE (rk) FROM (
+                SELECT h.*, f.family, row_number() OVER (PARTITION BY f.family ORDER BY
+                    h.adjudication_date DESC, (h.adjustment_indicator <> '0') DESC,
+                    h.claim_id DESC) AS rk
+                FROM x_claim_headers h JOIN x_family f USING (claim_id))
+            WHERE rk = 1 AND adjustment_indicator <> '{VOID}'"""
+        )
+        # Notes are numbered in claim and line order (claim number x 10,000 + line): the
+        # engine breaks ties of a day by note id, as the line order does.
+        con.execute(
+            "CREATE TEMP TABLE claim_numbers AS SELECT claim_id, "
+            "(row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no FROM final_headers"
+        )
+        stats = {
+            "claim_versions": t["claim_headers"].num_rows,
+            "claims_final": _count(con, "final_headers"),
+            "lines_in": t["claim_lines"].num_rows,
+        }
+        stats["voided_or_replaced"] = stats["claim_versions"] - stats["claims_final"]
+        con.register("pss_codes", pa.table({"code": list(codes.procedure_codes)}))
+        mods = [
+            f"modifier_{i}" for i in range(1, 5) if f"modifier_{i}" in t["claim_lines"].column_names
+        ]
+        mod_list = "[" + ", ".join(f"l.{m}" for m in mods) + "]" if mods else "[]::VARCHAR[]"
+        con.execute(
+            f"""CREATE TEMP TABLE pss AS
+            SELECT (cn.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
+                l.claim_id, l.line_number, l.service_date, l.units, l.place_of_service,
+                l.rendering_npi, l.charged, l.paid, l.procedure_code,
+                list_filter({mod_list}, lambda m: m IS NOT NULL AND m <> '') AS modifiers,
+                h.beneficiary_id, h.billing_npi, h.payer, h.state, h.service_from,
+                h.service_to, h.adjudication_date
+            FROM x_claim_lines l JOIN final_headers h USING (claim_id)
+            JOIN claim_numbers cn ON cn.claim_id = l.claim_id
+            WHERE l.procedure_code IN (SELECT code FROM pss_codes)"""
+        )
+        stats["lines_final"] = _count(con, "pss")
+        tables, known = _engine_tables(con, extract, codes)
+        lines = con.sql(
+            "SELECT note_id, claim_id, line_number, beneficiary_id, billing_npi, rendering_npi, "
+            "service_date, units, charged, paid FROM pss"
+        ).to_arrow_table()
+        units = con.sql(
+            "SELECT p.note_id, n.person_id, (p.units * 15)::BIGINT AS minutes, "
+            "p.units::BIGINT AS units FROM pss p JOIN x_notes_ids n USING (note_id)"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return Mapped(tables, known, lines, stats, units.cast(ENGINE["note_units"]))
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+    return int(row[0][0])
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> pa.Table:
+    schema = SCHEMAS[name]
+    table = con.sql(sql).to_arrow_table()
+    return table.select(schema.names).cast(schema)
+
+
+def _engine_tables(
+    con: duckdb.DuckDBPyConnection, extract: Extract, codes: Codes
+) -> tuple[dict[str, pa.Table], dict[str, frozenset[str]]]:
+    has = extract.has
+    known: dict[str, frozenset[str]] = dict(_ALWAYS)
+    # People: every beneficiary of a final line (and of eligibility, when given).
+    elig = has("eligibility")
+    dob = has("eligibility", "date_of_birth")
+    elig_state = has("eligibility", "state")
+    con.execute(
+        f"""CREATE TEMP TABLE bens AS
+        WITH latest AS (
+            SELECT beneficiary_id, arg_max(state, service_date) AS state,
+                arg_max(payer, service_date) AS payer
+            FROM pss GROUP BY beneficiary_id),
+        e AS ({
+            "SELECT beneficiary_id, max(date_of_birth) AS dob, "
+            + ("arg_max(state, start)" if elig_state else "NULL::VARCHAR")
+            + " AS state FROM x_eligibility GROUP BY beneficiary_id"
+            if elig and dob
+            else "SELECT NULL::VARCHAR AS beneficiary_id, NULL::DATE AS dob, NULL::VARCHAR AS state"
+        })
+        SELECT (row_number() OVER (ORDER BY l.beneficiary_id))::BIGINT AS person_id,
+            l.beneficiary_id, upper(coalesce(e.state, l.state)) AS state, l.payer, e.dob
+        FROM latest l LEFT JOIN e USING (beneficiary_id)"""
+    )
+    con.execute(
+        "CREATE TEMP TABLE payers AS SELECT payer, (row_number() OVER (ORDER BY payer))::BIGINT "
+        "AS payer_id FROM (SELECT DISTINCT payer FROM bens)"
+    )
+    if dob:
+        known["people"] = known["people"] | {"date_of_birth"}
+    people = _arrow(
+        con,
+        "people",
+        """SELECT b.person_id, NULL::BIGINT AS agency_id, p.payer_id, b.state,
+            b.dob AS date_of_birth, b.beneficiary_id AS medicaid_id
+        FROM bens b JOIN payers p USING (payer)""",
+    )
+    # Staff: the rendering NPIs; their agency is the billing NPI of their latest line.
+    con.execute(
+        """CREATE TEMP TABLE npis AS
+        SELECT (row_number() OVER (ORDER BY rendering_npi))::BIGINT AS staff_id, rendering_npi,
+            arg_max(billing_npi, service_date) AS billing_npi,
+            upper(arg_max(state, service_date)) AS state
+        FROM pss GROUP BY rendering_npi"""
+    )
+    con.execute(
+        "CREATE TEMP TABLE agencies AS SELECT billing_npi, (row_number() OVER (ORDER BY "
+        "billing_npi))::BIGINT AS agency_id FROM (SELECT DISTINCT billing_npi FROM npis)"
+    )
+    staff = _arrow(
+        con,
+        "staff",
+        """SELECT n.staff_id, a.agency_id, n.state, 'cpss' AS role, NULL::DATE AS hire_date,
+            NULL::DATE AS end_date FROM npis n JOIN agencies a USING (billing_npi)""",
+    )
+    con.register(
+        "modality_map",
+        pa.table(
+            {
+                "modifier": list(codes.modality_by_modifier),
+                "modality": list(codes.modality_by_modifier.values()),
+            }
+        ),
+    )
+    con.register(
+        "setting_map",
+        pa.table(
+            {"pos": list(codes.setting_by_pos), "setting": list(codes.setting_by_pos.values())}
+        ),
+    )
+    groups = "[" + ", ".join(f"'{g}'" for g in codes.group_modifiers) + "]::VARCHAR[]"
+    con.execute(
+        f"""CREATE TEMP TABLE x_notes AS
+        SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date, 0::BIGINT AS start_min,
+            NULL::BIGINT AS end_min,
+            coalesce(mm.modality, 'in_person') AS modality,
+            coalesce(s.setting, 'place of service ' || p.place_of_service) AS setting,
+            CASE WHEN list_has_any(p.modifiers, {groups}) THEN 'group' ELSE 'individual' END
+                AS kind,
+            NULL::BIGINT AS group_session_id, NULL::VARCHAR AS activity, NULL::BIGINT AS goal_id,
+            NULL::BIGINT AS intervention_id, NULL::BIGINT AS goal_plan_id, 'signed' AS status
+        FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)
+        LEFT JOIN setting_map s ON s.pos = p.place_of_service
+        LEFT JOIN (SELECT u.note_id, min(m.modality) AS modality
+                   FROM (SELECT note_id, unnest(modifiers) AS modifier FROM pss) u
+                   JOIN modality_map m USING (modifier) GROUP BY u.note_id) mm
+            ON mm.note_id = p.note_id"""
+    )
+    con.execute("CREATE TEMP VIEW x_notes_ids AS SELECT note_id, person_id FROM x_notes")
+    notes = _arrow(con, "notes", "SELECT * FROM x_notes")
+    tables: dict[str, pa.Table] = {"people": people, "staff": staff, "notes": notes}
+
+    if has("claim_diagnoses"):
+        codes_seen = con.sql("SELECT DISTINCT code FROM x_claim_diagnoses").to_arrow_table()
+        values = codes_seen.column("code").to_pylist()
+        con.register(
+            "dx_category",
+            pa.table({"code": values, "category": [diagnosis_category(c) for c in values]}),
+        )
+        tables["diagnoses"] = _arrow(
+            con,
+            "diagnoses",
+            """SELECT (row_number() OVER (ORDER BY d.claim_id, d.sequence))::BIGINT
+                    AS diagnosis_id,
+                b.person_id, d.code, c.category, h.service_from AS start, h.service_to AS "end"
+            FROM x_claim_diagnoses d JOIN final_headers h USING (claim_id)
+            JOIN bens b ON b.beneficiary_id = h.beneficiary_id
+            JOIN dx_category c USING (code)""",
+        )
+        known["diagnoses"] = frozenset(SCHEMAS["diagnoses"].names)
+    if has("prior_authorizations"):
+        cols = extract.columns["prior_authorizations"]
+
+        def col(name: str, sql_type: str) -> str:
+            return f'a."{name}"' if name in cols else f"NULL::{sql_type}"
+
+        tables["authorizations"] = _arrow(
+            con,
+            "authorizations",
+            f"""SELECT (row_number() OVER (ORDER BY a.auth_number))::BIGINT AS auth_id,
+                b.person_id, {col("kind", "VARCHAR")} AS kind, lower(a.status) AS status,
+                a.start, {col("end", "DATE")} AS "end",
+                {col("units_approved", "BIGINT")} AS units_approved,
+                {col("requested_on", "DATE")} AS requested_on
+            FROM x_prior_authorizations a JOIN bens b USING (beneficiary_id)""",
+        )
+        known["authorizations"] = frozenset(
+            {"auth_id", "person_id", "status", "start"}
+            | {c for c in ("kind", "end", "units_approved", "requested_on") if c in cols}
+        )
+    if has("other_service_lines"):
+        cols = extract.columns["other_service_lines"]
+        times = [c for c in ("start_min", "end_min") if c in cols]
+        tables["other_services"] = _arrow(
+            con,
+            "other_services",
+            f"""SELECT (row_number() OVER (ORDER BY o.service_id))::BIGINT AS service_id,
+                b.person_id, o.category, o.service_date AS date,
+                {"o.start_min" if "start_min" in cols else "NULL::BIGINT"} AS start_min,
+                {"o.end_min" if "end_min" in cols else "NULL::BIGINT"} AS end_min
+            FROM x_other_service_lines o JOIN bens b USING (beneficiary_id)""",
+        )
+        known["other_services"] = frozenset({"service_id", "person_id", "category", "date", *times})
+    if has("provider_credentials"):
+        tables["certifications"] = _arrow(
+            con,
+            "certifications",
+            """SELECT (row_number() OVER (ORDER BY c.npi, c.start))::BIGINT AS certification_id,
+                n.staff_id, c.start, c."end"
+            FROM x_provider_credentials c JOIN npis n ON n.rendering_npi = c.npi""",
+        )
+        known["certifications"] = frozenset(SCHEMAS["certifications"].names)
+    return tables, known

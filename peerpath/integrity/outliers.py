@@ -1,0 +1,85 @@
+"""Providers and rendering peers compared with their peers, from the final claim lines.
+
+For each billing provider and each rendering peer: beneficiaries served, units per
+beneficiary, units per line, the share of lines on weekends, the share of group lines, and
+the share of beneficiaries whose units in some rolling 6-month window came within 10% of
+the highest such total seen for any beneficiary of the state (a sign of billing to a cap). Each
+figure gets its percentile among the same kind of provider in the same state; a provider at
+or above the 95th percentile on a figure is flagged on it. Claims carry no times of day, so
+after-hours work cannot be measured from them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+METRICS = (
+    "units_per_beneficiary",
+    "units_per_line",
+    "weekend_share",
+    "group_share",
+    "near_cap_share",
+)
+FLAG_AT = 0.95
+
+
+def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
+    """One row per (level, provider) with each metric, its percentile and flags.
+
+    `lines`: note_id, beneficiary_id, billing_npi, rendering_npi, service_date, units;
+    `notes` (the engine's): note_id, kind; `people`: medicaid_id, state."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("l", lines)
+        con.register("n", notes.select(["note_id", "kind"]))
+        con.register("p", people.select(["medicaid_id", "state"]))
+        con.execute(
+            """CREATE TEMP TABLE x AS
+            SELECT l.*, n.kind, p.state,
+                sum(l.units) OVER (PARTITION BY l.beneficiary_id ORDER BY l.service_date
+                    RANGE BETWEEN INTERVAL 6 MONTH PRECEDING AND CURRENT ROW) AS window_units
+            FROM l JOIN n USING (note_id) JOIN p ON p.medicaid_id = l.beneficiary_id"""
+        )
+        con.execute(
+            """CREATE TEMP TABLE near AS
+            SELECT beneficiary_id, state,
+                max(window_units) >= 0.9 * max(max(window_units)) OVER (PARTITION BY state)
+                    AS near_cap
+            FROM x GROUP BY beneficiary_id, state"""
+        )
+        parts = []
+        for level, column in (
+            ("billing provider", "billing_npi"),
+            ("rendering peer", "rendering_npi"),
+        ):
+            parts.append(
+                f"""SELECT '{level}' AS level, x.{column} AS npi, x.state,
+                    count(DISTINCT x.beneficiary_id) AS beneficiaries,
+                    count(*) AS lines, sum(x.units) AS units,
+                    sum(x.units) / count(DISTINCT x.beneficiary_id) AS units_per_beneficiary,
+                    avg(x.units) AS units_per_line,
+                    avg(CASE WHEN isodow(x.service_date) >= 6 THEN 1 ELSE 0 END) AS weekend_share,
+                    avg(CASE WHEN x.kind = 'group' THEN 1 ELSE 0 END) AS group_share,
+                    count(DISTINCT CASE WHEN near.near_cap THEN x.beneficiary_id END)
+                        / count(DISTINCT x.beneficiary_id) AS near_cap_share
+                FROM x JOIN near USING (beneficiary_id, state)
+                GROUP BY x.{column}, x.state"""
+            )
+        ranks = ", ".join(
+            f"percent_rank() OVER (PARTITION BY level, state ORDER BY {m}) AS {m}_percentile"
+            for m in METRICS
+        )
+        flags = " || ".join(
+            f"CASE WHEN {m}_percentile >= {FLAG_AT} AND peers >= 20 THEN '{m} ' ELSE '' END"
+            for m in METRICS
+        )
+        return con.sql(
+            f"""WITH m AS ({" UNION ALL ".join(parts)}),
+            r AS (SELECT *, {ranks}, count(*) OVER (PARTITION BY level, state) AS peers FROM m)
+            SELECT *, trim({flags}) AS flagged FROM r
+            ORDER BY level, state, units_per_beneficiary DESC"""
+        ).to_arrow_table()
+    finally:
+        con.close()

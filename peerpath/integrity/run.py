@@ -1,0 +1,399 @@
+"""`peerpath audit run`: the policy engine's rules over an extract, with dollars at stake.
+
+The rules are the engine's own (peerpath.policy.rules), compiled by the engine's evaluator;
+this module only prepares the tables (peerpath.integrity.claims for a claims extract),
+decides which rules the extract can assess (peerpath.integrity.assess), runs the engine on
+DuckDB or Spark, and writes the results:
+
+- `findings.parquet`: the engine's findings (rule, pack, category, severity, subject,
+  evidence, citation and basis) with the claim line behind each (claim number, line,
+  beneficiary, billing and rendering NPI) and `dollars_at_stake`;
+- `not_assessable.parquet`: each rule and pack the extract cannot assess, and what it lacks;
+- `summary.json`: counts, the period, the packs, the engine, timings.
+
+Dollars at stake: for a finding about a claim line (a note), the amount paid on that line;
+for a finding about a person, plan or authorization, the amount paid on that person's lines
+on the finding's date (the service the finding is dated on) - a floor, not a total.
+Everything is checked before anything is written, and the files appear together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from peerpath.policy import engine as policy_engine
+from peerpath.policy.engine import Evaluator, Scope
+from peerpath.policy.findings import FINDINGS_SCHEMA, Findings
+from peerpath.policy.parameters import Pack, load_packs
+from peerpath.policy.rules.base import REGISTRY, Rule
+from peerpath.policy.tables import SCHEMAS
+
+from .assess import Verdict, assess
+from .claims import map_claims
+from .extract import Extract, ExtractError, read_extract
+
+ENGINES = ("duckdb", "spark", "sqlite")
+
+AUDIT_COLUMNS = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("line_number", pa.int64()),
+        ("beneficiary_id", pa.string()),
+        ("billing_npi", pa.string()),
+        ("rendering_npi", pa.string()),
+        ("dollars_at_stake", pa.float64()),
+        ("dollars_basis", pa.string()),
+    ]
+)
+FINDINGS_OUT = pa.schema([*FINDINGS_SCHEMA, *AUDIT_COLUMNS])
+NOT_ASSESSABLE = pa.schema(
+    [
+        ("rule_id", pa.string()),
+        ("pack_id", pa.string()),
+        ("title", pa.string()),
+        ("missing", pa.string()),
+        ("verdict", pa.string()),
+    ]
+)
+NOT_ASSESSABLE_WORDS = "not assessable with this extract"
+
+
+class AuditError(ValueError):
+    """A run that cannot start (bad options); nothing is written."""
+
+
+@dataclass
+class Prepared:
+    """The engine's input tables from an extract, what they say, and the money behind notes."""
+
+    tier: str
+    data: dict[str, pa.Table]
+    known: dict[str, frozenset[str]]
+    lines: pa.Table | None
+    note_units: pa.Table | None
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def prepare(extract: Extract, packs: Mapping[str, Pack]) -> Prepared:
+    if extract.tier == "claims":
+        mapped = map_claims(extract, packs.values())
+        return Prepared(
+            "claims", mapped.tables, mapped.known, mapped.lines, mapped.note_units, mapped.stats
+        )
+    data: dict[str, pa.Table] = {}
+    for name, table in extract.tables.items():
+        schema = SCHEMAS[name]
+        cols = {
+            f.name: table.column(f.name)
+            if f.name in table.column_names
+            else pa.nulls(table.num_rows, f.type)
+            for f in schema
+        }
+        data[name] = pa.table(cols, schema=schema)
+    known = {n: frozenset(c) for n, c in extract.columns.items()}
+    return Prepared("records", data, known, None, None, {"notes": data["notes"].num_rows})
+
+
+class AuditEvaluator(Evaluator):
+    """The policy engine's evaluator on a chosen engine, with a claims extract's billed units
+    in place of units from times (claims have none)."""
+
+    def __init__(
+        self, *, note_units: pa.Table | None = None, engine: str = "duckdb", spark_url: str = ""
+    ) -> None:
+        super().__init__()
+        self._note_units = note_units
+        self._engine = engine
+        self._spark_url = spark_url
+
+    def _compile(self, expr: Any, dialect: str) -> str:
+        if dialect == "spark":
+            from .spark import compile_spark
+
+            return compile_spark(expr)
+        return super()._compile(expr, dialect)
+
+    def _prepare(
+        self,
+        session: Any,
+        data: Mapping[str, pa.Table],
+        packs: Mapping[str, Pack],
+        scope: Scope,
+        as_of: dt.date,
+    ) -> Any:
+        variants = super()._prepare(session, data, packs, scope, as_of)
+        if self._note_units is not None:
+            session.replace("note_units", self._note_units)
+        return variants
+
+    def audit(
+        self,
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        period_start: dt.date,
+        scope: Scope,
+        rules: Sequence[Rule],
+        packs: Mapping[str, Pack],
+    ) -> Findings:
+        if self._engine == "spark":
+            from .spark import SparkSession_
+
+            session: Any = SparkSession_(self._spark_url)
+        elif self._engine == "sqlite":  # the live check's engine (for differential tests)
+            session = policy_engine._LiveSession()
+        else:
+            session = policy_engine._BatchSession()
+        try:
+            variants = self._prepare(session, data, packs, scope, as_of)
+            parts = self._evaluate(session, data, variants, rules, as_of, period_start)
+            return Findings.concat(parts).sorted()
+        finally:
+            session.close()
+
+
+def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
+    """Judge everyone by `pack`: a payer contract per payer choosing it (the engine's own way
+    for a contract to pick a pack)."""
+    people = data["people"]
+    payers = sorted(
+        {p for p in people.column("payer_id").to_pylist()}, key=lambda v: (v is None, v)
+    )
+    data["contracts"] = pa.table(
+        {
+            "contract_id": list(range(1, len(payers) + 1)),
+            "agency_id": [None] * len(payers),
+            "payer_id": payers,
+            "number": [f"audit judged by {pack.id}"] * len(payers),
+            "start": [pack.start] * len(payers),
+            "end": [None] * len(payers),
+            "pack_override": [pack.id] * len(payers),
+        },
+        schema=SCHEMAS["contracts"],
+    )
+    # Everyone is judged by the contract's pack, whatever their state.
+    data["people"] = people.set_column(
+        people.schema.get_field_index("agency_id"),
+        "agency_id",
+        pa.nulls(people.num_rows, pa.int64()),
+    )
+
+
+def _no_dollars(findings: pa.Table) -> pa.Table:
+    """A records extract carries no amounts: the claim columns stay empty."""
+    out = findings
+    for f in AUDIT_COLUMNS:
+        col = pa.nulls(findings.num_rows, f.type)
+        if f.name == "dollars_basis":
+            col = pa.array(["no amounts in a records extract"] * findings.num_rows, pa.string())
+        out = out.append_column(f.name, col)
+    return out.cast(FINDINGS_OUT)
+
+
+@dataclass
+class RunResult:
+    findings: pa.Table
+    not_assessable: pa.Table
+    summary: dict[str, Any]
+    outliers: pa.Table | None = None
+
+
+def run_audit(
+    input_dir: Path,
+    out_dir: Path | None,
+    *,
+    pack: str = "auto",
+    engine: str = "duckdb",
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+    spark_url: str = "",
+    say: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run the audit; write the results into `out_dir` (when given) only if all went well."""
+    say = say or (lambda _: None)
+    if engine not in ENGINES:
+        raise AuditError(f"unknown engine {engine!r}; choose {' or '.join(ENGINES)}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    packs = dict(load_packs())
+    if pack != "auto" and pack not in packs:
+        raise AuditError(f"unknown pack {pack!r}; packs: {', '.join(sorted(packs))}")
+    say("Reading and checking the extract")
+    extract = read_extract(input_dir)
+    timings["read"] = time.perf_counter() - t0
+    say("Resolving adjustments and mapping claims to the engine's tables")
+    t = time.perf_counter()
+    prepared = prepare(extract, packs)
+    timings["prepare"] = time.perf_counter() - t
+    data = prepared.data
+    notes = data["notes"]
+    if notes.num_rows == 0:
+        raise ExtractError("claim_lines", "no peer-support lines to audit")
+    first = pc.min(notes.column("date")).as_py()
+    last = as_of or pc.max(notes.column("date")).as_py()
+    start = since or first
+    states = {s for s in data["people"].column("state").to_pylist() if s}
+    if pack == "auto":
+        in_use = [
+            p
+            for p in packs.values()
+            if p.jurisdiction.upper() in states and p.start <= last and (p.end or last) >= start
+        ]
+        scope = Scope()
+    else:
+        _forced_pack(data, packs[pack])
+        in_use = [packs[pack]]
+        scope = Scope(packs=[pack])
+    say("Deciding which rules this extract can assess")
+    verdicts = assess(list(REGISTRY.values()), in_use, prepared.known, start=start, end=last)
+    runnable = {v.rule_id for v in verdicts if v.assessable}
+    rules = [r for r in REGISTRY.values() if r.id in runnable]
+    say(f"Running {len(rules)} rules on {engine}")
+    t = time.perf_counter()
+    evaluator = AuditEvaluator(note_units=prepared.note_units, engine=engine, spark_url=spark_url)
+    found = evaluator.audit(
+        data, as_of=last, period_start=start, scope=scope, rules=rules, packs=packs
+    ).table
+    timings["rules"] = time.perf_counter() - t
+    blocked = [(v.rule_id, v.pack_id) for v in verdicts if not v.assessable]
+    if blocked and found.num_rows:
+        keys = pc.binary_join_element_wise(found.column("rule_id"), found.column("pack_id"), "|")
+        drop = pa.array([f"{r}|{p}" for r, p in blocked])
+        found = found.filter(pc.invert(pc.is_in(keys, drop)))
+    findings = _with_dollars(found, prepared)
+    not_assessable = _verdict_table(verdicts)
+    outlier_table = None
+    if prepared.lines is not None:
+        say("Comparing providers with their peers")
+        from .outliers import outliers
+
+        outlier_table = outliers(prepared.lines, data["notes"], data["people"])
+    timings["total"] = time.perf_counter() - t0
+    summary = {
+        "tier": prepared.tier,
+        "engine": engine,
+        "pack": pack,
+        "packs_in_use": sorted(p.id for p in in_use),
+        "period": [start.isoformat(), last.isoformat()],
+        "extract": prepared.stats,
+        "findings": findings.num_rows,
+        "findings_by_rule": _counts(findings),
+        "dollars_at_stake": round(
+            float(pc.sum(findings.column("dollars_at_stake")).as_py() or 0), 2
+        ),
+        "rules_run": sorted(runnable),
+        "not_assessable": len(not_assessable),
+        "seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    if out_dir is not None:
+        _write(out_dir, findings, not_assessable, summary, outlier_table)
+    return RunResult(findings, not_assessable, summary, outlier_table)
+
+
+def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
+    if prepared.lines is None:
+        return _no_dollars(found)
+    con_lines = prepared.lines
+    notes = prepared.data["notes"].select(["note_id", "person_id"])
+    people = prepared.data["people"].select(["person_id", "medicaid_id"])
+    con = duckdb.connect()
+    try:
+        con.register("notes_people", notes)
+        con.register("people_ids", people)
+        return _dollars_sql(con, found, con_lines)
+    finally:
+        con.close()
+
+
+def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table, lines: pa.Table) -> pa.Table:
+    con.register(
+        "f", findings.append_column("_row", pa.array(range(findings.num_rows), pa.int64()))
+    )
+    con.register("l", lines)
+    table = con.sql(
+        """
+        WITH ln AS (SELECT f._row, l.claim_id, l.line_number, l.beneficiary_id,
+                l.billing_npi, l.rendering_npi, l.paid
+            FROM f JOIN l ON f.subject_type = 'note' AND l.note_id = f.subject_id),
+        pd AS (SELECT f._row, sum(l.paid) AS paid, min(l.billing_npi) AS billing_npi
+            FROM f JOIN notes_people np ON np.person_id = f.person_id
+            JOIN l ON l.note_id = np.note_id AND l.service_date = f.date
+            WHERE f.subject_type <> 'note' GROUP BY f._row)
+        SELECT f.* EXCLUDE (_row), ln.claim_id, ln.line_number,
+            coalesce(ln.beneficiary_id, pp.medicaid_id) AS beneficiary_id,
+            coalesce(ln.billing_npi, pd.billing_npi) AS billing_npi, ln.rendering_npi,
+            coalesce(ln.paid, pd.paid, 0)::DOUBLE AS dollars_at_stake,
+            CASE WHEN f.subject_type = 'note' THEN 'paid on the line'
+                 ELSE 'paid on the person''s lines on the finding date' END AS dollars_basis
+        FROM f LEFT JOIN ln USING (_row) LEFT JOIN pd USING (_row)
+        LEFT JOIN people_ids pp ON pp.person_id = f.person_id
+        ORDER BY f._row"""
+    ).to_arrow_table()
+    return table.select(FINDINGS_OUT.names).cast(FINDINGS_OUT)
+
+
+def _counts(findings: pa.Table) -> dict[str, int]:
+    if findings.num_rows == 0:
+        return {}
+    grouped = findings.group_by("rule_id").aggregate([("rule_id", "count")])
+    return dict(
+        sorted(
+            zip(
+                grouped.column("rule_id").to_pylist(),
+                grouped.column("rule_id_count").to_pylist(),
+                strict=True,
+            )
+        )
+    )
+
+
+def _verdict_table(verdicts: Sequence[Verdict]) -> pa.Table:
+    rows = [
+        {
+            "rule_id": v.rule_id,
+            "pack_id": v.pack_id,
+            "title": REGISTRY[v.rule_id].title,
+            "missing": v.missing,
+            "verdict": NOT_ASSESSABLE_WORDS,
+        }
+        for v in verdicts
+        if not v.assessable
+    ]
+    return pa.Table.from_pylist(rows, schema=NOT_ASSESSABLE)
+
+
+def _write(
+    out_dir: Path,
+    findings: pa.Table,
+    not_assessable: pa.Table,
+    summary: dict[str, Any],
+    outlier_table: pa.Table | None = None,
+) -> None:
+    """Write the result files into a fresh folder beside `out_dir`, then move them in."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".audit-", dir=out_dir.parent))
+    try:
+        pq.write_table(findings, staging / "findings.parquet")
+        pq.write_table(not_assessable, staging / "not_assessable.parquet")
+        if outlier_table is not None:
+            pq.write_table(outlier_table, staging / "outliers.parquet")
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        out_dir.mkdir(exist_ok=True)
+        for path in staging.iterdir():
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,138 @@
+"""A small agency for API tests: a peer specialist with one person on the caseload (with a
+plan, a draft note and a pending authorization request), someone else of the agency, and
+someone of another agency; one user of every role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from peerpath.access.capabilities import ROLE_CAPABILITIES, Cap
+from peerpath.api.tokens import token_create
+from peerpath.people.models import Person
+from peerpath.plans.models import Intervention
+from peerpath.services.models import ServiceNote
+from peerpath.staff.models import StaffMember
+from tests.access.factories import StaffUserFactory, SupervisionFactory
+from tests.factories import (
+    AssessmentFactory,
+    AuthorizationFactory,
+    CaseloadFactory,
+    DiagnosisFactory,
+    EpisodeFactory,
+    InterventionFactory,
+    NoteFactory,
+    PersonFactory,
+    ServiceOrderFactory,
+)
+
+START = dt.date(2020, 1, 1)
+
+
+@dataclass
+class World:
+    staff: dict[str, StaffMember]
+    mine: Person
+    theirs: Person
+    elsewhere: Person
+    intervention: Intervention
+    note: ServiceNote
+    auth_id: int
+
+    def token(self, role: str, caps: Any = None, days: int = 30) -> str:
+        user = self.staff[role].user
+        wanted = ROLE_CAPABILITIES[role] if caps is None else caps
+        _, raw = token_create(
+            actor=user, owner=user, name=f"test {role}", capabilities=[str(c) for c in wanted],
+            days=days,
+        )  # fmt: skip
+        return raw
+
+
+def call(method: str, url: str, token: str | None, body: Any = None) -> Any:
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    if method == "GET":
+        return client.get(url, **headers)
+    return client.generic(
+        method, url, data=__import__("json").dumps(body or {}),
+        content_type="application/json", **headers,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def world(db) -> World:
+    cpss = StaffUserFactory(role="cpss")
+    agency = cpss.agency
+    mine = CaseloadFactory(staff=cpss, person__agency=agency, start=START).person
+    DiagnosisFactory(person=mine)
+    # What a request for authorization needs on file (the engine checks it before sending).
+    EpisodeFactory(person=mine, start=dt.date(2026, 3, 2))
+    AssessmentFactory(person=mine)
+    ServiceOrderFactory(person=mine)
+    theirs = PersonFactory(agency=agency, payer=mine.payer)
+    elsewhere = PersonFactory()
+    staff = {"cpss": cpss}
+    staff["supervisor"] = SupervisionFactory(
+        staff=cpss, supervisor__agency=agency, start=START
+    ).supervisor
+    mhp = StaffUserFactory(role="mhp", agency=agency, credential="LPC")
+    SupervisionFactory(staff=cpss, supervisor=mhp, start=START)
+    staff["mhp"] = mhp
+    for role in ("billing", "auditor", "admin"):
+        staff[role] = StaffUserFactory(role=role, agency=agency)
+    staff["um_reviewer"] = StaffUserFactory(
+        role="um_reviewer", agency=None, payer=mine.payer, hire_date=None
+    )
+    intervention = InterventionFactory(goal__plan__person=mine)
+    for person in (theirs, elsewhere):
+        InterventionFactory(goal__plan__person=person)
+    auth = AuthorizationFactory(
+        person=mine, status="requested", units_approved=None, decided_at=None, number=""
+    )
+    note = NoteFactory(
+        person=mine, staff=cpss, goal=intervention.goal, intervention=intervention,
+        intervention_text="We practised the call to the landlord together.",
+        response="Alex made the call and set a viewing for Friday.",
+    )  # fmt: skip
+    assert set(staff) == set(ROLE_CAPABILITIES)
+    return World(staff, mine, theirs, elsewhere, intervention, note, auth.pk)
+
+
+def note_body(world: World) -> dict[str, Any]:
+    return {
+        "date": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+        "start_time": "10:00:00",
+        "end_time": "10:45:00",
+        "intervention_id": world.intervention.pk,
+        "intervention_text": "Practised a call to a landlord.",
+        "response": "Made the call.",
+    }
+
+
+def sample_request(world: World, method: str, path: str) -> tuple[str, Any]:
+    """A URL (for the world's person in scope) and a valid body for an operation."""
+    url = "/api" + path
+    url = url.replace("{person_id}", str(world.mine.pk))
+    url = url.replace("{note_id}", str(world.note.pk))
+    url = url.replace("{authorization_id}", str(world.auth_id))
+    body: Any = None
+    if method != "GET":
+        if path.endswith("/notes") or path.endswith("/notes/check"):
+            body = note_body(world)
+        elif path.endswith("/authorizations"):
+            body = {"units_requested": 120, "start": "2027-01-04", "end": "2027-06-30"}
+        elif path.endswith("/sign"):
+            body = {"sign_reason": "The person asked to meet at the library; supervisor knows."}
+        elif path.endswith("/decision"):
+            body = {"status": "approved", "units_approved": 100, "number": "PA1"}
+        else:
+            body = {}
+    return url, body
+
+
+CAP = Cap

@@ -1,0 +1,115 @@
+"""Extract formats: declared once, printed by `peerpath audit schema`, enforced by the reader
+with the file, row and column named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from peerpath.cli import main
+from peerpath.integrity.extract import ExtractError, read_extract
+from peerpath.integrity.formats import CLAIMS_TIER, RECORDS_TIER
+from peerpath.integrity.generate import generate
+from peerpath.policy.tables import SCHEMAS
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("extract") / "csv"
+    generate(out, lines=200, fmt="csv")
+    return out
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "x"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_schema_prints_every_file_and_column(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "schema"]) == 0
+    out = capsys.readouterr().out
+    for fmt in (*CLAIMS_TIER.values(), *RECORDS_TIER.values()):
+        assert f"{fmt.name}.parquet" in out
+        for c in fmt.columns:
+            assert c.name in out
+    assert "ADJUSTMENT-IND" in out  # T-MSIS names are given
+
+
+def test_records_tier_is_the_engine_tables() -> None:
+    for name, fmt in RECORDS_TIER.items():
+        assert fmt.schema == SCHEMAS[name]
+
+
+def test_generated_extract_reads_back(small_csv: Path) -> None:
+    extract = read_extract(small_csv)
+    assert extract.tier == "claims"
+    lines = extract.tables["claim_lines"]
+    assert lines.schema.field("service_date").type == pa.date32()
+    assert lines.num_rows > 200
+
+
+def _rewrite_csv(path: Path, line_no: int, column: str, value: str) -> None:
+    rows = path.read_text().splitlines()
+    header = rows[0].split(",")
+    cells = rows[line_no].split(",")
+    cells[header.index(column)] = value
+    rows[line_no] = ",".join(cells)
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_bad_date_named_by_file_row_column(small_csv: Path, tmp_path: Path) -> None:
+    x = _copy(small_csv, tmp_path)
+    _rewrite_csv(x / "claim_lines.csv", 5, "service_date", "2025-13-40")
+    with pytest.raises(ExtractError) as err:
+        read_extract(x)
+    assert str(err.value).startswith("claim_lines.csv, row 5, column 'service_date'")
+    assert "'2025-13-40' is not a date" in str(err.value)
+
+
+def test_missing_required_value(small_csv: Path, tmp_path: Path) -> None:
+    x = _copy(small_csv, tmp_path)
+    _rewrite_csv(x / "claim_headers.csv", 3, "beneficiary_id", "")
+    with pytest.raises(ExtractError, match=r"claim_headers.csv, row 3, column 'beneficiary_id'"):
+        read_extract(x)
+
+
+def test_bad_adjustment_indicator_and_orphan_line(small_csv: Path, tmp_path: Path) -> None:
+    x = _copy(small_csv, tmp_path)
+    _rewrite_csv(x / "claim_headers.csv", 2, "adjustment_indicator", "7")
+    with pytest.raises(ExtractError, match=r"row 2, column 'adjustment_indicator'.*'7'"):
+        read_extract(x)
+    x2 = _copy(small_csv, tmp_path / "b")
+    _rewrite_csv(x2 / "claim_lines.csv", 4, "claim_id", "NOPE")
+    with pytest.raises(ExtractError, match=r"claim_lines.csv, row 4, column 'claim_id'.*'NOPE'"):
+        read_extract(x2)
+
+
+def test_unknown_and_missing_columns_and_files(small_csv: Path, tmp_path: Path) -> None:
+    x = _copy(small_csv, tmp_path)
+    (x / "claim_lines.csv").unlink()
+    with pytest.raises(ExtractError, match=r"claim_lines.parquet: required file is missing"):
+        read_extract(x)
+    y = _copy(small_csv, tmp_path / "y")
+    (y / "claim_linez.csv").write_text("a\n1\n")
+    with pytest.raises(ExtractError, match=r"claim_linez.csv: unknown file"):
+        read_extract(y)
+    z = _copy(small_csv, tmp_path / "z")
+    pq.write_table(pa.table({"claim_id": ["1"], "units": [1]}), z / "claim_lines.parquet")
+    (z / "claim_lines.csv").unlink()
+    with pytest.raises(ExtractError, match=r"claim_lines.parquet, column 'line_number'"):
+        read_extract(z)
+
+
+def test_validate_command_refuses_with_exit_2(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "validate", "--input", str(small_csv)]) == 0
+    x = _copy(small_csv, tmp_path)
+    _rewrite_csv(x / "claim_lines.csv", 2, "units", "two")
+    assert main(["audit", "validate", "--input", str(x)]) == 2
+    assert "claim_lines.csv, row 2, column 'units'" in capsys.readouterr().err

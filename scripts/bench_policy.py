@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -41,7 +42,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="peerpath-bench-") as tmp:
         os.environ["PEERPATH_DATA_DIR"] = tmp
         os.environ.pop("DATABASE_URL", None)
-        os.environ.setdefault("PEERPATH_DEBUG", "1")
+        # Production settings (debug off: Django keeps no log of every query), with a
+        # throwaway key for this temporary database.
+        os.environ.setdefault("PEERPATH_DEBUG", "0")
+        os.environ.setdefault("PEERPATH_SECRET_KEY", secrets.token_urlsafe(50))
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerpath.settings")
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         import django

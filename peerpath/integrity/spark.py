@@ -77,6 +77,7 @@ class SparkSession_(_Session):
             self.replace(name, table if table is not None else schema.empty_table())
 
     def replace(self, name: str, table: pa.Table) -> None:
+        self.held.pop(name, None)
         schema = SQL_SCHEMAS.get(name)
         if schema is not None:
             table = table.select(schema.names).cast(schema)

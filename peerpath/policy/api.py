@@ -108,7 +108,7 @@ from .requests import (
     check_request,
     continued_stay_criteria,
 )
-from .tables import SCHEMAS, rows_to_table
+from .tables import SCHEMAS, empty, rows_to_table
 
 __all__ = [
     "APPROVED_STATUSES",
@@ -362,7 +362,7 @@ def pack_ids() -> list[str]:
 def state_pack(state: str, on: dt.date) -> Pack | None:
     """The pack a state's own rules put in force on `on` (the same pack spans the
     assignment relation uses), for records that have no person yet (the demo generator)."""
-    data = {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    data = {name: empty(schema) for name, schema in SCHEMAS.items()}
     data["people"] = rows_to_table("people", [{"person_id": 1, "state": state.upper()}])
     chosen = _assignments(data, on).get(1)
     return chosen.pack if chosen is not None else None

@@ -197,6 +197,13 @@ def _in_scope(t: Tables, kind: str, column: ir.Value) -> ir.BooleanValue:
     return none_named | column.isin(values)
 
 
+def _in_force(t: Tables, start: ir.DateValue, end: ir.DateValue) -> ir.BooleanValue:
+    """True when the scope names no day, or the stretch [start, end] covers it."""
+    wanted = t.scope.filter(t.scope.kind == "on")
+    day = wanted.code.cast("date").max()
+    return (wanted.count() == 0) | ((start <= day) & (end >= day))
+
+
 def scoped_assignments(t: Tables) -> ir.Table:
     a = t.assignments
     people = t.people.filter(
@@ -205,7 +212,7 @@ def scoped_assignments(t: Tables) -> ir.Table:
         & _in_scope(t, "person", t.people.person_id)
     )
     kept = a.semi_join(people, a.person_id == people.person_id)
-    return kept.filter(_in_scope(t, "pack", kept.pack_id))
+    return kept.filter(_in_scope(t, "pack", kept.pack_id) & _in_force(t, kept.start, kept.end))
 
 
 def scoped_staff_assignments(t: Tables) -> ir.Table:
@@ -216,7 +223,7 @@ def scoped_staff_assignments(t: Tables) -> ir.Table:
     # A scope that names people only (one person's check) judges their staff too: the
     # staff rows of a person's slice are the ones their record touches.
     kept = a.semi_join(staff, a.staff_id == staff.staff_id)
-    return kept.filter(_in_scope(t, "pack", kept.pack_id))
+    return kept.filter(_in_scope(t, "pack", kept.pack_id) & _in_force(t, kept.start, kept.end))
 
 
 def note_units(t: Tables) -> ir.Table:

@@ -132,16 +132,18 @@ def check_note(
     hiding: Sequence[int] = (),
 ) -> NoteCheck:
     """The live check: the note as typed (a notes row, see tables.py) laid over the
-    person's record; `replacing` is the saved note it stands for (the draft takes its id and
-    the saved row is left out); `hiding` are other saved notes left out (the signed note an
-    amendment will replace)."""
+    person's record, judged by the pack stretch in force on the note's day (findings under
+    a pack the person left are the one-person check's, not this note's); `replacing` is the
+    saved note it stands for (the draft takes its id and the saved row is left out);
+    `hiding` are other saved notes left out (the signed note an amendment will replace)."""
     person_id = int(str(draft["person_id"]))
     note_id = replacing if replacing is not None else DRAFT_NOTE_ID
     row = dict(draft, note_id=note_id)
     left_out = [*([replacing] if replacing else ()), *hiding]
     data = extract(person_ids=[person_id], extra_notes=[row], replacing=left_out)
-    findings = run(data, as_of=as_of, scope=Scope(people=[person_id]), live=True)
     day = draft.get("date")
+    on = day if isinstance(day, dt.date) and day <= as_of else None
+    findings = run(data, as_of=as_of, scope=Scope(people=[person_id], on=on), live=True)
     staff = draft.get("staff_id")
     return NoteCheck(
         note_id=note_id,

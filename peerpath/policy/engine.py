@@ -40,7 +40,7 @@ from .findings import FINDINGS_SCHEMA, Citation, Finding, Findings, to_json
 from .parameters import Pack, ParameterNotFound, load_packs
 from .rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
 from .sqlite import SQLITE_COMPILER, sqlite_connection
-from .tables import ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive
+from .tables import ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive, empty
 
 __all__ = ["EVALUATOR", "Citation", "Evaluator", "Finding", "Findings", "Scope", "citation_for"]
 
@@ -79,15 +79,19 @@ def basis_for(pack: Pack, key: str, on: dt.date) -> Citation:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a run judges: ids of agencies, payers, people and staff, and pack ids. A kind
-    left as None does not narrow. A scope naming only people keeps staff findings about the
-    staff their records touch (those in the data)."""
+    """What a run judges: ids of agencies, payers, people and staff, pack ids, and a day
+    (only the assignment stretches in force on it). A kind left as None does not narrow.
+    A scope naming only people keeps staff findings about the staff their records touch
+    (those in the data)."""
 
     agencies: Sequence[int] | None = None
     payers: Sequence[int] | None = None
     people: Sequence[int] | None = None
     staff: Sequence[int] | None = None
     packs: Sequence[str] | None = None
+    # Only the stretches of pack assignment in force on this day (a note's live check
+    # judges the note's day; the person's findings under earlier packs are not its business).
+    on: dt.date | None = None
 
     def table(self) -> pa.Table:
         kinds: list[str] = []
@@ -107,6 +111,10 @@ class Scope:
             kinds.append("pack")
             ids.append(None)
             codes.append(p)
+        if self.on is not None:
+            kinds.append("on")
+            ids.append(None)
+            codes.append(self.on.isoformat())
         return pa.table({"kind": kinds, "id": ids, "code": codes}, schema=ENGINE["scope"])
 
 
@@ -148,6 +156,12 @@ def _scoped_findings(expr: ir.Table, t: Tables) -> ir.Table:
         ],
     )
     return people.union(staff, distinct=False).select(*FINDING_COLUMNS, "slice")
+
+
+# A rule statement's rows: the finding columns and the slice they were found in.
+_RESULT_SCHEMA = pa.schema(
+    [(c, FINDINGS_SCHEMA.field(c).type) for c in FINDING_COLUMNS] + [("slice", pa.int64())]
+)
 
 
 @dataclass(frozen=True)
@@ -325,7 +339,7 @@ class Evaluator:
             "scoped_staff_assignments) GROUP BY variant",
             pa.schema([("variant", pa.string()), ("lo", pa.date32()), ("hi", pa.date32())]),
         ).to_pylist()
-        parts: list[pa.Table] = []
+        statements: list[tuple[Rule, Params, list[_Slice], dt.date]] = []
         for rule in rules if rules is not None else REGISTRY.values():
             if any(data.get(name) is not None and data[name].num_rows == 0 for name in rule.needs):
                 continue  # the rule can only fire on rows of a table this data lacks
@@ -353,7 +367,14 @@ class Evaluator:
                         )
                     )
             for (_, ctx_lo), (params, slices) in groups.items():
-                parts.append(self._statement(session, rule, params, slices, as_of, ctx_lo))
+                statements.append((rule, params, slices, ctx_lo))
+        # Statements sharing a period start and slices run one after another, so the live
+        # engine refills its context and slices tables only when they change.
+        statements.sort(key=lambda s: (s[3], [(x.variant.id, x.lo, x.hi) for x in s[2]]))
+        parts = [
+            self._statement(session, rule, params, slices, as_of, ctx_lo)
+            for rule, params, slices, ctx_lo in statements
+        ]
         return [p for p in parts if p.num_rows]
 
     def _statement(
@@ -365,27 +386,30 @@ class Evaluator:
         as_of: dt.date,
         ctx_lo: dt.date,
     ) -> pa.Table:
-        session.replace(
-            "context",
-            pa.table({"as_of": [as_of], "period_start": [ctx_lo]}, schema=SCHEMAS["context"]),
-        )
-        session.replace(
-            "slices",
-            pa.table(
-                {
-                    "slice": list(range(len(slices))),
-                    "variant": [s.variant.id for s in slices],
-                    "lo": [s.lo for s in slices],
-                    "hi": [s.hi for s in slices],
-                    "as_of": [as_of] * len(slices),
-                },
-                schema=ENGINE["slices"],
-            ),
-        )
-        schema = pa.schema(
-            [(c, FINDINGS_SCHEMA.field(c).type) for c in FINDING_COLUMNS] + [("slice", pa.int64())]
-        )
-        found = session.arrow(self.sql_for(rule, params, session.dialect), schema)
+        context_key = (as_of, ctx_lo)
+        if session.held.get("context") != context_key:
+            session.replace(
+                "context",
+                pa.table({"as_of": [as_of], "period_start": [ctx_lo]}, schema=SCHEMAS["context"]),
+            )
+            session.held["context"] = context_key
+        slices_key = (as_of, tuple((s.variant.id, s.lo, s.hi) for s in slices))
+        if session.held.get("slices") != slices_key:
+            session.replace(
+                "slices",
+                pa.table(
+                    {
+                        "slice": list(range(len(slices))),
+                        "variant": [s.variant.id for s in slices],
+                        "lo": [s.lo for s in slices],
+                        "hi": [s.hi for s in slices],
+                        "as_of": [as_of] * len(slices),
+                    },
+                    schema=ENGINE["slices"],
+                ),
+            )
+            session.held["slices"] = slices_key
+        found = session.arrow(self.sql_for(rule, params, session.dialect), _RESULT_SCHEMA)
         if found.num_rows == 0:
             return found
         index = found.column("slice")
@@ -479,6 +503,16 @@ def _segments(
 class _Session:
     dialect = "duckdb"
 
+    @property
+    def held(self) -> dict[str, object]:
+        """What the run-time tables (context, slices) were last filled from, so that a
+        statement needing the same rows does not refill them. `load` and `replace`
+        forget a table's entry."""
+        held: dict[str, object] | None = self.__dict__.get("_held")
+        if held is None:
+            held = self.__dict__["_held"] = {}
+        return held
+
     def load(self, data: Mapping[str, pa.Table]) -> None:
         raise NotImplementedError
 
@@ -505,11 +539,13 @@ class _BatchSession(_Session):
         self._kept: dict[str, pa.Table] = {}
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
+        self.held.clear()
         for name, schema in SQL_SCHEMAS.items():
             table = data.get(name)
-            self.replace(name, table if table is not None else schema.empty_table())
+            self.replace(name, table if table is not None else empty(schema))
 
     def replace(self, name: str, table: pa.Table) -> None:
+        self.held.pop(name, None)
         self._kept[name] = table  # the view reads it: keep it alive
         self.con.register(name, table)
 
@@ -534,9 +570,11 @@ class _LiveSession(_Session):
         self.con = sqlite_connection(SQL_SCHEMAS)
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
+        self.held.clear()
         self.con.fill(data)
 
     def replace(self, name: str, table: pa.Table) -> None:
+        self.held.pop(name, None)
         self.con.fill({name: table}, only=[name])
 
     def materialize(self, name: str, sql: str) -> None:
@@ -544,13 +582,16 @@ class _LiveSession(_Session):
 
     def arrow(self, sql: str, schema: pa.Schema) -> pa.Table:
         rows = self.con.run(sql)
+        if not rows:
+            return empty(schema)
         columns: list[list[Any]] = (
             [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in schema]
         )
         arrays = []
         for field, values in zip(schema, columns, strict=True):
             if pa.types.is_date(field.type):
-                arrays.append(pa.array(values, pa.string()).cast(field.type))
+                days = [None if v is None else dt.date.fromisoformat(v) for v in values]
+                arrays.append(pa.array(days, field.type))
             else:
                 arrays.append(pa.array(values, field.type))
         return pa.table(arrays, schema=schema)

@@ -12,13 +12,16 @@ columns (one Arrow array per column, never a Python object per value).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -60,7 +63,7 @@ from peerpath.staff.models import (
 )
 
 from .models import ParameterOverride
-from .tables import SCHEMAS, rows_to_table
+from .tables import SCHEMAS, empty, rows_to_table
 
 
 def _minutes(field: str) -> Any:
@@ -71,13 +74,14 @@ def _flag(q: Q) -> Case:
     return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
-def _read(name: str, qs: QuerySet[Any], *exprs: Any) -> pa.Table:
-    """Table `name` from `qs`: one select whose columns (field names or expressions) are in
-    the schema's order, read in bulk and returned as Arrow columns."""
-    schema = SCHEMAS[name]
+def _compile(
+    columns: Sequence[str], qs: QuerySet[Any], exprs: Sequence[Any]
+) -> tuple[str, list[Any]] | None:
+    """The select of `exprs` (field names or expressions) named `columns`, or None when
+    the filter can match nothing (an empty list of ids)."""
     aliases: dict[str, Any] = {}
     fields: list[str] = []
-    for column, expr in zip(schema.names, exprs, strict=True):
+    for column, expr in zip(columns, exprs, strict=True):
         if isinstance(expr, str):
             fields.append(expr)
         else:
@@ -88,13 +92,146 @@ def _read(name: str, qs: QuerySet[Any], *exprs: Any) -> pa.Table:
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # filtered on an empty list of ids
-        return schema.empty_table()
+        return None
+    return sql, list(params)
+
+
+def _fetch(name: str, sql: str, params: Sequence[Any]) -> pa.Table:
+    schema = SCHEMAS[name]
     if connection.vendor == "postgresql":
         return _copy(sql, params, schema)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _columns(rows, schema)
+
+
+def _read(name: str, qs: QuerySet[Any], *exprs: Any) -> pa.Table:
+    """Table `name` from `qs`: one select whose columns (field names or expressions) are in
+    the schema's order, read in bulk and returned as Arrow columns."""
+    compiled = _compile(SCHEMAS[name].names, qs, exprs)
+    if compiled is None:
+        return empty(SCHEMAS[name])
+    return _fetch(name, *compiled)
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """The ids a slice is cut by: people, staff and group sessions (None: not narrowed),
+    and saved notes left out."""
+
+    people: tuple[int, ...] | None
+    staff: tuple[int, ...] | None = None
+    sessions: tuple[int, ...] | None = None
+    replacing: tuple[int, ...] = ()
+
+    def padded(self) -> _Ids:
+        """The same ids, each list padded to a power of two by repeating its last id (an
+        IN list means the same), so that slices of similar size share one statement."""
+
+        def pad(ids: tuple[int, ...] | None) -> tuple[int, ...] | None:
+            if not ids:
+                return ids
+            size = 1 << (len(ids) - 1).bit_length()
+            return ids + (ids[-1],) * (size - len(ids))
+
+        return _Ids(
+            pad(self.people), pad(self.staff), pad(self.sessions), pad(self.replacing) or ()
+        )
+
+    def shape(self) -> tuple[int | None, ...]:
+        lists = (self.people, self.staff, self.sessions, self.replacing)
+        return tuple(None if ids is None else len(ids) for ids in lists)
+
+    def stand_ins(self) -> _Ids:
+        """The same shape with every id replaced by a placeholder no table holds."""
+
+        def fake(ids: tuple[int, ...] | None, base: int) -> tuple[int, ...] | None:
+            return None if ids is None else tuple(-(base + k) for k in range(len(ids)))
+
+        return _Ids(
+            fake(self.people, _STAND_IN[0]),
+            fake(self.staff, _STAND_IN[1]),
+            fake(self.sessions, _STAND_IN[2]),
+            fake(self.replacing, _STAND_IN[3]) or (),
+        )
+
+    def binding(self) -> dict[int, int]:
+        """Placeholder -> real id, for this slice."""
+        out: dict[int, int] = {}
+        lists = (self.people, self.staff, self.sessions, self.replacing)
+        for base, ids in zip(_STAND_IN, lists, strict=True):
+            for k, value in enumerate(ids or ()):
+                out[-(base + k)] = value
+        return out
+
+    def pf(self) -> Q:
+        return Q(person_id__in=list(self.people)) if self.people is not None else Q()
+
+    def sf(self) -> Q:
+        return Q(staff_id__in=list(self.staff)) if self.staff is not None else Q()
+
+
+# Placeholders are -(base + k): far below any primary key, one range per kind of id.
+_STAND_IN = (10**12, 2 * 10**12, 3 * 10**12, 4 * 10**12)
+_PREPARED: dict[tuple[Any, ...], tuple[str, list[Any], list[int]] | None] = {}
+
+
+def _prepared(
+    name: str, build: Callable[[_Ids], QuerySet[Any]], ids: _Ids, exprs: Sequence[Any]
+) -> tuple[str, list[Any]] | None:
+    """The select of `build(ids)`, compiled by the ORM once per shape of ids (how many of
+    each) and reused with the ids bound as parameters: building a query costs far more
+    than running it on one person's slice, and the live check reads twenty of them."""
+    ids = ids.padded()
+    key = (
+        connection.vendor,
+        settings.TIME_ZONE,
+        settings.USE_TZ,
+        name,
+        build.__code__,
+        ids.shape(),
+    )
+    columns = SCHEMAS[name].names if name in SCHEMAS else [name]
+    if key not in _PREPARED:
+        stand_ins = ids.stand_ins()
+        placeholders = set(stand_ins.binding())
+        compiled = _compile(columns, build(stand_ins), exprs)
+        if compiled is None:
+            _PREPARED[key] = None
+        else:
+            sql, params = compiled
+            # Where the placeholders went (a query uses only the kinds of ids it filters by).
+            at = [i for i, v in enumerate(params) if type(v) is int and v in placeholders]
+            _PREPARED[key] = (sql, params, at)
+    entry = _PREPARED[key]
+    if entry is None:
+        return None
+    sql, template, at = entry
+    binding = ids.binding()
+    params = list(template)
+    for i in at:
+        params[i] = binding[params[i]]
+    return sql, params
+
+
+def _read_slice(
+    name: str, build: Callable[[_Ids], QuerySet[Any]], ids: _Ids, *exprs: Any
+) -> pa.Table:
+    compiled = _prepared(name, build, ids, exprs)
+    if compiled is None:
+        return empty(SCHEMAS[name])
+    return _fetch(name, *compiled)
+
+
+def _id_list(build: Callable[[_Ids], QuerySet[Any]], ids: _Ids, field: str) -> set[int]:
+    """One column of ids (a slice's staff), read with the same prepared statements."""
+    compiled = _prepared(field, build, ids, (field,))
+    if compiled is None:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        return {int(r[0]) for r in cursor.fetchall() if r[0] is not None}
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
@@ -142,7 +279,7 @@ def _columns(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
     """Fetched rows turned into typed Arrow columns (the database's text dates, 0/1
     booleans and decimals are cast by Arrow, column by column)."""
     if not rows:
-        return schema.empty_table()
+        return empty(schema)
     arrays = []
     for field, values in zip(schema, zip(*rows, strict=True), strict=True):
         if pa.types.is_list(field.type):
@@ -153,7 +290,13 @@ def _columns(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
                 )
             )
             continue
-        column = pa.array(values, from_pandas=False)
+        if pa.types.is_date(field.type):
+            # SQLite gives ISO text; PostgreSQL's driver gives dates.
+            values = tuple(dt.date.fromisoformat(v) if isinstance(v, str) else v for v in values)
+        try:
+            column = pa.array(values, field.type, from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            column = pa.array(values, from_pandas=False)
         if column.type != field.type:
             if pa.types.is_null(column.type):
                 column = pa.nulls(len(values), field.type)
@@ -170,7 +313,7 @@ def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
     agencies' payer contracts and the contracts' cited overrides (other tables empty)."""
     people_qs = Person.objects.filter(pk__in=list(person_ids))
     agencies = people_qs.values("agency_id")
-    tables = {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    tables = {name: empty(schema) for name, schema in SCHEMAS.items()}
     tables["people"] = _read(
         "people",
         people_qs,
@@ -186,34 +329,26 @@ def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
     return tables
 
 
+_CONTRACT_COLUMNS = ("pk", "agency_id", "payer_id", "number", "start", "end", "pack_override")
+_OVERRIDE_COLUMNS = (
+    "contract_id",
+    "key",
+    Cast("value", TextField()),
+    "start",
+    "end",
+    "source",
+    "section",
+    "confidence",
+    "note",
+)
+
+
 def _contracts(q: Q) -> pa.Table:
-    return _read(
-        "contracts",
-        PayerContract.objects.filter(q),
-        "pk",
-        "agency_id",
-        "payer_id",
-        "number",
-        "start",
-        "end",
-        "pack_override",
-    )
+    return _read("contracts", PayerContract.objects.filter(q), *_CONTRACT_COLUMNS)
 
 
 def _overrides(q: Q) -> pa.Table:
-    return _read(
-        "overrides",
-        ParameterOverride.objects.filter(q),
-        "contract_id",
-        "key",
-        Cast("value", TextField()),
-        "start",
-        "end",
-        "source",
-        "section",
-        "confidence",
-        "note",
-    )
+    return _read("overrides", ParameterOverride.objects.filter(q), *_OVERRIDE_COLUMNS)
 
 
 def extract(
@@ -231,14 +366,19 @@ def extract(
     people on their caseload).
     """
     one = person_ids is not None
-    pf = Q(person_id__in=list(person_ids or ())) if one else Q()
+    ids = _Ids(
+        people=tuple(dict.fromkeys(int(p) for p in person_ids or ())) if one else None,
+        replacing=tuple(dict.fromkeys(int(r) for r in replacing)),
+    )
 
-    notes_qs = ServiceNote.objects.filter(pf)
-    if replacing:
-        notes_qs = notes_qs.exclude(pk__in=list(replacing))
-    notes = _read(
+    def notes_of(i: _Ids) -> QuerySet[Any]:
+        qs = ServiceNote.objects.filter(i.pf())
+        return qs.exclude(pk__in=list(i.replacing)) if i.replacing else qs
+
+    notes = _read_slice(
         "notes",
-        notes_qs,
+        notes_of,
+        ids,
         "pk",
         "person_id",
         "staff_id",
@@ -255,20 +395,17 @@ def extract(
         "goal__plan_id",
         "status",
     )
-    slice_staff: set[int] | None = None
-    session_ids: set[int] | None = None
     if one:
         slice_staff = set(notes.column("staff_id").drop_null().to_pylist()) | set(staff_ids)
         slice_staff |= {
             int(str(n["staff_id"])) for n in extra_notes if n.get("staff_id") is not None
         }
-        slice_staff |= set(
-            CaseloadAssignment.objects.filter(pf).order_by().values_list("staff_id", flat=True)
+        slice_staff |= _id_list(
+            lambda i: CaseloadAssignment.objects.filter(i.pf()), ids, "staff_id"
         )
-        slice_staff |= set(
-            SupervisionAssignment.objects.filter(staff_id__in=slice_staff)
-            .order_by()
-            .values_list("supervisor_id", flat=True)
+        by_staff = _Ids(people=ids.people, staff=tuple(sorted(slice_staff)))
+        slice_staff |= _id_list(
+            lambda i: SupervisionAssignment.objects.filter(i.sf()), by_staff, "supervisor_id"
         )
         session_ids = set(notes.column("group_session_id").drop_null().to_pylist())
         session_ids |= {
@@ -276,14 +413,24 @@ def extract(
             for n in extra_notes
             if n.get("group_session_id") is not None
         }
-    sf = Q(staff_id__in=list(slice_staff)) if slice_staff is not None else Q()
+        ids = _Ids(
+            people=ids.people,
+            staff=tuple(sorted(slice_staff)),
+            sessions=tuple(sorted(session_ids)),
+            replacing=ids.replacing,
+        )
 
-    people_qs = Person.objects.filter(Q(pk__in=list(person_ids or ())) if one else Q())
-    people_ids = Q(agency_id__in=people_qs.values("agency_id")) if one else Q()
+    def people_of(i: _Ids) -> QuerySet[Any]:
+        return Person.objects.filter(Q(pk__in=list(i.people)) if i.people is not None else Q())
+
+    def agencies_of(i: _Ids) -> Any:
+        return people_of(i).values("agency_id")
+
     tables: dict[str, pa.Table] = {
-        "people": _read(
+        "people": _read_slice(
             "people",
-            people_qs,
+            people_of,
+            ids,
             "pk",
             "agency_id",
             "payer_id",
@@ -291,14 +438,27 @@ def extract(
             "date_of_birth",
             "medicaid_id",
         ),
-        "contracts": _contracts(people_ids),
-        "overrides": _overrides(
-            Q(contract__agency_id__in=people_qs.values("agency_id")) if one else Q()
+        "contracts": _read_slice(
+            "contracts",
+            lambda i: PayerContract.objects.filter(
+                Q(agency_id__in=agencies_of(i)) if i.people is not None else Q()
+            ),
+            ids,
+            *_CONTRACT_COLUMNS,
+        ),
+        "overrides": _read_slice(
+            "overrides",
+            lambda i: ParameterOverride.objects.filter(
+                Q(contract__agency_id__in=agencies_of(i)) if i.people is not None else Q()
+            ),
+            ids,
+            *_OVERRIDE_COLUMNS,
         ),
         "notes": notes,
-        "episodes": _read(
+        "episodes": _read_slice(
             "episodes",
-            Episode.objects.filter(pf),
+            lambda i: Episode.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "start",
@@ -306,9 +466,10 @@ def extract(
             "discharge__reason",
             _flag(Q(discharge__transition_plan__gt="")),
         ),
-        "diagnoses": _read(
+        "diagnoses": _read_slice(
             "diagnoses",
-            Diagnosis.objects.filter(pf),
+            lambda i: Diagnosis.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "code",
@@ -316,9 +477,10 @@ def extract(
             "start",
             "end",
         ),
-        "assessments": _read(
+        "assessments": _read_slice(
             "assessments",
-            Assessment.objects.filter(pf),
+            lambda i: Assessment.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "date",
@@ -326,17 +488,19 @@ def extract(
             Cast("needs_areas", TextField()),
             "no_equally_effective_alternative",
         ),
-        "service_orders": _read(
+        "service_orders": _read_slice(
             "service_orders",
-            ServiceOrder.objects.filter(pf),
+            lambda i: ServiceOrder.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "signed_on",
             "credential",
         ),
-        "plans": _read(
+        "plans": _read_slice(
             "plans",
-            Plan.objects.filter(pf),
+            lambda i: Plan.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "version",
@@ -345,17 +509,21 @@ def extract(
             "review_due",
             _flag(Q(crisis_plan__isnull=False)),
         ),
-        "goals": _read(
+        "goals": _read_slice(
             "goals",
-            Goal.objects.filter(Q(plan__person_id__in=list(person_ids or ())) if one else Q()),
+            lambda i: Goal.objects.filter(
+                Q(plan__person_id__in=list(i.people)) if i.people is not None else Q()
+            ),
+            ids,
             "pk",
             "plan_id",
             "plan__person_id",
             "social_skill",
         ),
-        "authorizations": _read(
+        "authorizations": _read_slice(
             "authorizations",
-            Authorization.objects.filter(pf),
+            lambda i: Authorization.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "kind",
@@ -365,9 +533,10 @@ def extract(
             "units_approved",
             TruncDate("requested_at"),
         ),
-        "other_services": _read(
+        "other_services": _read_slice(
             "other_services",
-            OtherService.objects.filter(pf),
+            lambda i: OtherService.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "category",
@@ -375,33 +544,47 @@ def extract(
             _minutes("start_time"),
             _minutes("end_time"),
         ),
-        "enrollments": _read(
+        "enrollments": _read_slice(
             "enrollments",
-            ProgramEnrollment.objects.filter(pf),
+            lambda i: ProgramEnrollment.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "program",
             "start",
             "end",
         ),
-        "supervisor_contacts": _read(
+        "supervisor_contacts": _read_slice(
             "supervisor_contacts",
-            SupervisorContact.objects.filter(pf),
+            lambda i: SupervisorContact.objects.filter(i.pf()),
+            ids,
             "pk",
             "person_id",
             "supervisor_id",
             "date",
             "kind",
         ),
-        "evaluations": _read(
-            "evaluations", Evaluation.objects.filter(pf), "pk", "person_id", "date"
+        "evaluations": _read_slice(
+            "evaluations",
+            lambda i: Evaluation.objects.filter(i.pf()),
+            ids,
+            "pk",
+            "person_id",
+            "date",
         ),
-        "family": _read("family", FamilyRelationship.objects.filter(pf), "person_id", "staff_id"),
-        "staff": _read(
+        "family": _read_slice(
+            "family",
+            lambda i: FamilyRelationship.objects.filter(i.pf()),
+            ids,
+            "person_id",
+            "staff_id",
+        ),
+        "staff": _read_slice(
             "staff",
-            StaffMember.objects.filter(
-                Q(pk__in=list(slice_staff)) if slice_staff is not None else Q()
+            lambda i: StaffMember.objects.filter(
+                Q(pk__in=list(i.staff)) if i.staff is not None else Q()
             ),
+            ids,
             "pk",
             "agency_id",
             "agency__state",
@@ -409,53 +592,58 @@ def extract(
             "hire_date",
             "end_date",
         ),
-        "certifications": _read(
+        "certifications": _read_slice(
             "certifications",
-            Certification.objects.filter(sf),
+            lambda i: Certification.objects.filter(i.sf()),
+            ids,
             "pk",
             "staff_id",
             "start",
             "end",
         ),
-        "trainings": _read(
+        "trainings": _read_slice(
             "trainings",
-            Training.objects.filter(sf),
+            lambda i: Training.objects.filter(i.sf()),
+            ids,
             "pk",
             "staff_id",
             "topic",
             Cast("hours", FloatField()),
             "completed_on",
         ),
-        "caseloads": _read(
+        "caseloads": _read_slice(
             "caseloads",
-            CaseloadAssignment.objects.filter(sf),
+            lambda i: CaseloadAssignment.objects.filter(i.sf()),
+            ids,
             "pk",
             "staff_id",
             "person_id",
             "start",
             "end",
         ),
-        "supervision": _read(
+        "supervision": _read_slice(
             "supervision",
-            SupervisionAssignment.objects.filter(
-                Q(staff_id__in=list(slice_staff)) | Q(supervisor_id__in=list(slice_staff))
-                if slice_staff is not None
+            lambda i: SupervisionAssignment.objects.filter(
+                Q(staff_id__in=list(i.staff)) | Q(supervisor_id__in=list(i.staff))
+                if i.staff is not None
                 else Q()
             ),
+            ids,
             "pk",
             "supervisor_id",
             "staff_id",
             "start",
             "end",
         ),
-        "group_sessions": _read(
+        "group_sessions": _read_slice(
             "group_sessions",
-            GroupSession.objects.filter(
-                Q(pk__in=list(session_ids)) if session_ids is not None else Q()
+            lambda i: GroupSession.objects.filter(
+                Q(pk__in=list(i.sessions)) if i.sessions is not None else Q()
             ).annotate(
                 n_att=Count("attendees", distinct=True),
                 n_fac=Count("facilitators", distinct=True),
             ),
+            ids,
             "pk",
             "date",
             Coalesce(F("n_att"), 0),

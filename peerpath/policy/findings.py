@@ -49,6 +49,9 @@ FINDINGS_SCHEMA = pa.schema(
         ("basis_confidence", _S),
     ]
 )
+
+# Made once: Arrow takes milliseconds to make an empty table.
+_NO_FINDINGS = FINDINGS_SCHEMA.empty_table()
 # Business identifiers a display adds beside the database ids (see checks.identify).
 # How a citation says its figure is only assumed, everywhere it is shown.
 ASSUMED_WORDS = "no source states this figure; an administrator must confirm it"
@@ -145,7 +148,7 @@ class Findings:
     `objects()` makes Python objects only for what is shown."""
 
     def __init__(self, table: pa.Table | None = None) -> None:
-        self.table = table if table is not None else FINDINGS_SCHEMA.empty_table()
+        self.table = table if table is not None else _NO_FINDINGS
 
     @classmethod
     def concat(cls, parts: Sequence[pa.Table]) -> Findings:

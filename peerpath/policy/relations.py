@@ -24,7 +24,7 @@ import pyarrow as pa
 from .engine import EVALUATOR, Citation, Scope, citation_for
 from .parameters import Pack, load_packs
 from .rules.staffing import caseload_spans, headcount_stretches, supervision_spans
-from .tables import OPEN_END, SCHEMAS, Tables, rows_to_table
+from .tables import OPEN_END, SCHEMAS, Tables, empty, rows_to_table
 
 OPEN = dt.date.fromisoformat(OPEN_END)
 
@@ -70,7 +70,7 @@ def staff_packs(staff_ids: Iterable[int], on: dt.date) -> dict[int, Pack]:
     ids = sorted(set(staff_ids))
     if not ids:
         return {}
-    data = {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    data = {name: empty(schema) for name, schema in SCHEMAS.items()}
     data["staff"] = _read(
         "staff",
         StaffMember.objects.filter(pk__in=ids),

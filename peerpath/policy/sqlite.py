@@ -15,7 +15,6 @@ from typing import Any
 
 import ibis.expr.operations as ops
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlean
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.sqlite import SQLiteCompiler
@@ -23,6 +22,10 @@ from ibis.backends.sqlite.udf import register_all
 
 # Date arithmetic needs SQLite's "floor" modifier, new in 3.46.
 MINIMUM_SQLITE = (3, 46, 0)
+
+# Tables of at most this many rows are compared with what the connection holds before
+# being refilled.
+SMALL = 64
 
 
 class _Compiler(SQLiteCompiler):
@@ -76,11 +79,12 @@ def _column_type(t: pa.DataType) -> str:
 
 
 def _python_column(column: pa.ChunkedArray) -> list[Any]:
-    if pa.types.is_date(column.type):
-        column = pc.cast(column, pa.string())
-    elif pa.types.is_boolean(column.type):
-        column = pc.cast(column, pa.int64())
+    """A column's values as SQLite takes them: dates as ISO text (booleans are ints to
+    sqlite3 already). Converted in Python: the live check's tables hold tens of rows, where
+    an Arrow compute call costs more than the loop."""
     values: list[Any] = column.to_pylist()
+    if pa.types.is_date(column.type):
+        return [None if v is None else v.isoformat() for v in values]
     return values
 
 
@@ -100,9 +104,14 @@ class SQLiteTables:
         for name, schema in self.schemas.items():
             columns = ", ".join(f'"{f.name}" {_column_type(f.type)}' for f in schema)
             self.con.execute(f'CREATE TABLE "{name}" ({columns})')
+            if name == "numbers":
+                # Rules walk periods by joining a range of these numbers: an index lets
+                # SQLite seek the range instead of scanning every number for every row.
+                self.con.execute('CREATE UNIQUE INDEX "numbers_n" ON "numbers" ("n")')
             marks = ", ".join("?" for _ in schema)
             self._insert[name] = f'INSERT INTO "{name}" VALUES ({marks})'
         self._numbers: pa.Table | None = None
+        self._small: dict[str, pa.Table] = {}
 
     def fill(self, data: Mapping[str, pa.Table], only: Sequence[str] | None = None) -> None:
         """Empty every table (or those named in `only`) and load `data` into them."""
@@ -114,6 +123,15 @@ class SQLiteTables:
                 if given is self._numbers:
                     continue  # the same constant rows are loaded already
                 self._numbers = given
+            elif given is not None and given.num_rows <= SMALL:
+                # Run-time tables (the context, a statement's slices) are refilled before
+                # every statement, usually with the rows they already hold.
+                held = self._small.get(name)
+                if held is not None and held.equals(given):
+                    continue
+                self._small[name] = given
+            else:
+                self._small.pop(name, None)
             self.con.execute(f'DELETE FROM "{name}"')
             if given is None or given.num_rows == 0:
                 continue
@@ -123,6 +141,7 @@ class SQLiteTables:
 
     def insert_select(self, name: str, sql: str) -> None:
         """Fill table `name` with the rows of a query (an engine relation)."""
+        self._small.pop(name, None)
         self.con.execute(f'DELETE FROM "{name}"')
         columns = ", ".join(f'"{c}"' for c in self.schemas[name].names)
         self.con.execute(f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM ({sql})')

@@ -7,6 +7,7 @@ Times of day are minutes after midnight; dates are dates; ids are integers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 
 import ibis
@@ -334,7 +335,7 @@ def derive(data: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
             out[name] = table.select(plain.names) if table.schema != plain else table
     assessments = data.get("assessments")
     if assessments is None or assessments.num_rows == 0:
-        out["assessment_needs"] = DERIVED["assessment_needs"].empty_table()
+        out["assessment_needs"] = empty(DERIVED["assessment_needs"])
     else:
         areas = assessments.column("needs_areas").combine_chunks()
         parents = pc.list_parent_indices(areas)
@@ -365,8 +366,15 @@ class Tables:
             raise AttributeError(f"no table {name!r}; known: {sorted(self._tables)}") from None
 
 
+@lru_cache(maxsize=256)
+def empty(schema: pa.Schema) -> pa.Table:
+    """The empty table of `schema`, made once: Arrow takes milliseconds to make an empty
+    table (far more than a table of a few rows), and a live check needs dozens."""
+    return schema.empty_table()
+
+
 def empty_tables() -> dict[str, pa.Table]:
-    return {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    return {name: empty(schema) for name, schema in SCHEMAS.items()}
 
 
 def rows_to_table(name: str, rows: list[dict[str, object]]) -> pa.Table:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from peerpath.access.admin_mixins import PHIAdminMixin
+from peerpath.access.admin_mixins import PHIAdminMixin, PHIInlineMixin
 
 from .models import (
     CaseloadAssignment,
@@ -13,18 +13,23 @@ from .models import (
 )
 
 
-class CertificationInline(admin.TabularInline):
+class CertificationInline(PHIInlineMixin, admin.TabularInline):
     model = Certification
     extra = 0
 
 
-class TrainingInline(admin.TabularInline):
+class TrainingInline(PHIInlineMixin, admin.TabularInline):
     model = Training
     extra = 0
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin):
+class StaffMemberAdmin(PHIAdminMixin, admin.ModelAdmin):
+    # Staff records are not a person's health information, but an agency's administrator
+    # sees and edits only their own agency's staff (and cannot move one elsewhere), with
+    # the same change history and access log as every other admin page.
+    person_field = None
+    agency_field = "agency"
     list_display = ("last_name", "first_name", "role", "credential", "agency", "site", "hire_date")
     list_filter = ("role", "agency", "site")
     search_fields = ("last_name", "first_name", "npi")
@@ -50,6 +55,22 @@ class EvaluationAdmin(PHIAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("person",)
 
 
-admin.site.register(SupervisionAssignment)
-admin.site.register(Certification)
-admin.site.register(Training)
+@admin.register(SupervisionAssignment)
+class SupervisionAssignmentAdmin(PHIAdminMixin, admin.ModelAdmin):
+    list_display = ("supervisor", "staff", "start", "end")
+    person_field = None
+    agency_field = "staff__agency"
+
+
+@admin.register(Certification)
+class CertificationAdmin(PHIAdminMixin, admin.ModelAdmin):
+    list_display = ("staff", "start", "end")
+    person_field = None
+    agency_field = "staff__agency"
+
+
+@admin.register(Training)
+class TrainingAdmin(PHIAdminMixin, admin.ModelAdmin):
+    list_display = ("staff", "topic", "hours", "completed_on")
+    person_field = None
+    agency_field = "staff__agency"

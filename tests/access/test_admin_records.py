@@ -125,3 +125,39 @@ def test_admin_changes_write_change_history(db):
     [record] = ChangeRecord.objects.filter(record_type="people.Person", record_id=str(person.pk))
     assert record.action == "admin.update" and record.actor == user
     assert record.changes["phone"][1] == "919-555-0199"
+
+
+def test_staff_records_are_scoped_to_the_administrators_agency(db):
+    from peerpath.staff.models import StaffMember, Training
+    from tests.factories import CertificationFactory, StaffFactory
+
+    mine, theirs = AgencyFactory(), AgencyFactory()
+    ours = StaffFactory(agency=mine, last_name="Ourpeer")
+    other = StaffFactory(agency=theirs, last_name="Otherpeer")
+    other_cert = CertificationFactory(staff=other)
+    other_training = Training.objects.create(
+        staff=other, topic="mi_intro", hours=3, completed_on="2026-01-05"
+    )
+    client = client_for(admin_of(mine))
+    listing = client.get("/admin/staff/staffmember/").content.decode()
+    assert "Ourpeer" in listing and "Otherpeer" not in listing
+    for path in (
+        f"/admin/staff/staffmember/{other.pk}/change/",
+        f"/admin/staff/certification/{other_cert.pk}/change/",
+        f"/admin/staff/training/{other_training.pk}/change/",
+    ):
+        assert client.get(path).status_code == 404, path
+
+    # Moving one's own staff member to another agency is refused, and saving writes history.
+    url = f"/admin/staff/staffmember/{ours.pk}/change/"
+    data = form_data(client.get(url))
+    data["agency"] = str(theirs.pk)
+    response = client.post(url, data)
+    assert response.status_code == 200 and "agency" in response.context["adminform"].form.errors
+    assert StaffMember.objects.get(pk=ours.pk).agency_id == mine.pk
+    data["agency"] = str(mine.pk)
+    data["credential"] = "QP"
+    assert client.post(url, data).status_code == 302
+    assert ChangeRecord.objects.filter(
+        record_type="staff.StaffMember", record_id=str(ours.pk), action="admin.update"
+    ).exists()

@@ -253,10 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser(
-        "restore", help="restore an SQLite backup into a new folder and check it (the drill)"
+        "restore",
+        help="restore a backup into a new folder (SQLite) or a new, empty database "
+        "(PostgreSQL) and check it (the drill)",
     )
     p.add_argument("file", type=Path, help="the backup file")
-    p.add_argument("--into", type=Path, required=True, help="a new, empty data folder")
+    p.add_argument(
+        "--into",
+        required=True,
+        help="a new, empty data folder (SQLite), or a postgres:// URL of a new, empty database",
+    )
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)

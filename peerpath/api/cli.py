@@ -118,6 +118,8 @@ def cmd_records_export(args: argparse.Namespace, out: TextIO | None = None) -> i
         return 1
     doc = export_agency(agency)
     if getattr(args, "format", "json") == "csv":
+        import csv
+        import io
         from pathlib import Path
 
         from .records_csv import csv_from_document, write_csv_files
@@ -128,7 +130,7 @@ def cmd_records_export(args: argparse.Namespace, out: TextIO | None = None) -> i
         files = csv_from_document(doc)
         write_csv_files(files, Path(args.out))
         for name, text in files.items():
-            rows = max(text.count("\r\n") - 1, 0)
+            rows = len(list(csv.reader(io.StringIO(text, newline="")))) - 1
             print(f"{name}: {rows} row(s)", file=out or sys.stdout)
         return 0
     print(json.dumps(doc, indent=1), file=out or sys.stdout)

@@ -28,8 +28,9 @@ def records_import(run: JobRun, *, dry_run: bool = False) -> Outcome:
             result = import_records(data, actor=run.actor, dry_run=dry_run, progress=run.progress)
     except ImportRefused as exc:
         problems = exc.result.problems
+        rows = len({p.where for p in problems})
         raise JobFailed(
-            f"Nothing was imported: {len(problems)} row(s) refused.", [str(p) for p in problems]
+            f"Nothing was imported: {rows} row(s) refused.", [str(p) for p in problems]
         ) from None
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     verb = "Would import" if dry_run else "Imported"

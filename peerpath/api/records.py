@@ -185,16 +185,25 @@ def _value(name: str, raw: Any) -> Any:
     if raw is None or raw == "":
         return None if name in _DATES | _TIMES | _CLOCK | {"units_approved"} else raw
     if name in _CLOCK:
-        return dt.time.fromisoformat(str(raw))
+        try:
+            return dt.time.fromisoformat(str(raw))
+        except ValueError:
+            raise ValueError("not a time of day as HH:MM") from None
     if name in _DATES:
-        return dt.date.fromisoformat(str(raw))
+        try:
+            return dt.date.fromisoformat(str(raw))
+        except ValueError:
+            raise ValueError("not a date as YYYY-MM-DD") from None
     if name == "hours":
         try:
             return Decimal(str(raw))
         except ArithmeticError:
             raise ValueError("not a number of hours") from None
     if name in _TIMES:
-        when = dt.datetime.fromisoformat(str(raw))
+        try:
+            when = dt.datetime.fromisoformat(str(raw))
+        except ValueError:
+            raise ValueError("not a date and time as YYYY-MM-DDTHH:MM+00:00") from None
         if when.tzinfo is None:
             raise ValueError("needs a time zone (e.g. +00:00)")
         return when
@@ -208,6 +217,7 @@ def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[
         return None
     values: dict[str, Any] = {}
     bad = False
+    failed: list[str] = []  # said once: not again as "cannot be null" below
     for name in names:
         if name not in row:
             continue
@@ -215,11 +225,13 @@ def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[
             values[name] = _value(name, row[name])
         except (TypeError, ValueError) as exc:
             out.append(RowProblem(where, name, f"Not a valid value ({exc})."))
+            failed.append(name)
             bad = True
     values = {k: v for k, v in values.items() if v is not None or k in ("end", "units_approved")}
     obj = model(**values, **fixed)
     # Records not written yet (the document's own agency and payers) are checked apart.
     exclude = [k for k, v in fixed.items() if v is None or getattr(v, "pk", 0) is None]
+    exclude += failed
     try:
         obj.full_clean(
             exclude=exclude or None, validate_unique=False, validate_constraints=constraints

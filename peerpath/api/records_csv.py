@@ -113,7 +113,7 @@ def _problem(file: str, line: int, field: str, message: str) -> RowProblem:
 def _rows(kind: CsvKind, text: str, problems: list[RowProblem]) -> list[tuple[int, dict[str, str]]]:
     """The file's rows as (line, values by column); blank rows are skipped, as a
     spreadsheet user expects."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:

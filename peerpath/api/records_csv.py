@@ -29,7 +29,6 @@ from .records import (
     PERSON_FIELDS,
     STAFF_FIELDS,
     TRAINING_FIELDS,
-    ImportRefused,
     ImportResult,
     RowProblem,
     import_records,
@@ -294,7 +293,3 @@ def write_csv_files(files: Mapping[str, str], path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (path / name).write_text(text, encoding="utf-8", newline="")
-
-
-def refused_rows(exc: ImportRefused) -> list[str]:
-    return [str(p) for p in exc.result.problems]

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -18,6 +19,7 @@ from peerpath.billing.services import lines_scrub
 from peerpath.organizations.models import Agency
 from peerpath.policy.checks import check_person
 from peerpath.services.models import NoteStatus, ServiceNote, SignedNoteError
+from peerpath.services.services import note_amend
 from tests.access.factories import StaffUserFactory
 from tests.factories import (
     AuthorizationFactory,
@@ -93,6 +95,10 @@ def test_an_imported_historic_note_is_a_signed_record_marked_with_its_system(act
     assert note.legacy_signer == "J. Rivera, CPSS" and note.signed_credential == "CPSS"
     assert note.signed_at == dt.datetime(2026, 4, 6, 16, 20, tzinfo=dt.UTC)
     assert note.signed_by == note.staff and note.staff.last_name == "Rivera"
+    # Kept as signed there: not amended here.
+    with pytest.raises(ValidationError) as refused:
+        note_amend(actor=actor, note=note, reason="Typo", response="Changed.")
+    assert "Imported record from OldEHR".lower() in str(refused.value).lower()
     # Signed means unchangeable here too, mark included.
     note.legacy_source = "Elsewhere"
     with pytest.raises(SignedNoteError):

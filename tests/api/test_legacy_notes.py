@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -103,6 +103,10 @@ def test_an_imported_historic_note_is_a_signed_record_marked_with_its_system(act
     note.legacy_source = "Elsewhere"
     with pytest.raises(SignedNoteError):
         note.save()
+    # ... and in the database itself (its triggers cover the mark), whatever path writes.
+    for field in ("legacy_source", "legacy_id", "legacy_signer"):
+        with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+            ServiceNote.objects.filter(pk=note.pk).update(**{field: "changed"})
 
 
 @pytest.mark.django_db

@@ -79,9 +79,9 @@ _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 # The JSON import's words for the document, said as the files a CSV user knows.
 _WORDS = {
-    "the document's people": "people.csv",
-    "the document's payers": "payers.csv",
-    "the document's staff": "staff.csv",
+    "the document's people": "the external ids of people.csv",
+    "the document's payers": "the payer ids of payers.csv",
+    "the document's staff": "the external ids of staff.csv",
 }
 
 

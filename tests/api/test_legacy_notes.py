@@ -118,6 +118,7 @@ def test_the_note_page_and_the_chart_say_it_is_an_imported_record(actor):
     page = client.get(reverse("note-detail", kwargs={"note_id": note.pk})).content.decode()
     assert "Imported record from OldEHR" in page
     assert "Signed in OldEHR by J. Rivera, CPSS" in page and "N-1001" in page
+    assert "CPSS, CPSS" not in page  # the credential is in the signer's name already
     chart = client.get(reverse("person-chart", kwargs={"person_id": note.person_id}))
     assert "Imported record from OldEHR" in chart.content.decode()
 

@@ -44,6 +44,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from peerpath.authorizations.models import Authorization
 from peerpath.core import codes
@@ -472,6 +473,12 @@ def _check_notes(
             kind="individual", legacy_source=source, legacy_id=ext,
             legacy_signer=str(row.get("signer_name") or ""),
         )  # fmt: skip
+        if note is not None and note.signed_at is not None:
+            # The same order of things a note signed here must keep.
+            if timezone.localtime(note.signed_at).date() < note.date:
+                problems.append(RowProblem(where, "signed_at", "Signed before the service date."))
+            if note.date > timezone.localdate():
+                problems.append(RowProblem(where, "date", "A historic note's date has passed."))
         if note is not None and len(problems) == before:
             out.append((note, refs))
     return out

@@ -180,7 +180,10 @@ def test_a_bad_historic_note_is_refused_by_line_and_field_and_nothing_is_written
         legacy_note(doc, external_id="N-1001"),  # the first one's id again
         legacy_note(doc, person="person-nobody", staff="staff-nobody", source_system=""),
         legacy_note(doc, external_id="N-1004", signed_at="2026-04-06T16:20:00"),
-    ]
+        legacy_note(doc, external_id="N-1005", signed_at="2026-04-01T16:20:00+00:00"),
+        legacy_note(doc, external_id="N-1006", date="2999-01-04",
+                    signed_at="2999-01-04T16:20:00+00:00"),
+    ]  # fmt: skip
     with pytest.raises(ImportRefused) as refused:
         import_records(doc, actor=actor)
     where = {(p.where, p.field) for p in refused.value.result.problems}
@@ -192,6 +195,8 @@ def test_a_bad_historic_note_is_refused_by_line_and_field_and_nothing_is_written
         ("notes[4]", "staff"),
         ("notes[4]", "source_system"),
         ("notes[5]", "signed_at"),
+        ("notes[6]", "signed_at"),
+        ("notes[7]", "date"),
     } <= where
     assert not any(w == "notes[1]" for w, _ in where)
     assert not Agency.objects.exists() and not ServiceNote.objects.exists()

@@ -116,7 +116,24 @@ def cmd_records_export(args: argparse.Namespace, out: TextIO | None = None) -> i
     if agency is None:
         print(f"No agency {args.agency}.", file=sys.stderr)
         return 1
-    print(json.dumps(export_agency(agency), indent=1), file=out or sys.stdout)
+    doc = export_agency(agency)
+    if getattr(args, "format", "json") == "csv":
+        import csv
+        import io
+        from pathlib import Path
+
+        from .records_csv import csv_from_document, write_csv_files
+
+        if not args.out:
+            print("--format csv needs --out (a folder, or a file ending in .zip).", file=sys.stderr)
+            return 1
+        files = csv_from_document(doc)
+        write_csv_files(files, Path(args.out))
+        for name, text in files.items():
+            rows = len(list(csv.reader(io.StringIO(text, newline="")))) - 1
+            print(f"{name}: {rows} row(s)", file=out or sys.stdout)
+        return 0
+    print(json.dumps(doc, indent=1), file=out or sys.stdout)
     return 0
 
 
@@ -128,7 +145,23 @@ def cmd_records_import(args: argparse.Namespace, out: TextIO | None = None) -> i
 
     from peerpath.jobs.cli import run_in_terminal
 
-    text = Path(args.file).read_text(encoding="utf-8")
+    path = Path(args.file)
+    if not path.exists():
+        print(f"No file or folder {path.name}.", file=sys.stderr)
+        return 1
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        import json
+
+        from .records_csv import CSV_FORMAT, CsvFolderError, read_csv_files
+
+        try:
+            files = read_csv_files(path)
+        except CsvFolderError as exc:
+            print(f"Nothing was imported: {exc}", file=sys.stderr)
+            return 1
+        text = json.dumps({"format": CSV_FORMAT, "files": files})
+    else:
+        text = path.read_text(encoding="utf-8")
     job = run_in_terminal(
         kind="records.import",
         target="records.import",
@@ -163,17 +196,22 @@ def cmd_records_fhir(args: argparse.Namespace, out: TextIO | None = None) -> int
 
 
 def register_records(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rec = sub.add_parser("records", help="export and import an agency's records (JSON)")
+    rec = sub.add_parser("records", help="export and import an agency's records (JSON or CSV)")
     rsub = rec.add_subparsers(dest="records_command", required=True, metavar="ACTION")
-    p = rsub.add_parser("export", help="an agency's records as JSON on standard output")
+    p = rsub.add_parser("export", help="an agency's records as JSON on standard output, or CSV")
     p.add_argument("--agency", type=int, required=True)
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--out", help="for CSV: a folder for the files, or a file ending in .zip")
     p.set_defaults(func=lambda a: cmd_records_export(a))
     p = rsub.add_parser("fhir", help="the agency as FHIR R4 bulk NDJSON, one file per type")
     p.add_argument("--agency", type=int, required=True)
     p.add_argument("--out", required=True, help="folder for the .ndjson files")
     p.add_argument("--purpose", default="payment", choices=["treatment", "payment", "operations"])
     p.set_defaults(func=lambda a: cmd_records_fhir(a))
-    p = rsub.add_parser("import", help="import a records document (all or nothing), as a job")
-    p.add_argument("file")
+    p = rsub.add_parser(
+        "import", help="import a records document (JSON), or a folder or zip of CSV files, "
+        "all or nothing, as a job",
+    )  # fmt: skip
+    p.add_argument("file", help="a .json file, a folder of .csv files, or a .zip of them")
     p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     p.set_defaults(func=lambda a: cmd_records_import(a))

@@ -1,5 +1,6 @@
-"""Job kinds of the records area: importing a records document (big files run in the
-background with progress; a refused row stops it with every refused row listed)."""
+"""Job kinds of the records area: importing a records document, JSON or a set of CSV files
+(big files run in the background with progress; a refused row stops it with every refused
+row listed)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from peerpath.jobs.kinds import JobFailed, JobRun, Outcome, job_kind
 
 from .records import ImportRefused, import_records
+from .records_csv import CSV_FORMAT, import_csv
 
 
 @job_kind("records.import", title="Record import", roles={"admin"})
@@ -19,11 +21,16 @@ def records_import(run: JobRun, *, dry_run: bool = False) -> Outcome:
             f"Nothing was imported: the file is not JSON (line {exc.lineno})."
         ) from None
     try:
-        result = import_records(data, actor=run.actor, dry_run=dry_run, progress=run.progress)
+        if isinstance(data, dict) and data.get("format") == CSV_FORMAT:
+            files = {str(k): str(v) for k, v in (data.get("files") or {}).items()}
+            result = import_csv(files, actor=run.actor, dry_run=dry_run, progress=run.progress)
+        else:
+            result = import_records(data, actor=run.actor, dry_run=dry_run, progress=run.progress)
     except ImportRefused as exc:
         problems = exc.result.problems
+        rows = len({p.where for p in problems})
         raise JobFailed(
-            f"Nothing was imported: {len(problems)} row(s) refused.", [str(p) for p in problems]
+            f"Nothing was imported: {rows} row(s) refused.", [str(p) for p in problems]
         ) from None
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     verb = "Would import" if dry_run else "Imported"

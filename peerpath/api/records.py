@@ -17,7 +17,17 @@ The document (format "peerpath-records/1"):
                 "trainings": [{"topic", "hours", "completed_on", "provider"}]}],
      "authorizations": [{"external_id", "person", "payer_id", "number", "kind", "urgency",
                          "procedure_code", "requested_at", "units_requested", "start", "end",
-                         "status", "units_approved", "decided_at", "reason"}]}
+                         "status", "units_approved", "decided_at", "reason"}],
+     "notes": [{"external_id", "source_system", "person", "staff", "signed_by",
+                "signer_name", "date", "start_time", "end_time", "modality", "setting",
+                "activity", "intervention_text", "purpose", "response", "next_steps",
+                "signed_credential", "signed_at"}]}
+
+"notes" are historic notes from another system (`source_system`, their id there as
+`external_id`): each becomes a signed record marked "Imported record from <system>", with
+the signer's name and time as that system had them (`signed_by` is a staff external id,
+the note's `staff` when left out). They are never billed from PeerPath; the audit judges
+them like any note. The export carries back only such imported notes.
 
 Import validates every row first (each record's own checks, as the service functions run
 them) and names each refused row as `section[line].field`; with any refused row nothing is
@@ -27,12 +37,14 @@ written. Otherwise everything is written in one transaction, each record with it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from peerpath.authorizations.models import Authorization
 from peerpath.core import codes
@@ -40,6 +52,7 @@ from peerpath.core.services import Actor, save_record
 from peerpath.jobs.progress import NO_PROGRESS, Progress
 from peerpath.organizations.models import Agency, Payer
 from peerpath.people.models import Diagnosis, Person
+from peerpath.services.models import NoteStatus, ServiceNote
 from peerpath.staff.models import Certification, StaffMember, Training
 
 FORMAT = "peerpath-records/1"
@@ -57,12 +70,17 @@ AUTH_FIELDS = (
 STAFF_FIELDS = ("role", "first_name", "last_name", "credential", "npi", "hire_date", "end_date")
 CERT_FIELDS = ("kind", "number", "start", "end")
 TRAINING_FIELDS = ("topic", "hours", "completed_on", "provider")
-_DATES = {"date_of_birth", "start", "end", "hire_date", "end_date", "completed_on"}
-_TIMES = {"requested_at", "decided_at"}
+NOTE_FIELDS = (
+    "date", "start_time", "end_time", "modality", "setting", "activity", "intervention_text",
+    "purpose", "response", "next_steps", "signed_credential", "signed_at",
+)  # fmt: skip
+_DATES = {"date_of_birth", "start", "end", "hire_date", "end_date", "completed_on", "date"}
+_TIMES = {"requested_at", "decided_at", "signed_at"}
+_CLOCK = {"start_time", "end_time"}
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
+    if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -117,16 +135,34 @@ def export_agency(agency: Agency) -> dict[str, Any]:
             }
             for a in auths.order_by("person_id", "requested_at", "pk")
         ],
+        "notes": [
+            {
+                "external_id": n.legacy_id,
+                "source_system": n.legacy_source,
+                "person": f"person-{n.person_id}",
+                "staff": f"staff-{n.staff_id}",
+                "signed_by": f"staff-{n.signed_by_id}",
+                "signer_name": n.legacy_signer,
+                **{f: _plain(getattr(n, f)) for f in NOTE_FIELDS},
+            }
+            for n in ServiceNote.objects.filter(person__agency=agency)
+            .exclude(legacy_source="")
+            .order_by("legacy_source", "legacy_id")
+        ],
     }
 
 
 @dataclass(frozen=True)
 class RowProblem:
-    where: str  # e.g. "people[3]" (1-based)
+    where: str  # e.g. "people[3]" (1-based), or "people.csv:4" for a CSV file's row
     field: str
     message: str
+    file: str = ""  # for a CSV file: its name, and the row as a spreadsheet numbers it
+    line: int = 0
 
     def __str__(self) -> str:
+        if self.file:
+            return f"{self.file} line {self.line}, {self.field}: {self.message}"
         return f"{self.where}.{self.field}: {self.message}"
 
 
@@ -148,16 +184,27 @@ class ImportRefused(Exception):
 
 def _value(name: str, raw: Any) -> Any:
     if raw is None or raw == "":
-        return None if name in _DATES | _TIMES | {"units_approved"} else raw
+        return None if name in _DATES | _TIMES | _CLOCK | {"units_approved"} else raw
+    if name in _CLOCK:
+        try:
+            return dt.time.fromisoformat(str(raw))
+        except ValueError:
+            raise ValueError("not a time of day as HH:MM") from None
     if name in _DATES:
-        return dt.date.fromisoformat(str(raw))
+        try:
+            return dt.date.fromisoformat(str(raw))
+        except ValueError:
+            raise ValueError("not a date as YYYY-MM-DD") from None
     if name == "hours":
         try:
             return Decimal(str(raw))
         except ArithmeticError:
             raise ValueError("not a number of hours") from None
     if name in _TIMES:
-        when = dt.datetime.fromisoformat(str(raw))
+        try:
+            when = dt.datetime.fromisoformat(str(raw))
+        except ValueError:
+            raise ValueError("not a date and time as YYYY-MM-DDTHH:MM+00:00") from None
         if when.tzinfo is None:
             raise ValueError("needs a time zone (e.g. +00:00)")
         return when
@@ -165,12 +212,13 @@ def _value(name: str, raw: Any) -> Any:
 
 
 def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[RowProblem],
-           **fixed: Any) -> Any:  # fmt: skip
+           constraints: bool = True, **fixed: Any) -> Any:  # fmt: skip
     if not isinstance(row, dict):
         out.append(RowProblem(where, "row", "Each row is an object."))
         return None
     values: dict[str, Any] = {}
     bad = False
+    failed: list[str] = []  # said once: not again as "cannot be null" below
     for name in names:
         if name not in row:
             continue
@@ -178,13 +226,17 @@ def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[
             values[name] = _value(name, row[name])
         except (TypeError, ValueError) as exc:
             out.append(RowProblem(where, name, f"Not a valid value ({exc})."))
+            failed.append(name)
             bad = True
     values = {k: v for k, v in values.items() if v is not None or k in ("end", "units_approved")}
     obj = model(**values, **fixed)
     # Records not written yet (the document's own agency and payers) are checked apart.
     exclude = [k for k, v in fixed.items() if v is None or getattr(v, "pk", 0) is None]
+    exclude += failed
     try:
-        obj.full_clean(exclude=exclude or None, validate_unique=False)
+        obj.full_clean(
+            exclude=exclude or None, validate_unique=False, validate_constraints=constraints
+        )
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             if name in exclude:  # about a record of the document not written yet
@@ -195,11 +247,38 @@ def _build(model: type, where: str, row: Any, names: tuple[str, ...], out: list[
 
 
 def import_records(
-    data: Any, *, actor: Actor, dry_run: bool = False, progress: Progress = NO_PROGRESS
+    data: Any,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    progress: Progress = NO_PROGRESS,
+    earlier: list[RowProblem] | None = None,
+    locate: Callable[[RowProblem], RowProblem] | None = None,
 ) -> ImportResult:
     """Check the document and, unless `dry_run` or any row is refused, write it all. Raises
-    ImportRefused (carrying every refused row) when a row is refused."""
+    ImportRefused (carrying every refused row) when a row is refused.
+
+    `earlier` are rows refused before the document was made (a CSV row that could not be
+    read); `locate` says where a refused row came from (a CSV file and its line)."""
     result = ImportResult()
+    try:
+        return _import(data, result, actor=actor, dry_run=dry_run, progress=progress,
+                       earlier=earlier or [])  # fmt: skip
+    except ImportRefused:
+        if locate is not None:
+            result.problems[:] = [locate(p) for p in result.problems]
+        raise
+
+
+def _import(
+    data: Any,
+    result: ImportResult,
+    *,
+    actor: Actor,
+    dry_run: bool,
+    progress: Progress,
+    earlier: list[RowProblem],
+) -> ImportResult:
     problems = result.problems
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         problems.append(RowProblem("document", "format", f"Expected format {FORMAT!r}."))
@@ -250,7 +329,7 @@ def import_records(
             if built is not None:
                 diagnoses.append(built)
         people.append((person, diagnoses, ext))
-    staff: list[tuple[StaffMember, list[Any]]] = []
+    staff: list[tuple[StaffMember, list[Any], str]] = []
     staff_seen: set[str] = set()
     for i, row in enumerate(data.get("staff") or [], start=1):
         where = f"staff[{i}]"
@@ -270,7 +349,7 @@ def import_records(
             built = _build(Training, f"{where}.trainings[{j}]", t, TRAINING_FIELDS, problems,
                            staff=None)  # fmt: skip
             parts.append(built)
-        staff.append((member, [p for p in parts if p is not None]))
+        staff.append((member, [p for p in parts if p is not None], ext))
     by_ext = {ext: p for p, _, ext in people}
     auths: list[tuple[Authorization, str]] = []
     for i, row in enumerate(data.get("authorizations") or [], start=1):
@@ -289,6 +368,8 @@ def import_records(
         auth = _build(Authorization, where, row, AUTH_FIELDS, problems, person=None, payer=payer)
         if auth is not None:
             auths.append((auth, ext))
+    notes = _check_notes(data.get("notes") or [], by_ext, {e: m for m, _, e in staff}, problems)
+    problems.extend(earlier)
     if problems:
         raise ImportRefused(result)
     result.counts = {
@@ -296,6 +377,7 @@ def import_records(
         "diagnoses": sum(len(d) for _, d, _ in people),
         "authorizations": len(auths),
         "staff": len(staff),
+        "historic notes": len(notes),
     }
     if dry_run:
         return result
@@ -314,7 +396,7 @@ def import_records(
                 d.person = person
                 save_record(d, actor=actor)
             progress.advance()
-        for member, parts in staff:
+        for member, parts, _ in staff:
             member.agency = agency
             save_record(member, actor=actor)
             for part in parts:
@@ -325,4 +407,78 @@ def import_records(
             auth.payer = payers[auth.payer.payer_id]
             save_record(auth, actor=actor)
             progress.advance()
+        staff_by_ext = {ext: member for member, _, ext in staff}
+        for note, refs in notes:
+            note.person = by_ext[refs.person]
+            note.staff = staff_by_ext[refs.staff]
+            note.signed_by = staff_by_ext[refs.signed_by]
+            save_record(note, actor=actor, action="import")
     return result
+
+
+@dataclass(frozen=True)
+class _NoteRefs:
+    person: str
+    staff: str
+    signed_by: str
+
+
+def _check_notes(
+    rows: Any,
+    people: dict[str, Person],
+    staff: dict[str, StaffMember],
+    problems: list[RowProblem],
+) -> list[tuple[ServiceNote, _NoteRefs]]:
+    """Historic notes from another system, each checked as a signed note marked with where
+    it came from (its system and id there, its signer there)."""
+    out: list[tuple[ServiceNote, _NoteRefs]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(rows, start=1):
+        where = f"notes[{i}]"
+        if not isinstance(row, dict):
+            problems.append(RowProblem(where, "row", "Each row is an object."))
+            continue
+        before = len(problems)
+        source = str(row.get("source_system") or "").strip()
+        ext = str(row.get("external_id") or "").strip()
+        if not source:
+            problems.append(
+                RowProblem(where, "source_system", "Name the system the note comes from.")
+            )
+        if not ext or (source, ext) in seen:
+            problems.append(RowProblem(where, "external_id", "Missing or used twice."))
+        elif ServiceNote.objects.filter(legacy_source=source, legacy_id=ext).exists():
+            problems.append(
+                RowProblem(where, "external_id", f"This note from {source} is here already.")
+            )
+        seen.add((source, ext))
+        refs = _NoteRefs(
+            person=str(row.get("person") or ""),
+            staff=str(row.get("staff") or ""),
+            signed_by=str(row.get("signed_by") or row.get("staff") or ""),
+        )
+        if refs.person not in people:
+            problems.append(RowProblem(where, "person", "Not one of the document's people."))
+        for name, ref in (("staff", refs.staff), ("signed_by", refs.signed_by)):
+            if ref not in staff:
+                problems.append(RowProblem(where, name, "Not one of the document's staff."))
+        if not row.get("signed_at"):
+            problems.append(
+                RowProblem(where, "signed_at", "A historic note comes in signed: say when.")
+            )
+        # The constraints on marked notes are the checks just made, said more plainly.
+        note = _build(
+            ServiceNote, where, row, NOTE_FIELDS, problems, constraints=False,
+            person=None, staff=None, signed_by=None, status=NoteStatus.SIGNED,
+            kind="individual", legacy_source=source, legacy_id=ext,
+            legacy_signer=str(row.get("signer_name") or ""),
+        )  # fmt: skip
+        if note is not None and note.signed_at is not None:
+            # The same order of things a note signed here must keep.
+            if timezone.localtime(note.signed_at).date() < note.date:
+                problems.append(RowProblem(where, "signed_at", "Signed before the service date."))
+            if note.date > timezone.localdate():
+                problems.append(RowProblem(where, "date", "A historic note's date has passed."))
+        if note is not None and len(problems) == before:
+            out.append((note, refs))
+    return out

@@ -428,8 +428,10 @@ def _build(
 
 
 def scrub_scope(**filters: Any) -> Q:
-    """Signed notes billable in a scope (agency, payer, through a date)."""
-    q = Q(status=NoteStatus.SIGNED)
+    """Signed notes billable in a scope (agency, payer, through a date). Historic notes
+    imported from another system are never billed from here: that system billed them, or
+    not; the audit still judges them."""
+    q = Q(status=NoteStatus.SIGNED, legacy_source="")
     if filters.get("agency") is not None:
         q &= Q(person__agency=filters["agency"])
     if filters.get("payer") is not None:

@@ -117,6 +117,25 @@ class ServiceNote(models.Model):
     )
     amendment_reason = models.TextField(blank=True)
 
+    # A historic note brought in from another system: a signed record kept as that system
+    # had it, marked as such, never billed from here (it was billed, or not, over there), but
+    # still judged by the rules in audits.
+    legacy_source = models.CharField(
+        "imported from",
+        max_length=100,
+        blank=True,
+        help_text="The system a historic note was imported from; empty for notes written here.",
+    )
+    legacy_id = models.CharField(
+        "id in that system", max_length=100, blank=True, help_text="The note's id there."
+    )
+    legacy_signer = models.CharField(
+        "signed there by",
+        max_length=200,
+        blank=True,
+        help_text="The signer's name as the other system recorded it.",
+    )
+
     # The fields that are the note. Once signed, none of them may change.
     CONTENT_FIELDS = (
         "person_id",
@@ -140,6 +159,9 @@ class ServiceNote(models.Model):
         "signed_at",
         "amends_id",
         "amendment_reason",
+        "legacy_source",
+        "legacy_id",
+        "legacy_signer",
     )
 
     class Meta:
@@ -159,10 +181,25 @@ class ServiceNote(models.Model):
                 | (models.Q(signed_at__isnull=False) & models.Q(signed_by__isnull=False)),
                 name="signed_has_signer",
             ),
+            models.CheckConstraint(
+                condition=models.Q(legacy_source="")
+                | (models.Q(status__in=["signed", "amended"]) & ~models.Q(legacy_id="")),
+                name="legacy_note_is_signed_with_id",
+            ),
+            models.UniqueConstraint(
+                fields=["legacy_source", "legacy_id"],
+                condition=~models.Q(legacy_source=""),
+                name="legacy_note_once",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Note #{self.pk} {self.date} {self.get_status_display()}"
+
+    @property
+    def is_legacy(self) -> bool:
+        """Imported from another system as a signed historic record."""
+        return bool(self.legacy_source)
 
     @property
     def minutes(self) -> int:

@@ -215,6 +215,12 @@ def note_amend(*, actor: Actor, note: ServiceNote, reason: str, **changes: Any) 
     original = ServiceNote.objects.select_for_update().get(pk=note.pk)
     if original.status != NoteStatus.SIGNED:
         raise ValidationError({"status": "Only a signed, current note can be amended."})
+    if original.legacy_source:
+        # Its words and signature are those of the other system; a new note here would not be.
+        raise ValidationError(
+            {"status": f"An imported record from {original.legacy_source} is kept as it was "
+             "signed there; it is not amended here."}
+        )  # fmt: skip
     if ServiceNote.objects.filter(amends=original).exists():
         raise ValidationError({"amends": "This note already has an amendment in progress."})
     if not reason.strip():

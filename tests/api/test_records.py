@@ -25,11 +25,15 @@ def _without_ids(doc):
     ids = {p["external_id"]: f"person#{i}" for i, p in enumerate(doc["people"])}
     for p in doc["people"]:
         p["external_id"] = ids[p["external_id"]]
-    for i, m in enumerate(doc["staff"]):
-        m["external_id"] = f"staff#{i}"
+    staff = {m["external_id"]: f"staff#{i}" for i, m in enumerate(doc["staff"])}
+    for m in doc["staff"]:
+        m["external_id"] = staff[m["external_id"]]
     for i, a in enumerate(doc["authorizations"]):
         a["external_id"] = f"authorization#{i}"
         a["person"] = ids[a["person"]]
+    for n in doc.get("notes") or []:  # historic notes keep their own ids (their system's)
+        n["person"] = ids[n["person"]]
+        n["staff"], n["signed_by"] = staff[n["staff"]], staff[n["signed_by"]]
     return doc
 
 

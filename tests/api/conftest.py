@@ -16,6 +16,7 @@ from peerpath.api.tokens import token_create
 from peerpath.people.models import Person
 from peerpath.plans.models import Intervention
 from peerpath.services.models import ServiceNote
+from peerpath.services.services import group_session_create
 from peerpath.staff.models import StaffMember
 from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.factories import (
@@ -42,6 +43,7 @@ class World:
     intervention: Intervention
     note: ServiceNote
     auth_id: int
+    group_id: int = 0
 
     def token(self, role: str, caps: Any = None, days: int = 30) -> str:
         user = self.staff[role].user
@@ -100,7 +102,12 @@ def world(db) -> World:
         response="Alex made the call and set a viewing for Friday.",
     )  # fmt: skip
     assert set(staff) == set(ROLE_CAPABILITIES)
-    return World(staff, mine, theirs, elsewhere, intervention, note, auth.pk)
+    group = group_session_create(
+        actor=cpss.user, agency=agency, topic="Budgeting skills",
+        date=dt.date.today() - dt.timedelta(days=1), start_time=dt.time(14),
+        end_time=dt.time(15), facilitators=[cpss],
+    )  # fmt: skip
+    return World(staff, mine, theirs, elsewhere, intervention, note, auth.pk, group.pk)
 
 
 def note_body(world: World) -> dict[str, Any]:
@@ -120,9 +127,21 @@ def sample_request(world: World, method: str, path: str) -> tuple[str, Any]:
     url = url.replace("{person_id}", str(world.mine.pk))
     url = url.replace("{note_id}", str(world.note.pk))
     url = url.replace("{authorization_id}", str(world.auth_id))
+    url = url.replace("{session_id}", str(world.group_id))
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     body: Any = None
     if method != "GET":
-        if path.endswith("/notes") or path.endswith("/notes/check"):
+        if path == "/groups":
+            body = {"topic": "Job search", "date": yesterday, "start_time": "10:00:00",
+                    "end_time": "11:00:00"}  # fmt: skip
+        elif path.endswith("/attendees"):
+            body = {"person_ids": [world.mine.pk]}
+        elif path.endswith("/outcomes"):
+            body = {"instrument": "BARC-10", "date": yesterday,
+                    "answers": {str(i): "4" for i in range(1, 11)}}  # fmt: skip
+        elif path == "/authorizations/pas":
+            body = pas_bundle(world.mine)
+        elif path.endswith("/notes") or path.endswith("/notes/check"):
             body = note_body(world)
         elif path.endswith("/authorizations"):
             body = {"units_requested": 120, "start": "2027-01-04", "end": "2027-06-30"}
@@ -133,6 +152,51 @@ def sample_request(world: World, method: str, path: str) -> tuple[str, Any]:
         else:
             body = {}
     return url, body
+
+
+def pas_bundle(person: Person, **item: Any) -> dict[str, Any]:
+    """A Da Vinci PAS-shaped request for `person` as another system would send it."""
+    line = {
+        "sequence": 1,
+        "productOrService": {
+            "coding": [{"system": "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+                        "code": "H0038"}]
+        },
+        "servicedPeriod": {"start": "2027-01-04", "end": "2027-06-30"},
+        "quantity": {"value": 120},
+    } | item  # fmt: skip
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:claim-1",
+                "resource": {
+                    "resourceType": "Claim",
+                    "status": "active",
+                    "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                                         "code": "professional"}]},
+                    "use": "preauthorization",
+                    "patient": {"reference": "urn:uuid:patient-1"},
+                    "created": "2026-12-01T10:00:00Z",
+                    "insurer": {"display": person.payer.name},
+                    "provider": {"display": person.agency.name},
+                    "priority": {"coding": [{"code": "normal"}]},
+                    "insurance": [{"sequence": 1, "focal": True,
+                                   "coverage": {"reference": "urn:uuid:coverage-1"}}],
+                    "item": [line],
+                },
+            },
+            {
+                "fullUrl": "urn:uuid:patient-1",
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": "urn:peerpath:medicaid-id",
+                                    "value": person.medicaid_id}],
+                },
+            },
+        ],
+    }  # fmt: skip
 
 
 CAP = Cap

@@ -200,3 +200,51 @@ def pas_bundle(person: Person, **item: Any) -> dict[str, Any]:
 
 
 CAP = Cap
+
+
+def paid_claim(note: ServiceNote, *, diagnosis: str = "F33.1", paid: str = "20.00") -> Any:
+    """A claim for the note, sent and answered by a posted 835 (rows as the billing
+    services leave them): the claim line, the claim, and the remittance of it."""
+    from decimal import Decimal
+
+    from peerpath.billing.models import Claim, ClaimBatch, ClaimLine
+    from peerpath.billing.remittance_models import (
+        ClaimPayment,
+        LinePayment,
+        Payment,
+        RemittanceFile,
+    )
+
+    person = note.person
+    batch = ClaimBatch.objects.create(agency=person.agency, payer=person.payer, isa_control=note.pk)
+    claim = Claim.objects.create(
+        batch=batch, person=person, payer=person.payer, patient_control_number=f"PC{note.pk}",
+        diagnosis_codes=[diagnosis], total_charge=Decimal("25.00"),
+        first_service_date=note.date, last_service_date=note.date, status="paid",
+    )  # fmt: skip
+    line = ClaimLine.objects.create(
+        note=note, person=person, payer=person.payer, claim=claim, line_number=1,
+        service_date=note.date, procedure_code="H0038", modifiers=["HQ"], units=2,
+        charge=Decimal("25.00"), diagnosis_codes=[diagnosis], status="paid",
+        paid_amount=Decimal(paid),
+    )  # fmt: skip
+    file = RemittanceFile.objects.create(
+        agency=person.agency, file_text="ISA*...", file_sha256=f"{note.pk:064d}",
+        isa_control="1", sender_id="PAYER",
+    )  # fmt: skip
+    payment = Payment.objects.create(
+        file=file, agency=person.agency, payer=person.payer, trace_number=f"T{note.pk}",
+        payer_identifier="1234567890", st_control="0001", amount=Decimal(paid), method="ACH",
+        paid_on=note.date + dt.timedelta(days=14),
+    )  # fmt: skip
+    cp = ClaimPayment.objects.create(
+        payment=payment, claim=claim, status_code="1", charge=Decimal("25.00"),
+        paid=Decimal(paid), payer_claim_number=f"PCN{note.pk}",
+    )  # fmt: skip
+    LinePayment.objects.create(
+        claim_payment=cp, line=line, charge=Decimal("25.00"), paid=Decimal(paid),
+        units_paid=Decimal("2"), allowed=Decimal("25.00"),
+        outcome="paid" if Decimal(paid) >= 25 else "partly_paid",
+        denial_reason="" if Decimal(paid) >= 25 else "45",
+    )  # fmt: skip
+    return claim

@@ -407,6 +407,30 @@ def pa_claim(a: Authorization) -> dict[str, Any]:
     }
 
 
+def pa_queued(a: Authorization) -> dict[str, Any]:
+    """The answer to a request received and waiting for the payer's reviewer: a
+    ClaimResponse with outcome `queued` (as a PAS endpoint answers a pended request)."""
+    return {
+        "resourceType": "ClaimResponse",
+        "id": _id("ClaimResponse", a.pk),
+        "identifier": [{"system": "urn:peerpath:authorization", "value": str(a.pk)}],
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
+        "use": "preauthorization",
+        "patient": _ref("Patient", a.person_id),
+        "created": a.requested_at.isoformat(),
+        "insurer": _payer_ref(a.payer),
+        "request": _ref("Claim", a.pk),
+        "outcome": "queued",
+        "disposition": f"{a.get_status_display()}: sent to the payer for review",
+    }
+
+
+def pa_answer(a: Authorization) -> dict[str, Any]:
+    """The decision as a ClaimResponse, or a queued one while the request waits."""
+    return pa_response(a) or pa_queued(a)
+
+
 def pa_response(a: Authorization) -> dict[str, Any] | None:
     """The payer's decision as a ClaimResponse, or None while it is pending."""
     if a.status not in (AuthStatus.APPROVED, AuthStatus.PARTIAL, AuthStatus.DENIED):

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import field_validator
+
+# A record id as the database holds it.
+RecordId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _local_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("A local time of day (the agency's), without a time zone.")
+    return value
 
 
 class FieldError(Schema):
@@ -153,6 +164,8 @@ class NoteIn(Schema):
     response: str = Field("", max_length=10000)
     next_steps: str = Field("", max_length=10000)
 
+    _times = field_validator("start_time", "end_time")(_local_time)
+
 
 class FindingOut(Schema):
     rule_id: str
@@ -262,13 +275,15 @@ class GroupIn(Schema):
     activity: str = Field("skills_group", max_length=30)
     modality: str = Field("in_person", max_length=20)
     setting: str = Field("community", max_length=30)
-    co_facilitator_ids: list[int] = Field(
+    co_facilitator_ids: list[RecordId] = Field(
         [], max_length=10, description="Peer specialists of your agency leading it with you."
     )
 
+    _times = field_validator("start_time", "end_time")(_local_time)
+
 
 class CheckInIn(Schema):
-    person_ids: list[int] = Field(min_length=1, max_length=100)
+    person_ids: list[RecordId] = Field(min_length=1, max_length=100)
 
 
 # ---- findings ----------------------------------------------------------------------------

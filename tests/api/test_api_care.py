@@ -202,3 +202,27 @@ def test_payer_staff_see_no_line_held_for_want_of_part2_consent(world):
     assert own[-1]["holds"][0]["rule_id"] == PART2_HOLD
     outside = call("GET", url, _payer_auditor(world)).json()["items"]
     assert [x["status"] for x in outside] == ["paid"]
+
+
+def test_payer_staff_see_no_finding_about_part2_records_without_consent(world):
+    from peerpath.consent import part2
+
+    DiagnosisFactory(person=world.mine, code="F11.20", category="SUD", is_primary=False,
+                     start=dt.date(2026, 1, 1))  # fmt: skip
+    url = f"/api/people/{world.mine.pk}/findings?limit=200"
+    p2_notes = part2.part2_note_ids(world.mine)
+
+    def sud(f):
+        return (f["subject_type"] == "note" and f["subject_id"] in p2_notes) or (
+            "F11" in f["evidence"]
+        )
+
+    own = call("GET", url, world.token("cpss")).json()["items"]
+    assert any(sud(f) for f in own), "the record should draw a finding about Part 2 records"
+    auditor = _payer_auditor(world)
+    outside = call("GET", url, auditor).json()["items"]
+    assert not any(sud(f) for f in outside)
+    assert len(outside) < len(own)
+    ConsentFactory(person=world.mine)
+    consented = call("GET", url, auditor).json()["items"]
+    assert any(sud(f) for f in consented)

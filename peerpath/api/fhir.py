@@ -4,14 +4,17 @@ NDJSON.
 Resources: Patient; Coverage (the Medicaid payer); Condition per diagnosis (ICD-10-CM);
 CarePlan per signed plan version, with a Goal per goal; Encounter per signed service note
 (HCPCS H0038); Consent per Part 2 consent; Claim (use = preauthorization) per authorization
-request and ClaimResponse per decision, in the shape of Da Vinci PAS.
+request and ClaimResponse per decision, in the shape of Da Vinci PAS; ExplanationOfBenefit
+per posted remittance (one claim of an 835, line by line); QuestionnaireResponse per outcome
+measure (peerpath.outcomes.exports).
 
-42 CFR Part 2: SUD diagnoses, and plans and notes within an SUD diagnosis's span (see
-peerpath.consent.part2), go out only under the person's active consent to the recipient for
-the purpose, and then carry the security labels 42CFRPart2 and R (restricted) and a
-no-redisclosure obligation. Without it they are left out, and so are the consents (a Part 2
-consent itself says the person has an SUD record); nothing in the bundle says anything was
-held back.
+42 CFR Part 2: SUD diagnoses, plans, notes and outcome measures within an SUD diagnosis's
+span, measures of an instrument about substance use recovery (see peerpath.consent.part2),
+and remittances of claims that carry an SUD code or bill a Part 2 note, go out only under
+the person's active consent to the recipient for the purpose, and then carry the security
+labels 42CFRPart2 and R (restricted) and a no-redisclosure obligation. Without it they are
+left out, and so are the consents (a Part 2 consent itself says the person has an SUD
+record); nothing in the bundle says anything was held back.
 
 fhir.resources checks structure and types, not code bindings: `value_set_problems` is our
 own check of the codes we use against the value sets FHIR binds them to.
@@ -30,17 +33,23 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from peerpath.authorizations.models import Authorization, AuthStatus
+from peerpath.billing.remittance_models import ClaimPayment
 from peerpath.consent import part2
 from peerpath.consent.models import Consent
 from peerpath.consent.services import active_consent
 from peerpath.core import codes
 from peerpath.organizations.models import Agency, Payer
+from peerpath.outcomes import exports as measure_exports
+from peerpath.outcomes.models import Administration
 from peerpath.people.models import Person
 from peerpath.plans.models import Plan, PlanStatus
 from peerpath.services.models import NoteStatus, ServiceNote
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
+CARC = "https://x12.org/codes/claim-adjustment-reason-codes"
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 OBLIGATION = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -104,6 +113,19 @@ VALUE_SETS: dict[tuple[str, str], frozenset[str]] = {
     ("Claim", "type"): frozenset({"institutional", "oral", "pharmacy", "professional", "vision"}),
     ("Claim", "priority"): frozenset({"stat", "normal", "deferred"}),
     ("ClaimResponse", "outcome"): frozenset({"queued", "complete", "error", "partial"}),
+    ("ClaimResponse", "status"): frozenset({"active", "cancelled", "draft", "entered-in-error"}),
+    ("ClaimResponse", "use"): frozenset({"claim", "preauthorization", "predetermination"}),
+    ("ExplanationOfBenefit", "status"): frozenset(
+        {"active", "cancelled", "draft", "entered-in-error"}
+    ),
+    ("ExplanationOfBenefit", "use"): frozenset({"claim", "preauthorization", "predetermination"}),
+    ("ExplanationOfBenefit", "outcome"): frozenset({"queued", "complete", "error", "partial"}),
+    ("ExplanationOfBenefit", "type"): frozenset(
+        {"institutional", "oral", "pharmacy", "professional", "vision"}
+    ),
+    ("QuestionnaireResponse", "status"): frozenset(
+        {"in-progress", "completed", "amended", "entered-in-error", "stopped"}
+    ),
     ("meta", "security"): frozenset(c["code"] for c in PART2_LABELS),
 }
 
@@ -385,6 +407,30 @@ def pa_claim(a: Authorization) -> dict[str, Any]:
     }
 
 
+def pa_queued(a: Authorization) -> dict[str, Any]:
+    """The answer to a request received and waiting for the payer's reviewer: a
+    ClaimResponse with outcome `queued` (as a PAS endpoint answers a pended request)."""
+    return {
+        "resourceType": "ClaimResponse",
+        "id": _id("ClaimResponse", a.pk),
+        "identifier": [{"system": "urn:peerpath:authorization", "value": str(a.pk)}],
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
+        "use": "preauthorization",
+        "patient": _ref("Patient", a.person_id),
+        "created": a.requested_at.isoformat(),
+        "insurer": _payer_ref(a.payer),
+        "request": _ref("Claim", a.pk),
+        "outcome": "queued",
+        "disposition": f"{a.get_status_display()}: sent to the payer for review",
+    }
+
+
+def pa_answer(a: Authorization) -> dict[str, Any]:
+    """The decision as a ClaimResponse, or a queued one while the request waits."""
+    return pa_response(a) or pa_queued(a)
+
+
 def pa_response(a: Authorization) -> dict[str, Any] | None:
     """The payer's decision as a ClaimResponse, or None while it is pending."""
     if a.status not in (AuthStatus.APPROVED, AuthStatus.PARTIAL, AuthStatus.DENIED):
@@ -429,6 +475,116 @@ def pa_response(a: Authorization) -> dict[str, Any] | None:
     if a.reason:
         res["disposition"] = f"{a.get_status_display()}: {a.reason}"[:1000]
     return res
+
+
+# CLP02 of the 835: what the payer did with the claim.
+_CLAIM_STATUS = {
+    "1": "Processed as primary",
+    "2": "Processed as secondary",
+    "3": "Processed as tertiary",
+    "4": "Denied",
+    "19": "Processed as primary, forwarded",
+    "22": "Reversal of previous payment",
+}
+# The adjudication categories we send (the FHIR code system "adjudication").
+ADJUDICATION_CATEGORIES = frozenset({"submitted", "eligible", "benefit", "copay", "deductible"})
+
+
+def _money(value: Any) -> dict[str, Any]:
+    return {"value": float(value), "currency": "USD"}
+
+
+def _adjudication(code: str, amount: Any, reason: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "category": {"coding": [{"system": ADJUDICATION, "code": code}]},
+        "amount": _money(amount),
+    }
+    if reason:
+        out["reason"] = {"coding": [{"system": CARC, "code": reason}]}
+    return out
+
+
+def explanation_of_benefit(cp: ClaimPayment, protected: bool) -> dict[str, Any]:
+    """A posted remittance (one claim of an 835, with its lines) as an
+    ExplanationOfBenefit: what was charged, allowed and paid, line by line, and why a line
+    was refused (the CARC)."""
+    claim = cp.claim
+    items = []
+    for n, lp in enumerate(cp.lines.all(), start=1):
+        line = lp.line
+        adjudication = [_adjudication("submitted", lp.charge)]
+        if lp.allowed is not None:
+            adjudication.append(_adjudication("eligible", lp.allowed))
+        adjudication.append(_adjudication("benefit", lp.paid, lp.denial_reason))
+        items.append(
+            {
+                "sequence": line.line_number or n,
+                "productOrService": {"coding": [{"system": HCPCS, "code": line.procedure_code}]},
+                "servicedDate": line.service_date.isoformat(),
+                "quantity": {"value": float(lp.units_paid)},
+                "net": _money(lp.charge),
+                "adjudication": adjudication,
+            }
+        )
+    posted = cp.payment.file.posted_at
+    res: dict[str, Any] = {
+        "resourceType": "ExplanationOfBenefit",
+        "id": _id("ExplanationOfBenefit", cp.pk),
+        "identifier": [
+            {"system": "urn:peerpath:payer-claim-number", "value": cp.payer_claim_number}
+        ]
+        if cp.payer_claim_number
+        else [],
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
+        "use": "claim",
+        "patient": _ref("Patient", claim.person_id),
+        "billablePeriod": {
+            "start": claim.first_service_date.isoformat(),
+            "end": claim.last_service_date.isoformat(),
+        },
+        "created": posted.isoformat(),
+        "insurer": _payer_ref(claim.payer),
+        "provider": _agency_ref(claim.person.agency),
+        "outcome": "complete",
+        "disposition": _CLAIM_STATUS.get(cp.status_code, f"Claim status {cp.status_code}"),
+        "insurance": [{"focal": True, "coverage": _ref("Coverage", claim.person_id)}],
+        "total": [
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
+                "amount": _money(cp.charge),
+            },
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "benefit"}]},
+                "amount": _money(cp.paid),
+            },
+        ],
+        "payment": {"amount": _money(cp.paid)},
+    }
+    if not res["identifier"]:
+        del res["identifier"]
+    if cp.payment.paid_on is not None:
+        res["payment"]["date"] = cp.payment.paid_on.isoformat()
+    if items:
+        res["item"] = items
+    return _protect(res, protected)
+
+
+def questionnaire_response(a: Administration, protected: bool) -> dict[str, Any]:
+    """An outcome measure as a QuestionnaireResponse (the outcomes export's, with the ids
+    and references of this bundle)."""
+    res = measure_exports.questionnaire_response(a)
+    res["id"] = _id("QuestionnaireResponse", a.pk)
+    res["subject"] = _ref("Patient", a.person_id)
+    res.pop("author", None)  # staff are not in the bundle
+    return _protect(res, protected)
+
+
+def _claim_is_part2(cp: ClaimPayment, p2_notes: set[int]) -> bool:
+    codes_sent = list(cp.claim.diagnosis_codes or [])
+    if any(part2.is_part2_code(str(c)) for c in codes_sent):
+        return True
+    return any(lp.line.note_id in p2_notes for lp in cp.lines.all())
 
 
 @dataclass
@@ -489,6 +645,28 @@ def person_resources(
         response = pa_response(a)
         if response is not None:
             out.resources.append(response)
+    remits = (
+        ClaimPayment.objects.filter(claim__person=person)
+        .select_related("claim__payer", "claim__person__agency", "payment__file")
+        .prefetch_related("lines__line")
+        .order_by("pk")
+    )
+    for cp in remits:
+        protected = _claim_is_part2(cp, p2_notes)
+        if protected and not allowed:
+            out.part2_withheld += 1
+            continue
+        out.part2_included |= protected
+        out.resources.append(explanation_of_benefit(cp, protected))
+    p2_measures = part2.part2_measure_ids(person)
+    measures = Administration.objects.filter(person=person).prefetch_related("answers")
+    for m in measures.order_by("date", "pk"):
+        protected = m.pk in p2_measures
+        if protected and not allowed:
+            out.part2_withheld += 1
+            continue
+        out.part2_included |= protected
+        out.resources.append(questionnaire_response(m, protected))
     return out
 
 
@@ -552,6 +730,61 @@ def value_set_problems(resource: dict[str, Any]) -> list[str]:
             ):
                 if coding.get("system") == HCPCS and not _is_hcpcs(coding.get("code", "")):
                     problems.append(f"{kind}.{element}: {coding.get('code')!r} is not HCPCS")
+    if kind in ("ExplanationOfBenefit", "ClaimResponse"):
+        problems += _adjudication_problems(resource)
+    if kind == "QuestionnaireResponse":
+        problems += _answer_problems(resource)
+    return problems
+
+
+def _adjudication_problems(resource: dict[str, Any]) -> list[str]:
+    """Adjudication categories from the FHIR adjudication code system, reasons as CARCs,
+    amounts in dollars."""
+    kind = resource["resourceType"]
+    problems: list[str] = []
+    entries = [
+        (f"item[{i}].adjudication", a)
+        for i, item in enumerate(resource.get("item", []))
+        for a in item.get("adjudication", [])
+    ] + [("total", t) for t in resource.get("total", [])]
+    for where, entry in entries:
+        for system, code in _codes(entry.get("category", {})):
+            if system != ADJUDICATION or code not in ADJUDICATION_CATEGORIES:
+                problems.append(f"{kind}.{where}.category: {code!r} is not in its value set")
+        for system, code in _codes(entry.get("reason", {})) if "reason" in entry else []:
+            if system != CARC or not (code or "").isalnum() or len(code or "") > 5:
+                problems.append(f"{kind}.{where}.reason: {code!r} is not a CARC")
+        amount = entry.get("amount")
+        if amount is not None and amount.get("currency") != "USD":
+            problems.append(f"{kind}.{where}.amount: currency is not USD")
+    return problems
+
+
+def _answer_problems(resource: dict[str, Any]) -> list[str]:
+    """The questionnaire is an instrument PeerPath knows; each coded answer is one of its
+    options, to an item it has."""
+    from peerpath.outcomes.instruments import instruments
+
+    by_url = {measure_exports.questionnaire_url(i): i for i in instruments().values()}
+    inst = by_url.get(resource.get("questionnaire", ""))
+    if inst is None:
+        return [f"QuestionnaireResponse.questionnaire: {resource.get('questionnaire')!r} unknown"]
+    problems: list[str] = []
+    system = f"{measure_exports.ANSWER_SYSTEM}{inst.fhir_code}"
+    keys = {o.key for o in inst.options}
+    items = {str(n) for n in inst.item_numbers}
+    for item in resource.get("item", []):
+        link = item.get("linkId")
+        if link in ("score", "not-done"):
+            continue
+        if link not in items:
+            problems.append(f"QuestionnaireResponse.item: {inst.code} has no item {link!r}")
+        for answer in item.get("answer", []):
+            coding = answer.get("valueCoding", {})
+            if coding.get("system") != system or coding.get("code") not in keys:
+                problems.append(
+                    f"QuestionnaireResponse.item {link}: {coding.get('code')!r} is not an answer"
+                )
     return problems
 
 

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from . import routes_billing, routes_care  # noqa: F401  (their operations join the router)
 from .routes import router
 from .security import ApiError, TokenAuth
 
@@ -28,15 +29,18 @@ class PeerPathAPI(NinjaAPI):
 
         schema = super().get_openapi_schema(*args, **kwargs)
         needs = {
-            e.name: (e.declaration.capability.value if e.declaration.capability else "token")
+            (e.method.lower(), e.path): (
+                e.declaration.capability.value if e.declaration.capability else "token"
+            )
             for e in operations(self)
             if e.declaration is not None
         }
-        for path in schema.get("paths", {}).values():
-            for op in path.values():
-                name = str(op.get("operationId", "")).removeprefix("peerpath_api_routes_")
-                if name in needs:
-                    op["x-peerpath-capability"] = needs[name]
+        root = self.get_root_path({}).rstrip("/")
+        for url, path in schema.get("paths", {}).items():
+            for method, op in path.items():
+                need = needs.get((method.lower(), url.removeprefix(root) or "/"))
+                if need is not None:
+                    op["x-peerpath-capability"] = need
                 for code, answer in op.get("responses", {}).items():
                     content = answer.get("content", {})
                     if str(code).startswith(("4", "5")) and "application/json" in content:

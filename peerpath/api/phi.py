@@ -67,8 +67,9 @@ def payer_staff_payer(request: HttpRequest) -> Any:
 def part2_hidden(
     request: HttpRequest, person: Person, kind: str, ids: Iterable[int], purpose: str
 ) -> set[int]:
-    """Which of these records (kind: "diagnosis", "plan", "note") the user may not see under
-    Part 2; records shown under consent are added to the accounting of disclosures."""
+    """Which of these records (kind: "diagnosis", "plan", "note", "measure") the user may
+    not see under Part 2; records shown under consent are added to the accounting of
+    disclosures."""
     payer = payer_staff_payer(request)
     wanted = set(ids)
     if payer is None or not wanted:
@@ -77,6 +78,7 @@ def part2_hidden(
         "diagnosis": part2.part2_diagnosis_ids,
         "plan": part2.part2_plan_ids,
         "note": part2.part2_note_ids,
+        "measure": part2.part2_measure_ids,
     }[kind]
     protected = finder(person) & wanted
     if not protected:
@@ -84,7 +86,12 @@ def part2_hidden(
     consent = active_consent(person, payer=payer, purpose=purpose, on=timezone.localdate())
     if consent is None:
         return protected
-    label = {"diagnosis": "people.Diagnosis", "plan": "plans.Plan", "note": "services.ServiceNote"}
+    label = {
+        "diagnosis": "people.Diagnosis",
+        "plan": "plans.Plan",
+        "note": "services.ServiceNote",
+        "measure": "outcomes.Administration",
+    }
     disclosure_record(
         actor=request.user,
         person=person,

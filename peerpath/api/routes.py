@@ -9,11 +9,12 @@ decorated functions, whose globals are those of peerpath.api.security.)
 from typing import Any
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import Body, Query, Router, Status
 
 from peerpath.access.capabilities import Cap
 from peerpath.access.scope import people_visible_to, staff_of
@@ -31,7 +32,7 @@ from peerpath.services.models import ServiceNote
 from peerpath.services.selectors import plan_choices
 from peerpath.services.services import note_create, note_sign
 
-from . import fhir, phi
+from . import fhir, pas, phi
 from .schemas import (
     AuthorizationOut,
     AuthorizationRequestIn,
@@ -572,3 +573,49 @@ def authorization_fhir(request: HttpRequest, authorization_id: int) -> dict[str,
     if response is not None:
         data["entry"].append({"fullUrl": f"urn:uuid:{response['id']}", "resource": response})
     return data
+
+
+@router.post(
+    "/authorizations/pas",
+    response={201: dict[str, Any], **ERRORS},
+    tags=["fhir", "authorizations"],
+)
+@requires(Cap.REQUEST_AUTHORIZATION)
+def authorization_pas_receive(
+    request: HttpRequest,
+    bundle: dict[str, Any] = Body(  # noqa: B008  (django-ninja's way to say "the body")
+        ...,
+        description="A Da Vinci PAS-shaped FHIR R4 Bundle: one Claim with use = "
+        "preauthorization and the Patient it points to (see docs/api.md).",
+    ),
+) -> Status:
+    """Receive a request for prior authorization as a Da Vinci PAS-shaped Bundle, from
+    another system acting for you: it is checked (FHIR R4 with fhir.resources, then the
+    patient by Medicaid ID in your scope, HCPCS H0038, units and dates), then sent to the
+    person's payer as from the chart, the policy engine checking it first. Every problem is
+    named by its element; nothing is written unless all is well. The answer is a Bundle
+    whose first entry is the ClaimResponse: `queued` until the payer's reviewer decides
+    (read it again at /authorizations/{id}/fhir)."""
+    received = pas.read_request(bundle, people_visible_to(request.user))
+    requester = _author(request)
+    try:
+        auth = authorization_send(
+            actor=request.user,
+            person=received.person,
+            requester=requester,
+            draft=received.draft,
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        raise pas.refused(exc) from None
+    auth = Authorization.objects.select_related("person__agency", "person__payer", "payer").get(
+        pk=auth.pk
+    )
+    phi.log_read(request, auth.person, "authorizations.Authorization", auth.pk)
+    return Status(
+        201,
+        fhir.bundle(
+            [fhir.pa_answer(auth), fhir.pa_claim(auth), fhir.patient(auth.person)],
+            kind="collection",
+        ),
+    )

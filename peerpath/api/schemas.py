@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import field_validator
+
+# A record id as the database holds it.
+RecordId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _local_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("A local time of day (the agency's), without a time zone.")
+    return value
 
 
 class FieldError(Schema):
@@ -153,6 +164,8 @@ class NoteIn(Schema):
     response: str = Field("", max_length=10000)
     next_steps: str = Field("", max_length=10000)
 
+    _times = field_validator("start_time", "end_time")(_local_time)
+
 
 class FindingOut(Schema):
     rule_id: str
@@ -217,4 +230,177 @@ class SignIn(Schema):
         max_length=2000,
         description="Why you sign although a finding would stop the note being paid (then "
         "the note goes to your supervisor's review). Not needed otherwise.",
+    )
+
+
+# ---- group sessions ----------------------------------------------------------------------
+
+
+class GroupAttendeeOut(Schema):
+    person_id: int
+    display_name: str
+    checked_in_at: dt.datetime | None
+    note_id: int | None = Field(None, description="The attendee's note in this group, if any.")
+    note_status: str | None = None
+
+
+class GroupOut(Schema):
+    id: int
+    topic: str
+    date: dt.date
+    start_time: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="Local time of day.")
+    end_time: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="Local time of day.")
+    modality: str
+    setting: str
+    activity: str
+    facilitator_ids: list[int]
+    attendee_count: int = Field(description="Everyone checked in, seen or not.")
+    attendees: list[GroupAttendeeOut] | None = Field(
+        None,
+        description="The attendees in your scope (only when one group is read; null in lists).",
+    )
+    shared_narrative: str | None = Field(None, description="Null without read_narratives.")
+
+
+class GroupPage(Schema):
+    items: list[GroupOut]
+    next_cursor: str | None = None
+
+
+class GroupIn(Schema):
+    topic: str = Field(min_length=1, max_length=200)
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    activity: str = Field("skills_group", max_length=30)
+    modality: str = Field("in_person", max_length=20)
+    setting: str = Field("community", max_length=30)
+    co_facilitator_ids: list[RecordId] = Field(
+        [], max_length=10, description="Peer specialists of your agency leading it with you."
+    )
+
+    _times = field_validator("start_time", "end_time")(_local_time)
+
+
+class CheckInIn(Schema):
+    person_ids: list[RecordId] = Field(min_length=1, max_length=100)
+
+
+# ---- findings ----------------------------------------------------------------------------
+
+
+class PersonFindingOut(FindingOut):
+    subject_type: str
+    subject_id: int
+    date: dt.date | None
+    evidence: str
+    pack_id: str
+
+
+class FindingPage(Schema):
+    items: list[PersonFindingOut]
+    next_cursor: str | None = None
+
+
+# ---- claims ------------------------------------------------------------------------------
+
+
+class HoldOut(Schema):
+    rule_id: str
+    title: str
+    fix: str
+    citation: str
+
+
+class ClaimLineOut(Schema):
+    id: int
+    claim_id: int | None
+    note_id: int
+    service_date: dt.date
+    procedure_code: str
+    modifiers: list[str]
+    units: int
+    charge: str = Field(description="Dollars, as a decimal string.")
+    status: str = Field(description="ready, held, submitted, paid, partly_paid, denied or void")
+    paid_amount: str | None
+    authorization_number: str
+    holds: list[HoldOut] = Field(description="What holds the line back, with the fix.")
+
+
+class ClaimLinePage(Schema):
+    items: list[ClaimLineOut]
+    next_cursor: str | None = None
+
+
+class ClaimPaymentOut(Schema):
+    id: int
+    status_code: str = Field(description="CLP02 of the 835.")
+    charge: str
+    paid: str
+    person_share: str
+    payer_claim_number: str
+    paid_on: dt.date | None
+    trace_number: str
+
+
+class ClaimOut(Schema):
+    id: int
+    payer: PayerOut
+    patient_control_number: str
+    payer_claim_number: str
+    frequency: str = Field(description="1 original, 7 replacement, 8 void")
+    first_service_date: dt.date
+    last_service_date: dt.date
+    total_charge: str
+    status: str = Field(
+        description="submitted, paid, partly_paid, denied, replaced or voided",
+    )
+    created_at: dt.datetime
+    lines: list[ClaimLineOut]
+    payments: list[ClaimPaymentOut]
+
+
+class ClaimPage(Schema):
+    items: list[ClaimOut]
+    next_cursor: str | None = None
+
+
+# ---- outcome measures --------------------------------------------------------------------
+
+
+class MeasureAnswerOut(Schema):
+    item: int
+    value: int | None
+    not_applicable: bool
+
+
+class MeasureOut(Schema):
+    id: int
+    person_id: int
+    instrument: str
+    occasion: str
+    date: dt.date
+    status: str
+    mode: str
+    total: float | None
+    reached: bool | None = Field(description="The instrument's threshold reached, if it has one.")
+    domain_means: dict[str, float | None]
+    units_before: int | None
+    staff_id: int | None
+    answers: list[MeasureAnswerOut]
+
+
+class MeasurePage(Schema):
+    items: list[MeasureOut]
+    next_cursor: str | None = None
+
+
+class MeasureIn(Schema):
+    instrument: str = Field(max_length=30, description="BARC-10, MHSIP-ACS ...")
+    date: dt.date
+    occasion: str = Field("other", description="admission, follow_up, discharge or other")
+    mode: str = Field("paper", description="phone, paper or interview")
+    answers: dict[str, str] = Field(
+        description="Item number -> the answer's key, as the instrument defines them "
+        '("" leaves an item unanswered).',
     )

@@ -95,3 +95,22 @@ def part2_plan_ids(person: Person) -> set[int]:
         Exists(overlapping) | (open_plan & Exists(overlapping_open))
     )
     return set(plans.values_list("id", flat=True))
+
+
+# Instruments about recovery from alcohol or drug use: an answered one says the person has
+# (or had) a substance use disorder, whatever the day, so it is Part 2 on its own.
+SUD_INSTRUMENTS = frozenset({"BARC-10"})
+
+
+def part2_measure_ids(person: Person) -> set[int]:
+    """Ids of the person's outcome measures that are Part 2: given within an SUD diagnosis's
+    span (as notes are), or of an instrument about substance use recovery."""
+    from peerpath.outcomes.models import Administration
+
+    open_on_day = Diagnosis.objects.filter(
+        _sud(), person=OuterRef("person"), start__lte=OuterRef("date")
+    ).filter(Q(end__isnull=True) | Q(end__gte=OuterRef("date")))
+    measures = Administration.objects.filter(person=person).filter(
+        Exists(open_on_day) | Q(instrument__in=SUD_INSTRUMENTS)
+    )
+    return set(measures.values_list("id", flat=True))

@@ -16,6 +16,7 @@ from peerpath.api.tokens import token_create
 from peerpath.people.models import Person
 from peerpath.plans.models import Intervention
 from peerpath.services.models import ServiceNote
+from peerpath.services.services import group_session_create
 from peerpath.staff.models import StaffMember
 from tests.access.factories import StaffUserFactory, SupervisionFactory
 from tests.factories import (
@@ -42,6 +43,7 @@ class World:
     intervention: Intervention
     note: ServiceNote
     auth_id: int
+    group_id: int = 0
 
     def token(self, role: str, caps: Any = None, days: int = 30) -> str:
         user = self.staff[role].user
@@ -100,7 +102,12 @@ def world(db) -> World:
         response="Alex made the call and set a viewing for Friday.",
     )  # fmt: skip
     assert set(staff) == set(ROLE_CAPABILITIES)
-    return World(staff, mine, theirs, elsewhere, intervention, note, auth.pk)
+    group = group_session_create(
+        actor=cpss.user, agency=agency, topic="Budgeting skills",
+        date=dt.date.today() - dt.timedelta(days=1), start_time=dt.time(14),
+        end_time=dt.time(15), facilitators=[cpss],
+    )  # fmt: skip
+    return World(staff, mine, theirs, elsewhere, intervention, note, auth.pk, group.pk)
 
 
 def note_body(world: World) -> dict[str, Any]:
@@ -120,9 +127,21 @@ def sample_request(world: World, method: str, path: str) -> tuple[str, Any]:
     url = url.replace("{person_id}", str(world.mine.pk))
     url = url.replace("{note_id}", str(world.note.pk))
     url = url.replace("{authorization_id}", str(world.auth_id))
+    url = url.replace("{session_id}", str(world.group_id))
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     body: Any = None
     if method != "GET":
-        if path.endswith("/notes") or path.endswith("/notes/check"):
+        if path == "/groups":
+            body = {"topic": "Job search", "date": yesterday, "start_time": "10:00:00",
+                    "end_time": "11:00:00"}  # fmt: skip
+        elif path.endswith("/attendees"):
+            body = {"person_ids": [world.mine.pk]}
+        elif path.endswith("/outcomes"):
+            body = {"instrument": "BARC-10", "date": yesterday,
+                    "answers": {str(i): "4" for i in range(1, 11)}}  # fmt: skip
+        elif path == "/authorizations/pas":
+            body = pas_bundle(world.mine)
+        elif path.endswith("/notes") or path.endswith("/notes/check"):
             body = note_body(world)
         elif path.endswith("/authorizations"):
             body = {"units_requested": 120, "start": "2027-01-04", "end": "2027-06-30"}
@@ -135,4 +154,97 @@ def sample_request(world: World, method: str, path: str) -> tuple[str, Any]:
     return url, body
 
 
+def pas_bundle(person: Person, **item: Any) -> dict[str, Any]:
+    """A Da Vinci PAS-shaped request for `person` as another system would send it."""
+    line = {
+        "sequence": 1,
+        "productOrService": {
+            "coding": [{"system": "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+                        "code": "H0038"}]
+        },
+        "servicedPeriod": {"start": "2027-01-04", "end": "2027-06-30"},
+        "quantity": {"value": 120},
+    } | item  # fmt: skip
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:claim-1",
+                "resource": {
+                    "resourceType": "Claim",
+                    "status": "active",
+                    "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                                         "code": "professional"}]},
+                    "use": "preauthorization",
+                    "patient": {"reference": "urn:uuid:patient-1"},
+                    "created": "2026-12-01T10:00:00Z",
+                    "insurer": {"display": person.payer.name},
+                    "provider": {"display": person.agency.name},
+                    "priority": {"coding": [{"code": "normal"}]},
+                    "insurance": [{"sequence": 1, "focal": True,
+                                   "coverage": {"reference": "urn:uuid:coverage-1"}}],
+                    "item": [line],
+                },
+            },
+            {
+                "fullUrl": "urn:uuid:patient-1",
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": "urn:peerpath:medicaid-id",
+                                    "value": person.medicaid_id}],
+                },
+            },
+        ],
+    }  # fmt: skip
+
+
 CAP = Cap
+
+
+def paid_claim(note: ServiceNote, *, diagnosis: str = "F33.1", paid: str = "20.00") -> Any:
+    """A claim for the note, sent and answered by a posted 835 (rows as the billing
+    services leave them): the claim line, the claim, and the remittance of it."""
+    from decimal import Decimal
+
+    from peerpath.billing.models import Claim, ClaimBatch, ClaimLine
+    from peerpath.billing.remittance_models import (
+        ClaimPayment,
+        LinePayment,
+        Payment,
+        RemittanceFile,
+    )
+
+    person = note.person
+    batch = ClaimBatch.objects.create(agency=person.agency, payer=person.payer, isa_control=note.pk)
+    claim = Claim.objects.create(
+        batch=batch, person=person, payer=person.payer, patient_control_number=f"PC{note.pk}",
+        diagnosis_codes=[diagnosis], total_charge=Decimal("25.00"),
+        first_service_date=note.date, last_service_date=note.date, status="paid",
+    )  # fmt: skip
+    line = ClaimLine.objects.create(
+        note=note, person=person, payer=person.payer, claim=claim, line_number=1,
+        service_date=note.date, procedure_code="H0038", modifiers=["HQ"], units=2,
+        charge=Decimal("25.00"), diagnosis_codes=[diagnosis], status="paid",
+        paid_amount=Decimal(paid),
+    )  # fmt: skip
+    file = RemittanceFile.objects.create(
+        agency=person.agency, file_text="ISA*...", file_sha256=f"{note.pk:064d}",
+        isa_control="1", sender_id="PAYER",
+    )  # fmt: skip
+    payment = Payment.objects.create(
+        file=file, agency=person.agency, payer=person.payer, trace_number=f"T{note.pk}",
+        payer_identifier="1234567890", st_control="0001", amount=Decimal(paid), method="ACH",
+        paid_on=note.date + dt.timedelta(days=14),
+    )  # fmt: skip
+    cp = ClaimPayment.objects.create(
+        payment=payment, claim=claim, status_code="1", charge=Decimal("25.00"),
+        paid=Decimal(paid), payer_claim_number=f"PCN{note.pk}",
+    )  # fmt: skip
+    LinePayment.objects.create(
+        claim_payment=cp, line=line, charge=Decimal("25.00"), paid=Decimal(paid),
+        units_paid=Decimal("2"), allowed=Decimal("25.00"),
+        outcome="paid" if Decimal(paid) >= 25 else "partly_paid",
+        denial_reason="" if Decimal(paid) >= 25 else "45",
+    )  # fmt: skip
+    return claim

@@ -12,7 +12,9 @@ from fhir.resources.R4B.bundle import Bundle
 from peerpath.api import fhir
 from peerpath.authorizations.models import Authorization
 from peerpath.demo.generator import generate
+from peerpath.demo.living import bill_the_demo
 from peerpath.organizations.models import Agency
+from peerpath.outcomes.services import administration_enter
 from peerpath.people.models import Person
 from tests.consent.factories import ConsentFactory
 from tests.factories import (
@@ -24,11 +26,18 @@ from tests.factories import (
     StaffFactory,
 )
 
+from .conftest import paid_claim
+
 
 @pytest.mark.django_db
 def test_every_resource_of_the_demo_agency_parses_and_passes_the_value_set_checks():
     generate(people=14, months=3, seed=5)
+    # Billed and answered as the demo command does: remittances posted, so EOBs go out.
+    bill_the_demo(today=dt.date.today())
     agency = Agency.objects.get()
+    # Some people consent to Part 2 disclosure to their payer, so labelled items are checked.
+    for person in Person.objects.order_by("pk")[:5]:
+        ConsentFactory(person=person, recipient_payer=person.payer)
     kinds: set[str] = set()
     checked = 0
     for person in Person.objects.select_related("payer", "agency"):
@@ -42,7 +51,7 @@ def test_every_resource_of_the_demo_agency_parses_and_passes_the_value_set_check
     for auth in Authorization.objects.select_related("person__agency", "person__payer", "payer"):
         Bundle.model_validate(fhir.pas_request_bundle(auth))
     assert {"Patient", "Coverage", "Condition", "CarePlan", "Goal", "Encounter", "Claim"} <= kinds
-    assert "ClaimResponse" in kinds
+    assert {"ClaimResponse", "ExplanationOfBenefit", "QuestionnaireResponse"} <= kinds
     lines = fhir.agency_ndjson(agency)
     assert sum(len(v) for v in lines.values()) == checked
     for kind, rows in lines.items():
@@ -60,6 +69,39 @@ def test_the_value_set_checks_can_fail():
         "code": {"coding": [{"system": fhir.ICD10, "code": "F99.99"}]},
     }
     assert fhir.value_set_problems(condition)
+    eob = {
+        "resourceType": "ExplanationOfBenefit",
+        "status": "active",
+        "outcome": "done",
+        "item": [
+            {
+                "adjudication": [
+                    {
+                        "category": {"coding": [{"system": fhir.ADJUDICATION, "code": "tip"}]},
+                        "reason": {"coding": [{"system": fhir.CARC, "code": "not a carc"}]},
+                        "amount": {"value": 1.0, "currency": "EUR"},
+                    }
+                ]
+            }
+        ],
+    }
+    assert len(fhir.value_set_problems(eob)) == 4
+    answered = {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "questionnaire": "urn:peerpath:questionnaire:barc-10",
+        "item": [
+            {
+                "linkId": "11",
+                "answer": [
+                    {"valueCoding": {"system": "urn:peerpath:instrument:barc-10", "code": "9"}}
+                ],
+            }
+        ],
+    }
+    assert len(fhir.value_set_problems(answered)) == 2
+    unknown = answered | {"questionnaire": "urn:peerpath:questionnaire:phq-99"}
+    assert fhir.value_set_problems(unknown) != []
 
 
 @pytest.fixture
@@ -76,6 +118,13 @@ def sud_person(db):
         signed_at=dt.datetime(2026, 4, 6, 12, tzinfo=dt.UTC),
     )  # fmt: skip
     AuthorizationFactory(person=person)
+    # A remittance of a claim for the note, and a recovery measure.
+    note = person.notes.get()
+    paid_claim(note, paid="12.50")
+    administration_enter(
+        actor=None, person=person, instrument="BARC-10", on=dt.date(2026, 4, 7),
+        answers={i: "4" for i in range(1, 11)},
+    )  # fmt: skip
     return person
 
 
@@ -95,9 +144,10 @@ def test_without_part2_consent_no_sud_item_is_exported(sud_person):
     assert _sud_items(export.resources) == []
     # The MH diagnosis, the patient, coverage and the authorization still go.
     assert kinds.count("Condition") == 1 and "Patient" in kinds and "Claim" in kinds
-    # The plan and the note fall within the SUD diagnosis's span: held back too.
+    # The plan, the note, its remittance and the recovery measure: held back too.
     assert "CarePlan" not in kinds and "Encounter" not in kinds
-    assert export.part2_withheld == 3 and not export.part2_included
+    assert "ExplanationOfBenefit" not in kinds and "QuestionnaireResponse" not in kinds
+    assert export.part2_withheld == 5 and not export.part2_included
     assert "Part 2" not in json.dumps(export.resources) and "42CFR" not in json.dumps(
         export.resources
     )
@@ -112,6 +162,8 @@ def test_with_consent_part2_items_go_with_security_labels(sud_person):
         "CarePlan",
         "Encounter",
         "Consent",
+        "ExplanationOfBenefit",
+        "QuestionnaireResponse",
     }
     for r in labelled:
         codes = {s["code"] for s in r["meta"]["security"]}

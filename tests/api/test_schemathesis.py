@@ -64,6 +64,7 @@ def test_api_answers_by_its_schema(case, world, tokens, kept_connection):
         "person_id": world.mine.pk,
         "note_id": world.note.pk,
         "authorization_id": world.auth_id,
+        "session_id": world.group_id,
     }
     for name, value in (case.path_parameters or {}).items():
         if name in ids and isinstance(value, int) and value % 2 == 0:

@@ -88,7 +88,7 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
             f"""WITH m AS ({" UNION ALL ".join(parts)}),
             r AS (SELECT *, {ranks}, count(*) OVER (PARTITION BY level, state) AS peers FROM m)
             SELECT *, trim({flags}) AS flagged FROM r
-            ORDER BY level, state, units_per_beneficiary DESC"""
+            ORDER BY level, state, units_per_beneficiary DESC, npi"""
         ).to_arrow_table()
     finally:
         con.close()

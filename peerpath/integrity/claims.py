@@ -138,18 +138,25 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
         # 10,000 + line, so the engine, which breaks ties of a day by note id, follows the
         # line order. Only the final headers are sorted, never the lines.
         con.execute(
-            f"""CREATE TEMP TABLE final_headers AS
+            f"""CREATE TEMP TABLE final_ids AS
             WITH last AS (
-                SELECT h.* FROM x_claim_headers h ANTI JOIN x_family f USING (claim_id)
-                UNION ALL BY NAME
-                SELECT * EXCLUDE (rk, family) FROM (
-                    SELECT h.*, f.family, row_number() OVER (PARTITION BY f.family ORDER BY
-                        h.adjudication_date DESC, (h.adjustment_indicator <> '0') DESC,
-                        h.claim_id DESC) AS rk
+                SELECT h.claim_id, h.adjustment_indicator
+                FROM x_claim_headers h ANTI JOIN x_family f USING (claim_id)
+                UNION ALL
+                SELECT claim_id, adjustment_indicator FROM (
+                    SELECT h.claim_id, h.adjustment_indicator, row_number() OVER (
+                        PARTITION BY f.family ORDER BY h.adjudication_date DESC,
+                        (h.adjustment_indicator <> '0') DESC, h.claim_id DESC) AS rk
                     FROM x_claim_headers h JOIN x_family f USING (claim_id))
                 WHERE rk = 1)
-            SELECT *, (row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no
+            SELECT claim_id, (row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no
             FROM last WHERE adjustment_indicator <> '{VOID}'"""
+        )
+        con.execute(
+            """CREATE TEMP TABLE final_headers AS
+            SELECT h.claim_id, f.claim_no, h.beneficiary_id, h.billing_npi, h.payer, h.state,
+                h.service_from, h.service_to, h.adjudication_date
+            FROM x_claim_headers h JOIN final_ids f USING (claim_id)"""
         )
         stats = {
             "claim_versions": extract.rows["claim_headers"],

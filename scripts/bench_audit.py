@@ -7,9 +7,10 @@ checks, on synthetic claims extracts of the sizes asked for, end to end from Par
     .venv/bin/python scripts/bench_audit.py --lines 1000000 --lines 10000000
 
 Each contender runs in a child process of its own, so its peak memory (maximum resident
-set size, from the operating system's accounting of that child) is its alone. Prints
-lines/s (claim lines in the extract / wall seconds, reading included) and peak memory, and
-whether each gives the same findings as the engine for the checks it covers.
+set size, from the operating system's accounting of that child) and CPU seconds are its
+alone. Prints lines/s (claim lines in the extract / wall seconds, reading included), peak
+memory, whether each gives the same findings as the engine for the checks it covers, CPU
+seconds, and PeerPath's ratio to the hand-written SQL in wall and in CPU seconds.
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ def _measure(kind: str, folder: Path, engine: str = "duckdb") -> dict[str, Any]:
     result: dict[str, Any] = json.loads(out)
     result["seconds"] = seconds
     result["peak_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    # CPU seconds (user + system, all threads) of the child: on a shared machine a steadier
+    # yardstick than wall seconds, which depend on what else runs.
+    result["cpu"] = usage.ru_utime + usage.ru_stime
     return result
 
 
@@ -145,17 +149,23 @@ def bench(lines: int, workdir: Path, noise: float, spark: bool) -> None:
         ("Row-by-row Python (2 checks)", "rows", "duckdb"),
     ]
     ours: dict[str, Any] | None = None
-    print(f"{'contender':<36} {'seconds':>8} {'lines/s':>12} {'peak MB':>8} {'findings':>9}  same")
+    reference: dict[str, Any] | None = None
+    print(
+        f"{'contender':<36} {'seconds':>8} {'lines/s':>12} {'peak MB':>8} {'findings':>9}  same"
+        f"  {'cpu s':>7}"
+    )
     for label, kind, engine in runs:
         r = _measure(kind, folder, engine)
         if ours is None:
             ours = r
+        if kind == "reference":
+            reference = r
         covered = {"rows": ROW_RULES, "reference": REFERENCE_RULES}.get(kind)
         mine = [k for k in ours["keys"] if covered is None or k[0] in covered]
         same = "yes" if r["keys"] == mine else "NO"
         print(
             f"{label:<36} {r['seconds']:>8.2f} {n / r['seconds']:>12,.0f} {r['peak_mb']:>8.0f} "
-            f"{r['findings']:>9,}  {same}",
+            f"{r['findings']:>9,}  {same:<4}  {r['cpu']:>7.2f}",
             flush=True,
         )
         if kind == "peerpath":
@@ -163,6 +173,11 @@ def bench(lines: int, workdir: Path, noise: float, spark: bool) -> None:
             print(f"{'':<4}phases: {phases}", flush=True)
     if ours is not None:
         print(f"{'':<4}findings by rule: {ours['by_rule']}")
+    if ours is not None and reference is not None:
+        print(
+            f"{'':<4}PeerPath / reference: {ours['seconds'] / reference['seconds']:.2f}x wall "
+            f"seconds, {ours['cpu'] / reference['cpu']:.2f}x CPU seconds"
+        )
 
 
 def main() -> int:

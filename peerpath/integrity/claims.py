@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from peerpath.core.codes import diagnosis_category
 from peerpath.policy.parameters import Pack
@@ -94,17 +93,19 @@ class Mapped:
     note_units: pa.Table | None = None
 
 
-def _families(headers: pa.Table) -> pa.Table:
-    """claim_id -> family (the original at the root of its chain of adjustments). Only the
-    adjustments (few) are followed in Python; every other claim is its own family."""
-    ids = headers.column("claim_id")
-    if "original_claim_id" not in headers.column_names:
-        return pa.table({"claim_id": ids, "family": ids})
-    parents = headers.column("original_claim_id")
-    adjusts = pc.and_(pc.is_valid(parents), pc.not_equal(parents, ids))
-    adjusts = pc.fill_null(pc.and_(adjusts, pc.not_equal(parents, "")), False)
-    child = pc.filter(ids, adjusts).to_pylist()
-    parent_of = dict(zip(child, pc.filter(parents, adjusts).to_pylist(), strict=True))
+def _families(con: duckdb.DuckDBPyConnection, columns: frozenset[str]) -> pa.Table:
+    """claim_id -> family (the original at the root of its chain of adjustments) for the
+    claims in a chain only: the adjustments (few), followed in Python, and the claims they
+    point at. Every other claim is a family of its own. Reads the view `x_claim_headers`."""
+    schema = pa.schema([("claim_id", pa.string()), ("family", pa.string())])
+    if "original_claim_id" not in columns:
+        return schema.empty_table()
+    rows = con.execute(
+        "SELECT claim_id, original_claim_id FROM x_claim_headers "
+        "WHERE original_claim_id IS NOT NULL AND original_claim_id <> claim_id "
+        "AND original_claim_id <> ''"
+    ).fetchall()
+    parent_of = {str(c): str(p) for c, p in rows}
 
     def find(c: str) -> str:
         for _ in range(1000):  # a cycle in bad data stops here
@@ -113,60 +114,73 @@ def _families(headers: pa.Table) -> pa.Table:
             c = parent_of[c]
         return c
 
-    roots = pa.table({"claim_id": child, "root": [find(c) for c in child]})
-    base = pa.table({"claim_id": ids})
-    joined = base.join(roots, "claim_id", join_type="left outer")
-    family = pc.coalesce(joined.column("root"), joined.column("claim_id"))
-    return pa.table({"claim_id": joined.column("claim_id"), "family": family})
+    family = {c: find(c) for c in parent_of}
+    for root in set(family.values()):
+        family.setdefault(root, root)
+    return pa.table({"claim_id": list(family), "family": list(family.values())}, schema=schema)
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
     codes = codes_from_packs(packs)
-    t = extract.tables
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
-        for name, table in t.items():
-            con.register(f"x_{name}", table)
-        con.register("x_family", _families(t["claim_headers"]))
+        extract.register(con)  # views x_<file>: Arrow tables, or the Parquet files themselves
+        con.register("x_family", _families(con, extract.columns["claim_headers"]))
+        # The last version of each family: a claim in no chain of adjustments is its own
+        # last version; only the chains (few) are ranked. Voids are dropped. Claims are
+        # numbered in claim-number order (claim_no): each note is numbered claim number x
+        # 10,000 + line, so the engine, which breaks ties of a day by note id, follows the
+        # line order. Only the final headers are sorted, never the lines.
         con.execute(
-            f"""CREATE TEMP TABLE final_headers AS
-            SELECT * EXCLUDE (rk) FROM (
-                SELECT h.*, f.family, row_number() OVER (PARTITION BY f.family ORDER BY
-                    h.adjudication_date DESC, (h.adjustment_indicator <> '0') DESC,
-                    h.claim_id DESC) AS rk
-                FROM x_claim_headers h JOIN x_family f USING (claim_id))
-            WHERE rk = 1 AND adjustment_indicator <> '{VOID}'"""
+            f"""CREATE TEMP TABLE final_ids AS
+            WITH last AS (
+                SELECT h.claim_id, h.adjustment_indicator
+                FROM x_claim_headers h ANTI JOIN x_family f USING (claim_id)
+                UNION ALL
+                SELECT claim_id, adjustment_indicator FROM (
+                    SELECT h.claim_id, h.adjustment_indicator, row_number() OVER (
+                        PARTITION BY f.family ORDER BY h.adjudication_date DESC,
+                        (h.adjustment_indicator <> '0') DESC, h.claim_id DESC) AS rk
+                    FROM x_claim_headers h JOIN x_family f USING (claim_id))
+                WHERE rk = 1)
+            SELECT claim_id, (row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no
+            FROM last WHERE adjustment_indicator <> '{VOID}'"""
         )
-        # Notes are numbered in claim and line order (claim number x 10,000 + line): the
-        # engine breaks ties of a day by note id, as the line order does.
         con.execute(
-            "CREATE TEMP TABLE claim_numbers AS SELECT claim_id, "
-            "(row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no FROM final_headers"
+            """CREATE TEMP TABLE final_headers AS
+            SELECT h.claim_id, f.claim_no, h.beneficiary_id, h.billing_npi, h.payer, h.state,
+                h.service_from, h.service_to, h.adjudication_date
+            FROM x_claim_headers h JOIN final_ids f USING (claim_id)"""
         )
         stats = {
-            "claim_versions": t["claim_headers"].num_rows,
+            "claim_versions": extract.rows["claim_headers"],
             "claims_final": _count(con, "final_headers"),
-            "lines_in": t["claim_lines"].num_rows,
+            "lines_in": extract.rows["claim_lines"],
         }
         stats["voided_or_replaced"] = stats["claim_versions"] - stats["claims_final"]
-        con.register("pss_codes", pa.table({"code": list(codes.procedure_codes)}))
+        pss_codes = ", ".join(_quoted(c) for c in codes.procedure_codes) or "NULL"
         mods = [
-            f"modifier_{i}" for i in range(1, 5) if f"modifier_{i}" in t["claim_lines"].column_names
+            f"modifier_{i}"
+            for i in range(1, 5)
+            if f"modifier_{i}" in extract.columns["claim_lines"]
         ]
         mod_list = "[" + ", ".join(f"l.{m}" for m in mods) + "]" if mods else "[]::VARCHAR[]"
         con.execute(
             f"""CREATE TEMP TABLE pss AS
-            SELECT (cn.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
+            SELECT (h.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
                 l.claim_id, l.line_number, l.service_date, l.units, l.place_of_service,
                 l.rendering_npi, l.charged, l.paid, l.procedure_code,
                 list_filter({mod_list}, lambda m: m IS NOT NULL AND m <> '') AS modifiers,
                 h.beneficiary_id, h.billing_npi, h.payer, h.state, h.service_from,
                 h.service_to, h.adjudication_date
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
-            JOIN claim_numbers cn ON cn.claim_id = l.claim_id
-            WHERE l.procedure_code IN (SELECT code FROM pss_codes)"""
+            WHERE l.procedure_code IN ({pss_codes})"""
         )
         stats["lines_final"] = _count(con, "pss")
         tables, known = _engine_tables(con, extract, codes)
@@ -175,8 +189,8 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
             "service_date, units, charged, paid FROM pss"
         ).to_arrow_table()
         units = con.sql(
-            "SELECT p.note_id, n.person_id, (p.units * 15)::BIGINT AS minutes, "
-            "p.units::BIGINT AS units FROM pss p JOIN x_notes_ids n USING (note_id)"
+            "SELECT note_id, person_id, (units * 15)::BIGINT AS minutes, units::BIGINT AS units "
+            "FROM x_notes"
         ).to_arrow_table()
     finally:
         con.close()
@@ -252,40 +266,40 @@ def _engine_tables(
             NULL::DATE AS end_date FROM npis n JOIN agencies a USING (billing_npi)""",
     )
     con.register(
-        "modality_map",
-        pa.table(
-            {
-                "modifier": list(codes.modality_by_modifier),
-                "modality": list(codes.modality_by_modifier.values()),
-            }
-        ),
-    )
-    con.register(
         "setting_map",
         pa.table(
             {"pos": list(codes.setting_by_pos), "setting": list(codes.setting_by_pos.values())}
         ),
     )
-    groups = "[" + ", ".join(f"'{g}'" for g in codes.group_modifiers) + "]::VARCHAR[]"
+    # A line's modality: the least (by name) of those its modifiers say, else in person.
+    modality = (
+        "CASE m "
+        + " ".join(
+            f"WHEN {_quoted(mod)} THEN {_quoted(mode)}"
+            for mod, mode in codes.modality_by_modifier.items()
+        )
+        + " END"
+        if codes.modality_by_modifier
+        else "NULL::VARCHAR"
+    )
+    groups = "[" + ", ".join(_quoted(g) for g in codes.group_modifiers) + "]::VARCHAR[]"
+    # The notes, with the units each line bills (for `note_units`).
     con.execute(
         f"""CREATE TEMP TABLE x_notes AS
         SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date, 0::BIGINT AS start_min,
             NULL::BIGINT AS end_min,
-            coalesce(mm.modality, 'in_person') AS modality,
+            coalesce(list_min(list_transform(p.modifiers, lambda m: {modality})), 'in_person')
+                AS modality,
             coalesce(s.setting, 'place of service ' || p.place_of_service) AS setting,
             CASE WHEN list_has_any(p.modifiers, {groups}) THEN 'group' ELSE 'individual' END
                 AS kind,
             NULL::BIGINT AS group_session_id, NULL::VARCHAR AS activity, NULL::BIGINT AS goal_id,
-            NULL::BIGINT AS intervention_id, NULL::BIGINT AS goal_plan_id, 'signed' AS status
+            NULL::BIGINT AS intervention_id, NULL::BIGINT AS goal_plan_id, 'signed' AS status,
+            p.units
         FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)
-        LEFT JOIN setting_map s ON s.pos = p.place_of_service
-        LEFT JOIN (SELECT u.note_id, min(m.modality) AS modality
-                   FROM (SELECT note_id, unnest(modifiers) AS modifier FROM pss) u
-                   JOIN modality_map m USING (modifier) GROUP BY u.note_id) mm
-            ON mm.note_id = p.note_id"""
+        LEFT JOIN setting_map s ON s.pos = p.place_of_service"""
     )
-    con.execute("CREATE TEMP VIEW x_notes_ids AS SELECT note_id, person_id FROM x_notes")
-    notes = _arrow(con, "notes", "SELECT * FROM x_notes")
+    notes = _arrow(con, "notes", "SELECT * EXCLUDE (units) FROM x_notes")
     tables: dict[str, pa.Table] = {"people": people, "staff": staff, "notes": notes}
 
     if has("claim_diagnoses"):

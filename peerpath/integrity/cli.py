@@ -23,8 +23,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ExtractError as exc:
         print(f"Refused: {exc}", file=sys.stderr)
         return 2
-    for name, table in extract.tables.items():
-        print(f"{name}: {table.num_rows} rows")
+    for name in extract.names:
+        print(f"{name}: {extract.rows[name]} rows")
     print(f"A {extract.tier}-tier extract; every file fits its format.")
     return 0
 

@@ -4,6 +4,12 @@ written by the run that asked).
 
 Rows are counted from 1 (the first data row; in a CSV file that is the line after the
 header).
+
+A claims-tier Parquet file whose columns already have the documented types is not loaded
+into Python at all: its required values and the claims' own checks are verified by DuckDB
+reading the file (one pass, with row numbers to name a bad row), and the run's DuckDB reads
+it again where it needs it (`Extract.register`). CSV files, records-tier files and Parquet
+files whose types differ from the format are read and converted column by column.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -37,16 +44,46 @@ class ExtractError(ValueError):
 
 @dataclass
 class Extract:
-    """The validated tables of one extract and which optional columns each file gave."""
+    """The validated files of one extract and which optional columns each file gave: as
+    Arrow tables (`tables`) or, for Parquet files of the documented types, as checked files
+    left for DuckDB to read (`files`)."""
 
     tier: str  # "claims" or "records"
     tables: dict[str, pa.Table]
     columns: dict[str, frozenset[str]] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
 
     def has(self, name: str, column: str | None = None) -> bool:
-        if name not in self.tables:
+        if name not in self.tables and name not in self.files:
             return False
         return column is None or column in self.columns.get(name, frozenset())
+
+    @property
+    def names(self) -> list[str]:
+        return sorted({*self.tables, *self.files})
+
+    def table(self, name: str) -> pa.Table:
+        """The file's table as Arrow (a Parquet file left for DuckDB is read now)."""
+        if name in self.tables:
+            return self.tables[name]
+        return pq.read_table(self.files[name])
+
+    def register(self, con: duckdb.DuckDBPyConnection, prefix: str = "x_") -> None:
+        """Make every file a view `<prefix><name>` of `con`: Arrow tables without a copy,
+        checked Parquet files read by DuckDB itself."""
+        for name, table in self.tables.items():
+            con.register(f"{prefix}{name}", table)
+        for name, path in self.files.items():
+            con.execute(
+                f'CREATE OR REPLACE TEMP VIEW "{prefix}{name}" AS '
+                f"SELECT * FROM read_parquet({_literal(path)})"
+            )
+
+
+def _literal(path: Path) -> str:
+    """A file's path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int | None:
@@ -91,6 +128,38 @@ def _type_name(t: pa.DataType) -> str:
     if pa.types.is_boolean(t):
         return "true/false"
     return str(t)
+
+
+def _parquet_as_documented(path: Path, fmt: FileFormat) -> bool:
+    """Whether `path` is a Parquet file whose columns all have the documented types (and
+    none that the format lacks): then nothing needs converting."""
+    if path.suffix != ".parquet":
+        return False
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError):
+        return False  # the full read names the fault
+    known = {c.name: c.type for c in fmt.columns}
+    if any(f.name not in known or f.type != known[f.name] for f in schema):
+        return False
+    return all(c.name in schema.names for c in fmt.columns if c.required)
+
+
+def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, fmt: FileFormat) -> int:
+    """The required values of a documented Parquet file, in one pass read by DuckDB: the
+    first empty one (by column, then row) is refused. Returns the number of rows."""
+    required = [c.name for c in fmt.columns if c.required]
+    firsts = ", ".join(f'min(file_row_number) FILTER (WHERE "{name}" IS NULL)' for name in required)
+    row = con.execute(
+        f"SELECT count(*){', ' + firsts if firsts else ''} "
+        "FROM read_parquet(?, file_row_number = true)",
+        [str(path)],
+    ).fetchone()
+    assert row is not None
+    for name, bad in zip(required, row[1:], strict=True):
+        if bad is not None:
+            raise ExtractError(path.name, "required value is empty", row=bad + 1, column=name)
+    return int(row[0])
 
 
 def _read_file(path: Path, fmt: FileFormat) -> pa.Table:
@@ -175,6 +244,65 @@ def _check_claims(tables: Mapping[str, pa.Table], files: Mapping[str, Path]) -> 
         raise ExtractError(lfile, "units cannot be negative", row=negative + 1, column="units")
 
 
+def _check_claims_sql(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path]) -> None:
+    """The checks of `_check_claims`, in the same order and with the same words, on the
+    views `c_claim_headers` and `c_claim_lines` (each with its 0-based row number `_row`)."""
+    hfile, lfile = files["claim_headers"].name, files["claim_lines"].name
+    values = ", ".join(f"'{v}'" for v in ADJUSTMENT_VALUES)
+
+    def first(sql: str) -> tuple[object, ...] | None:
+        return con.execute(sql).fetchone()
+
+    bad = first(
+        "SELECT _row, adjustment_indicator FROM c_claim_headers "
+        f"WHERE adjustment_indicator IS NULL OR adjustment_indicator NOT IN ({values}) "
+        "ORDER BY _row LIMIT 1"
+    )
+    if bad is not None:
+        raise ExtractError(
+            hfile,
+            f"{bad[1]!r} is not an adjustment indicator "
+            f"({', '.join(ADJUSTMENT_VALUES)}: original, void, replacement)",
+            row=int(str(bad[0])) + 1,
+            column="adjustment_indicator",
+        )
+    dup = first(
+        "SELECT claim_id, min(_row) AS first_row FROM c_claim_headers GROUP BY claim_id "
+        "HAVING count(*) > 1 ORDER BY first_row LIMIT 1"
+    )
+    if dup is not None:
+        raise ExtractError(
+            hfile,
+            f"claim number {dup[0]!r} appears twice",
+            row=int(str(dup[1])) + 1,
+            column="claim_id",
+        )
+    orphan = first(
+        "SELECT l._row, l.claim_id FROM c_claim_lines l "
+        "ANTI JOIN c_claim_headers h USING (claim_id) ORDER BY l._row LIMIT 1"
+    )
+    if orphan is not None:
+        raise ExtractError(
+            lfile,
+            f"claim {orphan[1]!r} is not in claim_headers",
+            row=int(str(orphan[0])) + 1,
+            column="claim_id",
+        )
+    odd = first(
+        "SELECT min(_row) FILTER (WHERE line_number < 1 OR line_number > 9999), "
+        "min(_row) FILTER (WHERE units < 0) FROM c_claim_lines"
+    )
+    assert odd is not None
+    if odd[0] is not None:
+        raise ExtractError(
+            lfile, "line numbers run from 1 to 9999", row=int(str(odd[0])) + 1, column="line_number"
+        )
+    if odd[1] is not None:
+        raise ExtractError(
+            lfile, "units cannot be negative", row=int(str(odd[1])) + 1, column="units"
+        )
+
+
 def read_extract(folder: Path) -> Extract:
     """Read and check every file in `folder` (raises ExtractError naming the first fault)."""
     if not folder.is_dir():
@@ -209,10 +337,41 @@ def read_extract(folder: Path) -> Extract:
         missing = "people" if "people" not in found else "notes"
         raise ExtractError(f"{missing}.parquet", "required file is missing")
     tables: dict[str, pa.Table] = {}
+    files: dict[str, Path] = {}
     columns: dict[str, frozenset[str]] = {}
-    for name, path in found.items():
-        tables[name] = _read_file(path, FORMATS[name])
-        columns[name] = frozenset(tables[name].column_names)
-    if tier == "claims":
-        _check_claims(tables, found)
-    return Extract(tier, tables, columns)
+    rows: dict[str, int] = {}
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        for name, path in found.items():
+            fmt = FORMATS[name]
+            if tier == "claims" and _parquet_as_documented(path, fmt):
+                rows[name] = _check_parquet(con, path, fmt)
+                files[name] = path
+                columns[name] = frozenset(pq.read_schema(path).names)
+            else:
+                tables[name] = _read_file(path, fmt)
+                rows[name] = tables[name].num_rows
+                columns[name] = frozenset(tables[name].column_names)
+        if tier == "claims":
+            if not files:
+                _check_claims(tables, found)
+            else:
+                for name in ("claim_headers", "claim_lines"):
+                    if name in files:
+                        con.execute(
+                            f"CREATE TEMP VIEW c_{name} AS SELECT *, file_row_number AS _row "
+                            f"FROM read_parquet({_literal(files[name])}, file_row_number = true)"
+                        )
+                    else:
+                        table = tables[name]
+                        con.register(
+                            f"c_{name}",
+                            table.append_column(
+                                "_row", pa.array(range(table.num_rows), pa.int64())
+                            ),
+                        )
+                _check_claims_sql(con, found)
+    finally:
+        con.close()
+    return Extract(tier, tables, columns, files, rows)

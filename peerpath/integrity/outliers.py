@@ -38,7 +38,8 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
         con.register("p", people.select(["medicaid_id", "state"]))
         con.execute(
             """CREATE TEMP TABLE x AS
-            SELECT l.*, n.kind, p.state
+            SELECT l.beneficiary_id, l.billing_npi, l.rendering_npi, l.service_date, l.units,
+                n.kind, p.state
             FROM l JOIN n USING (note_id) JOIN p ON p.medicaid_id = l.beneficiary_id"""
         )
         # Units in any 6 calendar months running, from month totals (few rows a person).
@@ -58,23 +59,31 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
                     AS near_cap
             FROM rolling GROUP BY beneficiary_id, state"""
         )
+        # Each provider's figures from its beneficiaries' (one row per provider and
+        # beneficiary first, so nothing is counted distinct over every line).
         parts = []
         for level, column in (
             ("billing provider", "billing_npi"),
             ("rendering peer", "rendering_npi"),
         ):
             parts.append(
-                f"""SELECT '{level}' AS level, x.{column} AS npi, x.state,
-                    count(DISTINCT x.beneficiary_id) AS beneficiaries,
-                    count(*) AS lines, sum(x.units) AS units,
-                    sum(x.units) / count(DISTINCT x.beneficiary_id) AS units_per_beneficiary,
-                    avg(x.units) AS units_per_line,
-                    avg(CASE WHEN isodow(x.service_date) >= 6 THEN 1 ELSE 0 END) AS weekend_share,
-                    avg(CASE WHEN x.kind = 'group' THEN 1 ELSE 0 END) AS group_share,
-                    count(DISTINCT CASE WHEN near.near_cap THEN x.beneficiary_id END)
-                        / count(DISTINCT x.beneficiary_id) AS near_cap_share
-                FROM x JOIN near USING (beneficiary_id, state)
-                GROUP BY x.{column}, x.state"""
+                f"""SELECT '{level}' AS level, npi, state,
+                    count(*) AS beneficiaries,
+                    sum(lines)::BIGINT AS lines, sum(units) AS units,
+                    sum(units) / count(*) AS units_per_beneficiary,
+                    sum(units) / sum(lines) AS units_per_line,
+                    sum(weekend) / sum(lines) AS weekend_share,
+                    sum(grouped) / sum(lines) AS group_share,
+                    count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
+                FROM (
+                    SELECT x.{column} AS npi, x.state, x.beneficiary_id, count(*) AS lines,
+                        sum(x.units) AS units,
+                        sum(CASE WHEN isodow(x.service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
+                        sum(CASE WHEN x.kind = 'group' THEN 1 ELSE 0 END) AS grouped,
+                        any_value(near.near_cap) AS near_cap
+                    FROM x JOIN near USING (beneficiary_id, state)
+                    GROUP BY x.{column}, x.state, x.beneficiary_id)
+                GROUP BY npi, state"""
             )
         ranks = ", ".join(
             f"percent_rank() OVER (PARTITION BY level, state ORDER BY {m}) AS {m}_percentile"
@@ -88,7 +97,7 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
             f"""WITH m AS ({" UNION ALL ".join(parts)}),
             r AS (SELECT *, {ranks}, count(*) OVER (PARTITION BY level, state) AS peers FROM m)
             SELECT *, trim({flags}) AS flagged FROM r
-            ORDER BY level, state, units_per_beneficiary DESC"""
+            ORDER BY level, state, units_per_beneficiary DESC, npi"""
         ).to_arrow_table()
     finally:
         con.close()

@@ -1,9 +1,10 @@
 """`peerpath audit run`: the policy engine's rules over an extract, with dollars at stake.
 
-The rules are the engine's own (peerpath.policy.rules), compiled by the engine's evaluator;
-this module only prepares the tables (peerpath.integrity.claims for a claims extract),
-decides which rules the extract can assess (peerpath.integrity.assess), runs the engine on
-DuckDB or Spark, and writes the results:
+The rules are the engine's own (peerpath.policy.rules), run by the engine's public entry
+point for extracts (`Evaluator.run_extract`); this module only prepares the tables
+(peerpath.integrity.claims for a claims extract), decides which rules the extract can
+assess (peerpath.integrity.assess), runs the engine on DuckDB or Spark, and writes the
+results:
 
 - `findings.parquet`: the engine's findings (rule, pack, category, severity, subject,
   evidence, citation and basis) with the claim line behind each (claim number, line,
@@ -35,11 +36,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from peerpath.policy import engine as policy_engine
-from peerpath.policy.engine import Evaluator, Scope
-from peerpath.policy.findings import FINDINGS_SCHEMA, Findings
+from peerpath.policy.engine import EVALUATOR, BatchSession, LiveSession, Scope, Session
+from peerpath.policy.findings import FINDINGS_SCHEMA
 from peerpath.policy.parameters import Pack, load_packs
-from peerpath.policy.rules.base import REGISTRY, Rule
+from peerpath.policy.rules.base import REGISTRY
 from peerpath.policy.tables import SCHEMAS
 
 from .assess import Verdict, assess
@@ -108,62 +108,15 @@ def prepare(extract: Extract, packs: Mapping[str, Pack]) -> Prepared:
     return Prepared("records", data, known, None, None, {"notes": data["notes"].num_rows})
 
 
-class AuditEvaluator(Evaluator):
-    """The policy engine's evaluator on a chosen engine, with a claims extract's billed units
-    in place of units from times (claims have none)."""
+def _session(engine: str, spark_url: str) -> Session:
+    """The engine the run's rules are evaluated on."""
+    if engine == "spark":
+        from .spark import SparkSession_
 
-    def __init__(
-        self, *, note_units: pa.Table | None = None, engine: str = "duckdb", spark_url: str = ""
-    ) -> None:
-        super().__init__()
-        self._note_units = note_units
-        self._engine = engine
-        self._spark_url = spark_url
-
-    def _compile(self, expr: Any, dialect: str) -> str:
-        if dialect == "spark":
-            from .spark import compile_spark
-
-            return compile_spark(expr)
-        return super()._compile(expr, dialect)
-
-    def _prepare(
-        self,
-        session: Any,
-        data: Mapping[str, pa.Table],
-        packs: Mapping[str, Pack],
-        scope: Scope,
-        as_of: dt.date,
-    ) -> Any:
-        variants = super()._prepare(session, data, packs, scope, as_of)
-        if self._note_units is not None:
-            session.replace("note_units", self._note_units)
-        return variants
-
-    def audit(
-        self,
-        data: Mapping[str, pa.Table],
-        *,
-        as_of: dt.date,
-        period_start: dt.date,
-        scope: Scope,
-        rules: Sequence[Rule],
-        packs: Mapping[str, Pack],
-    ) -> Findings:
-        if self._engine == "spark":
-            from .spark import SparkSession_
-
-            session: Any = SparkSession_(self._spark_url)
-        elif self._engine == "sqlite":  # the live check's engine (for differential tests)
-            session = policy_engine._LiveSession()
-        else:
-            session = policy_engine._BatchSession()
-        try:
-            variants = self._prepare(session, data, packs, scope, as_of)
-            parts = self._evaluate(session, data, variants, rules, as_of, period_start)
-            return Findings.concat(parts).sorted()
-        finally:
-            session.close()
+        return SparkSession_(spark_url)
+    if engine == "sqlite":  # the live check's engine (for differential tests)
+        return LiveSession()
+    return BatchSession()
 
 
 def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
@@ -266,9 +219,15 @@ def run_audit(
     rules = [r for r in REGISTRY.values() if r.id in runnable]
     say(f"Running {len(rules)} rules on {engine}")
     t = time.perf_counter()
-    evaluator = AuditEvaluator(note_units=prepared.note_units, engine=engine, spark_url=spark_url)
-    found = evaluator.audit(
-        data, as_of=last, period_start=start, scope=scope, rules=rules, packs=packs
+    found = EVALUATOR.run_extract(
+        data,
+        as_of=last,
+        period_start=start,
+        scope=scope,
+        rules=rules,
+        packs=packs,
+        session=_session(engine, spark_url),
+        note_units=prepared.note_units,
     ).table
     timings["rules"] = time.perf_counter() - t
     blocked = [(v.rule_id, v.pack_id) for v in verdicts if not v.assessable]

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from peerpath.policy.engine import _Session
+from peerpath.policy.engine import Session, register_dialect
 from peerpath.policy.tables import SQL_SCHEMAS
 
 LOCAL = "local[2]"
@@ -30,6 +30,8 @@ def compile_spark(expr: ir.Table) -> str:
         Backend.register_options()
     return str(ibis.to_sql(expr, dialect="pyspark"))
 
+
+register_dialect("spark", compile_spark)
 
 _SESSIONS: dict[str, Any] = {}
 
@@ -62,7 +64,7 @@ def spark_session(url: str = "") -> Any:
     return session
 
 
-class SparkSession_(_Session):
+class SparkSession_(Session):
     """One run's tables as temporary views of a Spark session."""
 
     dialect = "spark"

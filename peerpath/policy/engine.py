@@ -14,6 +14,12 @@ One run, on any tables an adapter provides (the app database, Parquet or CSV ext
 3. The rows come back as Arrow (DuckDB's own Arrow result in a batch), get their rule,
    variant and citations by column, and stay columnar (`Findings`) until shown.
 
+A batch over an extract (`Evaluator.run_extract`, the program-integrity audit) runs every
+rule and set of figures of a run as ONE statement instead: the rules' violations, each
+tagged with its number, are united, joined once to the stretches of all of them
+(`rule_slices`) and to the scoped assignments. Same definitions, same findings; far fewer
+statements and passes over the scope.
+
 The batch engine is DuckDB (columnar, every core); the live check (one person while a note
 is written) runs the same statements on an in-memory SQLite kept per thread, where each
 takes well under a millisecond.
@@ -42,7 +48,28 @@ from .rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
 from .sqlite import SQLITE_COMPILER, sqlite_connection
 from .tables import ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive, empty
 
-__all__ = ["EVALUATOR", "Citation", "Evaluator", "Finding", "Findings", "Scope", "citation_for"]
+__all__ = [
+    "EVALUATOR",
+    "BatchSession",
+    "Citation",
+    "Evaluator",
+    "Finding",
+    "Findings",
+    "LiveSession",
+    "Scope",
+    "Session",
+    "citation_for",
+    "register_dialect",
+]
+
+# Compilers of SQL dialects other than the engine's own two (DuckDB, SQLite), registered by
+# the adapters that bring them (peerpath.integrity.spark registers "spark").
+_DIALECTS: dict[str, Callable[[ir.Table], str]] = {}
+
+
+def register_dialect(name: str, compile_expr: Callable[[ir.Table], str]) -> None:
+    """Compile statements for sessions of dialect `name` with `compile_expr`."""
+    _DIALECTS[name] = compile_expr
 
 
 def citation_for(pack: Pack, key: str, on: dt.date) -> Citation:
@@ -164,6 +191,55 @@ _RESULT_SCHEMA = pa.schema(
 )
 
 
+_FINDING_TYPES = ibis.schema(pa.schema([FINDINGS_SCHEMA.field(c) for c in FINDING_COLUMNS]))
+
+
+def _scoped_union(parts: Sequence[ir.Table], t: Tables) -> ir.Table:
+    """Several rules' violations in one statement: each part tagged with its number `grp`,
+    kept only for its own stretches (`rule_slices` rows of that `grp`) and the scope, as
+    `_scoped_findings` keeps one rule's."""
+    tagged = []
+    for i, part in enumerate(parts):
+        have = part.schema()
+        tagged.append(
+            part.select(
+                *[
+                    part[c] if have[c] == _FINDING_TYPES[c] else part[c].cast(_FINDING_TYPES[c])
+                    for c in FINDING_COLUMNS
+                ],
+                grp=ibis.literal(i, type="int64"),
+            )
+        )
+    expr = tagged[0] if len(tagged) == 1 else ibis.union(*tagged, distinct=False)
+    s = t.rule_slices
+    j = expr.join(s, "grp")
+    j = j.mutate(day=ibis.coalesce(j.date, j.as_of))
+    j = j.filter((j.day >= j.lo) & (j.day <= j.hi))
+    a = t.scoped_assignments
+    people = j.filter(j.person_id.notnull())
+    people = people.semi_join(
+        a,
+        [
+            people.person_id == a.person_id,
+            people.variant == a.variant,
+            a.start <= people.day,
+            a.end >= people.day,
+        ],
+    )
+    sa = t.scoped_staff_assignments
+    staff = j.filter(j.person_id.isnull() & j.staff_id.notnull())
+    staff = staff.semi_join(
+        sa,
+        [
+            staff.staff_id == sa.staff_id,
+            staff.variant == sa.variant,
+            sa.start <= staff.day,
+            sa.end >= staff.day,
+        ],
+    )
+    return people.union(staff, distinct=False).select(*FINDING_COLUMNS, "slice")
+
+
 @dataclass(frozen=True)
 class _Slice:
     variant: assign.Variant
@@ -183,6 +259,9 @@ class Evaluator:
     # ---- compiling -------------------------------------------------------------------
 
     def _compile(self, expr: ir.Table, dialect: str) -> str:
+        custom = _DIALECTS.get(dialect)
+        if custom is not None:
+            return custom(expr)
         if dialect == "sqlite":
             return str(SQLITE_COMPILER.to_sqlglot(expr.unbind()).sql(dialect="sqlite"))
         return str(ibis.to_sql(expr, dialect="duckdb"))
@@ -203,6 +282,27 @@ class Evaluator:
             if tuple(expr.columns) != FINDING_COLUMNS:
                 raise ValueError(f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}")
             sql = self._sql[key] = self._compile(_scoped_findings(expr, self._tables), dialect)
+        return sql
+
+    def union_sql(self, groups: Sequence[tuple[Rule, Params]], dialect: str = "duckdb") -> str:
+        """One scoped statement for several rules, each with its set of figures (the
+        violations of group i are kept for the `rule_slices` rows with grp = i)."""
+        key = (
+            "union",
+            dialect,
+            *(f"{r.id}:{sorted((k, repr(v)) for k, v in p.items())!r}" for r, p in groups),
+        )
+        sql = self._sql.get(key)
+        if sql is None:
+            parts = []
+            for rule, params in groups:
+                expr = rule.build(self._tables, params)
+                if tuple(expr.columns) != FINDING_COLUMNS:
+                    raise ValueError(
+                        f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}"
+                    )
+                parts.append(expr)
+            sql = self._sql[key] = self._compile(_scoped_union(parts, self._tables), dialect)
         return sql
 
     def warm(self, packs: Iterable[Pack], on: dt.date) -> int:
@@ -247,6 +347,42 @@ class Evaluator:
             variants = self._prepare(session, data, packs, scope or Scope(), as_of)
             parts = self._evaluate(session, data, variants, rules, as_of, period_start)
             return Findings.concat(parts).sorted()
+        finally:
+            session.close()
+
+    def run_extract(
+        self,
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        period_start: dt.date | None = None,
+        scope: Scope | None = None,
+        rules: Iterable[Rule] | None = None,
+        packs: Mapping[str, Pack] | None = None,
+        session: Session | None = None,
+        note_units: pa.Table | None = None,
+    ) -> Findings:
+        """Findings over an extract's tables (a program-integrity audit): the same rules,
+        assignments and scope as `run`, with every rule and set of figures run as one
+        statement per first day of the period (see the module doc).
+
+        `session` is the engine holding the run's tables (default a fresh DuckDB batch
+        session; the live check's SQLite or an adapter's, such as Spark, also work); it is
+        closed at the end. `note_units`, when given, replaces the engine's units of each
+        note (note_id, person_id, minutes, units): a claims extract bills units and has no
+        times to count them from."""
+        packs = packs if packs is not None else load_packs()
+        session = session if session is not None else _BatchSession()
+        try:
+            variants = self._prepare(session, data, packs, scope or Scope(), as_of)
+            if note_units is not None:
+                session.replace("note_units", note_units.select(ENGINE["note_units"].names))
+            plan = self._plan(session, data, variants, rules, as_of, period_start)
+            parts = [
+                self._union_statement(session, groups, as_of, ctx_lo)
+                for ctx_lo, groups in plan.items()
+            ]
+            return Findings.concat([p for p in parts if p.num_rows]).sorted()
         finally:
             session.close()
 
@@ -377,6 +513,94 @@ class Evaluator:
         ]
         return [p for p in parts if p.num_rows]
 
+    def _plan(
+        self,
+        session: _Session,
+        data: Mapping[str, pa.Table],
+        variants: Mapping[str, assign.Variant],
+        rules: Iterable[Rule] | None,
+        as_of: dt.date,
+        period_start: dt.date | None,
+    ) -> dict[dt.date, list[tuple[Rule, Params, list[_Slice]]]]:
+        """The statements a batch runs, as `_evaluate` cuts them (each rule, each set of
+        figures, its stretches), gathered by the first day of the period they see."""
+        spans = session.arrow(
+            'SELECT variant, MIN(start) AS lo, MAX("end") AS hi FROM (SELECT variant, start, '
+            '"end" FROM scoped_assignments UNION ALL SELECT variant, start, "end" FROM '
+            "scoped_staff_assignments) GROUP BY variant",
+            pa.schema([("variant", pa.string()), ("lo", pa.date32()), ("hi", pa.date32())]),
+        ).to_pylist()
+        plan: dict[dt.date, list[tuple[Rule, Params, list[_Slice]]]] = {}
+        for rule in rules if rules is not None else REGISTRY.values():
+            if any(data.get(name) is not None and data[name].num_rows == 0 for name in rule.needs):
+                continue  # the rule can only fire on rows of a table this data lacks
+            groups: dict[tuple[str, dt.date], tuple[Params, list[_Slice]]] = {}
+            for span in spans:
+                variant = variants.get(span["variant"])
+                if variant is None:
+                    continue
+                pack = variant.pack
+                lo = max(pack.start, period_start or pack.start, rule.effective_from, span["lo"])
+                hi = min(as_of, pack.end or as_of, rule.effective_to or as_of, span["hi"])
+                for seg_lo, seg_hi, params in _segments(pack, rule, lo, hi):
+                    if not rule.applies(params):
+                        continue
+                    ctx_lo = max(pack.start, period_start or pack.start)
+                    key = (repr(sorted((k, repr(v)) for k, v in params.items())), ctx_lo)
+                    entry = groups.setdefault(key, (params, []))
+                    entry[1].append(
+                        _Slice(
+                            variant,
+                            seg_lo,
+                            seg_hi,
+                            citation_for(pack, rule.cites, seg_lo),
+                            basis_for(pack, rule.basis, seg_lo),
+                        )
+                    )
+            for (_, ctx_lo), (params, slices) in groups.items():
+                plan.setdefault(ctx_lo, []).append((rule, params, slices))
+        return plan
+
+    def _union_statement(
+        self,
+        session: _Session,
+        groups: Sequence[tuple[Rule, Params, list[_Slice]]],
+        as_of: dt.date,
+        ctx_lo: dt.date,
+    ) -> pa.Table:
+        """Run the groups' rules as one statement; label each finding by its slice."""
+        session.replace(
+            "context",
+            pa.table({"as_of": [as_of], "period_start": [ctx_lo]}, schema=SCHEMAS["context"]),
+        )
+        owners: list[tuple[Rule, _Slice]] = []
+        grps: list[int] = []
+        for i, (rule, _, slices) in enumerate(groups):
+            owners.extend((rule, s) for s in slices)
+            grps.extend([i] * len(slices))
+        session.replace(
+            "rule_slices",
+            pa.table(
+                {
+                    "slice": list(range(len(owners))),
+                    "grp": grps,
+                    "variant": [s.variant.id for _, s in owners],
+                    "lo": [s.lo for _, s in owners],
+                    "hi": [s.hi for _, s in owners],
+                    "as_of": [as_of] * len(owners),
+                },
+                schema=ENGINE["rule_slices"],
+            ),
+        )
+        schema = pa.schema(
+            [(c, FINDINGS_SCHEMA.field(c).type) for c in FINDING_COLUMNS] + [("slice", pa.int64())]
+        )
+        sql = self.union_sql([(rule, params) for rule, params, _ in groups], session.dialect)
+        found = session.arrow(sql, schema)
+        if found.num_rows == 0:
+            return found
+        return _labelled(found, owners)
+
     def _statement(
         self,
         session: _Session,
@@ -464,6 +688,37 @@ class Evaluator:
             live=live,
             packs=packs,
         ).objects()
+
+
+def _labelled(found: pa.Table, owners: Sequence[tuple[Rule, _Slice]]) -> pa.Table:
+    """Findings with their rule, variant and citations, taken by each row's slice number
+    (an index into `owners`)."""
+    index = found.column("slice")
+    info: dict[str, list[object]] = {
+        "rule_id": [r.id for r, _ in owners],
+        "pack_id": [s.variant.pack.id for _, s in owners],
+        "variant": [s.variant.id for _, s in owners],
+        "contract": [s.variant.contract for _, s in owners],
+        "category": [r.category for r, _ in owners],
+        "severity": [r.severity for r, _ in owners],
+        "cite_parameter": [s.citation.parameter for _, s in owners],
+        "cite_value": [to_json(s.citation.value) for _, s in owners],
+        "cite_source": [s.citation.source for _, s in owners],
+        "cite_ref": [s.citation.ref for _, s in owners],
+        "cite_section": [s.citation.section for _, s in owners],
+        "cite_confidence": [s.citation.confidence for _, s in owners],
+        "cite_origin": [s.citation.origin for _, s in owners],
+        "cite_note": [s.citation.note for _, s in owners],
+        "basis_parameter": [s.basis.parameter for _, s in owners],
+        "basis_source": [s.basis.source for _, s in owners],
+        "basis_ref": [s.basis.ref for _, s in owners],
+        "basis_section": [s.basis.section for _, s in owners],
+        "basis_confidence": [s.basis.confidence for _, s in owners],
+    }
+    columns = {c: found.column(c) for c in FINDING_COLUMNS}
+    for name, values in info.items():
+        columns[name] = pa.array(values, FINDINGS_SCHEMA.field(name).type).take(index)
+    return pa.table({n: columns[n] for n in FINDINGS_SCHEMA.names}, schema=FINDINGS_SCHEMA)
 
 
 def _params(pack: Pack, rule: Rule, on: dt.date) -> Params | None:
@@ -596,6 +851,12 @@ class _LiveSession(_Session):
                 arrays.append(pa.array(values, field.type))
         return pa.table(arrays, schema=schema)
 
+
+# Public names of the sessions, for adapters bringing another engine and for
+# `Evaluator.run_extract(session=...)`.
+Session = _Session
+BatchSession = _BatchSession
+LiveSession = _LiveSession
 
 _THREAD = threading.local()
 

@@ -306,6 +306,18 @@ ENGINE: Mapping[str, pa.Schema] = MappingProxyType(
         "slices": pa.schema(
             [("slice", _I), ("variant", _S), ("lo", _D), ("hi", _D), ("as_of", _D)]
         ),
+        # The same for a statement running several rules at once (a batch over an extract):
+        # `grp` is the number of the rule and set of figures whose violations a slice keeps.
+        "rule_slices": pa.schema(
+            [
+                ("slice", _I),
+                ("grp", _I),
+                ("variant", _S),
+                ("lo", _D),
+                ("hi", _D),
+                ("as_of", _D),
+            ]
+        ),
     }
 )
 

@@ -89,6 +89,87 @@ def test_bad_adjustment_indicator_and_orphan_line(small_csv: Path, tmp_path: Pat
         read_extract(x2)
 
 
+@pytest.fixture(scope="module")
+def small_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("extract") / "parquet"
+    generate(out, lines=200)
+    return out
+
+
+def _set(path: Path, row: int, column: str, value: object) -> None:
+    """Rewrite one value (row counted from 1) of a Parquet file, keeping its types."""
+    table = pq.read_table(path)
+    values = table.column(column).to_pylist()
+    values[row - 1] = value
+    i = table.schema.get_field_index(column)
+    table = table.set_column(i, table.schema.field(i), pa.array(values, table.schema.field(i).type))
+    pq.write_table(table, path)
+
+
+def test_parquet_of_the_documented_types_is_left_for_duckdb(small_parquet: Path) -> None:
+    extract = read_extract(small_parquet)
+    assert "claim_lines" in extract.files and "claim_lines" not in extract.tables
+    lines = extract.table("claim_lines")
+    assert extract.rows["claim_lines"] == lines.num_rows > 200
+    assert extract.has("claim_lines", "modifier_1")
+
+
+def test_parquet_faults_named_by_file_row_column(small_parquet: Path, tmp_path: Path) -> None:
+    cases = [
+        (
+            "claim_headers",
+            7,
+            "beneficiary_id",
+            None,
+            r"claim_headers.parquet, row 7, column "
+            r"'beneficiary_id': required value is empty",
+        ),
+        (
+            "claim_headers",
+            3,
+            "adjustment_indicator",
+            "7",
+            r"claim_headers.parquet, row 3, "
+            r"column 'adjustment_indicator': '7' is not an adjustment indicator",
+        ),
+        (
+            "claim_lines",
+            11,
+            "claim_id",
+            "NOPE",
+            r"claim_lines.parquet, row 11, column "
+            r"'claim_id': claim 'NOPE' is not in claim_headers",
+        ),
+        (
+            "claim_lines",
+            5,
+            "line_number",
+            0,
+            r"claim_lines.parquet, row 5, column "
+            r"'line_number': line numbers run from 1 to 9999",
+        ),
+        (
+            "claim_lines",
+            9,
+            "units",
+            -2,
+            r"claim_lines.parquet, row 9, column 'units': "
+            r"units cannot be negative",
+        ),
+    ]
+    for i, (name, row, column, value, message) in enumerate(cases):
+        x = _copy(small_parquet, tmp_path / str(i))
+        _set(x / f"{name}.parquet", row, column, value)
+        with pytest.raises(ExtractError, match=message):
+            read_extract(x)
+    # A claim number given twice: named at its first row.
+    x = _copy(small_parquet, tmp_path / "dup")
+    first = pq.read_table(x / "claim_headers.parquet").column("claim_id")[1].as_py()
+    _set(x / "claim_headers.parquet", 6, "claim_id", first)
+    with pytest.raises(ExtractError, match=rf"row 2, column 'claim_id': claim number '{first}'"):
+        read_extract(x)
+
+
 def test_unknown_and_missing_columns_and_files(small_csv: Path, tmp_path: Path) -> None:
     x = _copy(small_csv, tmp_path)
     (x / "claim_lines.csv").unlink()

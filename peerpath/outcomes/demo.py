@@ -148,19 +148,20 @@ def add_measures(
 
     barc = instrument("BARC-10")
     rng = random.Random(seed)
-    candidates = [p for p in people if p.may_plant]
-    planted_on = {id(p) for p in rng.sample(candidates, min(plant, len(candidates)))}
+    planned = [(p, _occasions(p, schedule, end, rng)) for p in people]
+    # Planted on people who have a follow-up that can be left overdue.
+    candidates = [i for i, (p, days) in enumerate(planned) if p.may_plant and _plant(days, end)[1]]
+    planted_on = set(rng.sample(candidates, min(plant, len(candidates))))
     made = 0
     overdue: list[Overdue] = []
-    for p in people:
+    for i, (p, days) in enumerate(planned):
         declines = rng.random() < 0.10  # declines every measure, each time with a reason
         base = min(50, max(12, round(rng.gauss(32, 6))))
         gain_per_unit = max(0.0, rng.gauss(0.12, 0.05))
         previous = p.admission
-        days = _occasions(p, schedule, end, rng)
-        if id(p) in planted_on:
+        if i in planted_on:
             days, left = _plant(days, end)
-            if left is not None:
+            if left is not None:  # always, as the candidates were chosen
                 overdue.append(Overdue(p, barc.code, *left))
         for day, occasion, _, _ in days:
             staff = p.staff(day)

@@ -22,7 +22,7 @@ import math
 import random
 import string
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -170,7 +170,10 @@ PRE_WINDOW_KINDS = (
     DefectKind.UNITS_OVER_AUTHORIZATION,
     DefectKind.EXCLUDED_PROGRAM,
 )
-ALL_KINDS = tuple(DefectKind)
+# Planted by the outcome measures, not by the plan of defects: with their own random stream,
+# so the rest of the demo is the same with or without them.
+OUTCOMES_OVERDUE_PER_TEAM = 1
+ALL_KINDS = tuple(k for k in DefectKind if k != DefectKind.OUTCOME_MEASURE_OVERDUE)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -298,6 +301,24 @@ def _policy(day: dt.date) -> tuple[tuple[TrainingRequirement, ...], tuple[str, .
     )
     units = unmanaged if isinstance(unmanaged, int) else UNMANAGED_UNITS
     return (tuple(reqs) or FALLBACK_TRAINING), (areas or FALLBACK_NEEDS_AREAS), units
+
+
+def _outcome_schedule(day: dt.date) -> Mapping[str, object] | None:
+    """When the NC pack in force on `day` asks for BARC-10 measures (`outcomes.schedule`),
+    or None when it names no BARC-10: the engine turns it into due dates (`next_occasion`)."""
+    from peerpath.policy.api import state_pack
+
+    pack = state_pack("NC", day)
+    if pack is None:
+        return None
+    try:
+        named = pack.value("outcomes.instruments", day)
+        schedule = pack.value("outcomes.schedule", day)
+    except LookupError:
+        return None
+    if not isinstance(named, list | tuple) or "BARC-10" not in [str(n) for n in named]:
+        return None
+    return schedule if isinstance(schedule, Mapping) else None
 
 
 # ------------------------------------------------------------------------------ dates
@@ -938,7 +959,8 @@ class _Generator:
         return list((Counter(kinds) - Counter(team.placed)).elements())
 
     def outcome_measures(self, team: _Team) -> None:
-        """BARC-10 measures tied to the units each person received (peerpath.outcomes.demo)."""
+        """BARC-10 measures tied to the units each person received, on the engine's schedule,
+        with one follow-up per team left overdue on purpose (peerpath.outcomes.demo)."""
         people = [
             DemoPerson(
                 p.obj,
@@ -950,10 +972,30 @@ class _Generator:
                     for n in p.notes
                     if n.status == NoteStatus.SIGNED
                 ],
+                may_plant=p.clean and p.discharge is None and not p.extra_days,
             )
             for p in team.persons
         ]
-        add_measures(self.new, people, end=self.we, seed=self.seed * 1000 + team.index)
+        schedule = _outcome_schedule(self.we + DAY)
+        if schedule is None:
+            return  # no pack names BARC-10 the day after the demo: nothing is asked
+        measures = add_measures(
+            self.new,
+            people,
+            end=self.we,
+            seed=self.seed * 1000 + team.index,
+            schedule=schedule,
+            plant=OUTCOMES_OVERDUE_PER_TEAM if self.defect_rate > 0 else 0,
+        )
+        for o in measures.overdue:
+            self.defect(
+                DefectKind.OUTCOME_MEASURE_OVERDUE,
+                o.person.person,
+                person=o.person.person,
+                day=o.due + DAY,
+                text=f"The {o.instrument} follow-up ({o.what}) was due by {o.due.isoformat()} "
+                "and was not done: it shows overdue on the board.",
+            )
 
     def assign_staff_defect(self, team: _Team, kind: str) -> bool:
         candidates = [c for c in team.cpss if c.defect is None and not c.in_window]

@@ -53,6 +53,10 @@ class DefectKind(models.TextChoices):
     UNDER_AGE = "under_age", "Person younger than the program's minimum age on a service date"
     TOO_FEW_NEEDS_AREAS = "too_few_needs_areas", "Assessment documents too few needs areas"
     PLAN_EXPIRED = "plan_expired", "Signed note after the plan's review date, with no newer plan"
+    OUTCOME_MEASURE_OVERDUE = (
+        "outcome_measure_overdue",
+        "Outcome measure follow-up not done by its due date",
+    )
 
 
 class PlantedDefect(models.Model):

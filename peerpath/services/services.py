@@ -156,6 +156,9 @@ def note_sign(
         {f: getattr(note, f) for f in (*signing.NEEDED_TO_SIGN, "start_time", "end_time")},
         today=at.date(),
     )
+    outside = signing.outside_episodes(note.date, signing.episodes_of(note.person_id))
+    if outside is not None:
+        refused.append(outside)
     if refused:
         raise ValidationError({r.field: r.text for r in refused})
     if at.date() < note.date:

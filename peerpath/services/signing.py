@@ -5,8 +5,9 @@ payable.
 Two kinds of things stop a note:
 
 - **refusals**: what signing itself refuses (the narrative empty, a date in the future, an
-  end before the start). They are PeerPath's own rules about a note, not the state's, and
-  are not findings; signing cannot go ahead until they are fixed.
+  end before the start, a date outside the person's episodes of care). They are PeerPath's
+  own rules about a note, not the state's, and are not findings; signing cannot go ahead
+  until they are fixed.
 - **deny findings** of the policy engine (an overlap, no authorization ...). The engine
   decides them (peerpath.policy.api.check_note); a peer specialist may still sign the note
   after confirming the finding and saying why: the note then goes to the supervisor's
@@ -24,6 +25,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from peerpath.core import formatting as fmt
+from peerpath.people.models import Episode
 from peerpath.policy.api import Finding, check_note
 
 from .models import ServiceNote
@@ -46,9 +49,45 @@ class Refusal:
     text: str
 
 
-def refusals(fields: Mapping[str, object], *, today: dt.date) -> list[Refusal]:
+Span = tuple[dt.date, dt.date | None]
+
+
+def episodes_of(person_id: int) -> list[Span]:
+    """The person's episodes of care as (admission, end or None while open), oldest first:
+    one query. The end is the episode's, as the engine's discharge rule reads it."""
+    return list(
+        Episode.objects.filter(person_id=person_id)
+        .order_by("start", "pk")
+        .values_list("start", "end")
+    )
+
+
+def outside_episodes(day: dt.date, episodes: Sequence[Span]) -> Refusal | None:
+    """Refused when the person has episodes of care and `day` is in none of them (before
+    the first admission, after a discharge, or between two episodes); both ends count as
+    inside. A person with no episode on record is not judged here."""
+    if not episodes or any(s <= day and (e is None or day <= e) for s, e in episodes):
+        return None
+    fix = "Check the date, or open a new episode of care if the person came back."
+    first = min(s for s, _ in episodes)
+    if day < first:
+        return Refusal(
+            "date",
+            f"The date is before the person's episode of care began ({fmt.day(first)}). {fix}",
+        )
+    ended = max(e for s, e in episodes if e is not None and e < day)
+    return Refusal(
+        "date",
+        f"The date is after the person's episode of care ended ({fmt.day(ended)}). {fix}",
+    )
+
+
+def refusals(
+    fields: Mapping[str, object], *, today: dt.date, episodes: Sequence[Span] | None = None
+) -> list[Refusal]:
     """What signing would refuse about a note with these values (note fields by name):
-    empty narrative, a service date after today, an end at or before the start."""
+    empty narrative, a service date after today, an end at or before the start, and, when
+    the person's `episodes` are given, a date outside all of them."""
     out: list[Refusal] = []
     for name, text in NEEDED_TO_SIGN.items():
         value = fields.get(name)
@@ -62,6 +101,10 @@ def refusals(fields: Mapping[str, object], *, today: dt.date) -> list[Refusal]:
     start, end = fields.get("start_time"), fields.get("end_time")
     if isinstance(start, dt.time) and isinstance(end, dt.time) and end <= start:
         out.append(Refusal("end_time", "The end time must be after the start time."))
+    if isinstance(day, dt.date) and episodes is not None:
+        outside = outside_episodes(day, episodes)
+        if outside is not None:
+            out.append(outside)
     return out
 
 

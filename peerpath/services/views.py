@@ -127,7 +127,12 @@ def _check(
         if name != "__all__"
         for e in errors
     ]
-    refused += [r for r in signing.refusals(values, today=today) if r.field not in form.errors]
+    episodes = signing.episodes_of(person.pk)
+    refused += [
+        r
+        for r in signing.refusals(values, today=today, episodes=episodes)
+        if r.field not in form.errors
+    ]
     if row is None:
         return {"checked": False, "refusals": refused, "form": form}
     result = signing.check_for_signing(

@@ -64,6 +64,7 @@ def test_every_billing_defect_is_held_with_its_rule_and_citation(scrubbed):
             "missed_supervisor_contact",
             "training_missed",
             "caseload_over_ratio",
+            "outcome_measure_overdue",
         }
         == BILLING_KINDS
     )

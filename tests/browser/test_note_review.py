@@ -69,6 +69,9 @@ def test_a_note_with_an_overlap_is_signed_with_a_reason_and_lands_in_the_queue(p
     assert note.status == "signed"
     review = NoteReview.objects.get(note=note)
     assert (review.why, review.peer_reason, review.status) == ("finding", REASON, "open")
+    # Writing the note (eight actions, as for a compliant one), the refused click, the box,
+    # the reason and signing with it.
+    assert act.count <= 12, str(act)
 
     # The supervisor finds it in the queue, with the finding and the reason.
     # Leave the page first: a late htmx answer would set the session cookie again.

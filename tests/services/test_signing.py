@@ -228,3 +228,70 @@ def test_a_peer_sees_the_notes_findings_not_the_agencys_staffing():
         "AUTH.NOTE_COVERED",
         "PLAN.CURRENT",
     ]
+
+
+# ---- outside the episode of care ------------------------------------------------------------
+
+GREEN = "Nothing in this note would stop it being paid"
+BEFORE = "episode of care began ("
+AFTER = "episode of care ended ("
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "said"),
+    [
+        (DAY + dt.timedelta(days=1), None, BEFORE),  # the day before admission
+        (DAY, None, None),  # the first day of the episode
+        (DAY - dt.timedelta(days=60), DAY, None),  # the last day of the episode
+        (DAY - dt.timedelta(days=60), DAY - dt.timedelta(days=1), AFTER),  # the day after
+    ],
+    ids=["day-before-start", "first-day", "last-day", "day-after-end"],
+)
+def test_a_note_outside_the_episode_is_refused_in_the_live_check_and_at_signing(start, end, said):
+    from tests.factories import EpisodeFactory
+
+    person, cpss, intervention, _ = team()
+    EpisodeFactory(person=person, start=start, end=end)
+    client = client_for(cpss)
+    check = client.post(f"/people/{person.pk}/notes/check/", note_post(intervention))
+    page = check.content.decode()
+    signed = client.post(f"/people/{person.pk}/notes/new/", note_post(intervention, action="sign"))
+    if said is None:
+        assert GREEN in page and "episode of care" not in page
+        assert signed.status_code == 302
+        assert ServiceNote.objects.get().status == "signed"
+        return
+    assert said in page and GREEN not in page
+    # Signing refuses it as it refuses a future date: nothing saved, the reason shown.
+    assert signed.status_code == 200 and said in signed.content.decode()
+    assert not ServiceNote.objects.exists()
+    # So does the service, for a draft saved on that date (the API and groups sign here).
+    note = NoteFactory(person=person, staff=cpss, date=DAY, intervention=intervention)
+    with pytest.raises(ValidationError) as err:
+        services.note_sign(
+            actor=cpss.user, note=note, signer=cpss, at=dt.datetime.now(dt.UTC), sign_reason="x"
+        )
+    assert said in err.value.message_dict["date"][0]
+    note.refresh_from_db()
+    assert note.status == "draft"
+
+
+def test_outside_the_episodes_between_two_and_without_any():
+    d = dt.date
+    two = [(d(2026, 1, 5), d(2026, 3, 1)), (d(2026, 5, 1), None)]
+    assert signing.outside_episodes(d(2026, 1, 4), two).text.startswith(  # type: ignore[union-attr]
+        "The date is before the person's episode of care began (Jan 5, 2026)"
+    )
+    for inside in (d(2026, 1, 5), d(2026, 3, 1), d(2026, 5, 1), d(2027, 1, 1)):
+        assert signing.outside_episodes(inside, two) is None, inside
+    between = signing.outside_episodes(d(2026, 3, 2), two)
+    assert between is not None and between.field == "date"
+    assert "ended (Mar 1, 2026)" in between.text
+    assert signing.outside_episodes(d(2026, 4, 30), two) is not None
+    # A person with no episode on record is not judged by this check.
+    assert signing.outside_episodes(d(2026, 1, 4), []) is None
+    fields = {"intervention_text": "x", "response": "y", "date": d(2026, 1, 4)}
+    assert signing.refusals(fields, today=d(2026, 6, 1)) == []
+    assert [r.field for r in signing.refusals(fields, today=d(2026, 6, 1), episodes=two)] == [
+        "date"
+    ]

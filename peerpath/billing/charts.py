@@ -9,13 +9,11 @@ alternative). The numbers come from `reports` (one query each); the charts only 
 
 from __future__ import annotations
 
-import base64
 import io
-import re
 from collections.abc import Sequence
-from typing import Any
 
 from peerpath.core import formatting as fmt
+from peerpath.core import svgcharts as sc
 
 from .reports import (
     BUCKET_NAMES,
@@ -62,47 +60,7 @@ def clean_claim_chart(rates: Sequence[MonthRate]) -> bytes:
 
 # The worklist's charts: SVG, small enough to read on a phone (375 px wide) -----------------
 
-PALETTE = ("#005ea2", "#e66f0e", "#00a398", "#5e519e", "#936f38", "#b50909", "#1a4480")
-_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S)
 MAX_BARS = 8  # reasons shown one by one; the rest are added up as "Other reasons"
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasSVG(figure)
-    return figure
-
-
-def _svg(figure: Any) -> str:
-    """The figure as SVG text with its words as text (small, sharp when scaled), no date and
-    no <style> (the Content-Security-Policy then needs nothing more)."""
-    from matplotlib import rc_context
-
-    figure.tight_layout()
-    out = io.StringIO()
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "peerpath"}):
-        figure.savefig(out, format="svg", metadata={"Date": None})
-    return _STYLE.sub("", out.getvalue())
-
-
-def data_uri(svg: str) -> str:
-    """An SVG as a data: URL for an <img> (the policy allows data: images): the page needs no
-    second request, so a chart never costs its data twice."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
-
-
-def _empty(ax: Any, words: str) -> None:
-    ax.text(0.5, 0.5, words, ha="center", va="center", fontsize=11, transform=ax.transAxes)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _plain(ax: Any) -> None:
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(labelsize=10)
 
 
 def denial_bars(by_reason: Sequence[Rate]) -> list[tuple[str, int]]:
@@ -118,36 +76,36 @@ def denial_bars(by_reason: Sequence[Rate]) -> list[tuple[str, int]]:
 def denials_by_reason_svg(by_reason: Sequence[Rate]) -> str:
     """Refused lines by reason code (CARC), most first, as horizontal bars."""
     bars = denial_bars(by_reason)
-    figure = _figure(4.8, 0.9 + 0.38 * max(3, len(bars)))
+    figure = sc.figure(4.8, 0.9 + 0.38 * max(3, len(bars)))
     ax = figure.add_subplot()
     if not bars:
-        _empty(ax, "No denials posted")
-        return _svg(figure)
+        sc.empty(ax, "No denials posted")
+        return sc.svg(figure)
     y = list(range(len(bars)))[::-1]
-    ax.barh(y, [n for _, n in bars], color=PALETTE[0])
+    ax.barh(y, [n for _, n in bars], color=sc.PALETTE[0])
     ax.set_yticks(y, [label for label, _ in bars])
     for yy, (_, n) in zip(y, bars, strict=True):
         ax.text(n, yy, f" {fmt.number(n)}", va="center", fontsize=10)
     ax.set_xlabel("Lines refused", fontsize=10)
     ax.margins(x=0.18)
-    _plain(ax)
-    return _svg(figure)
+    sc.plain(ax)
+    return sc.svg(figure)
 
 
 def aging_svg(rows: Sequence[AgingRow]) -> str:
     """Charges awaiting payment by days waiting, stacked by payer."""
     from matplotlib.ticker import FuncFormatter
 
-    figure = _figure(4.8, 3.4)
+    figure = sc.figure(4.8, 3.4)
     ax = figure.add_subplot()
     if not rows:
-        _empty(ax, "Nothing is awaiting payment")
-        return _svg(figure)
+        sc.empty(ax, "Nothing is awaiting payment")
+        return sc.svg(figure)
     x = list(range(len(BUCKET_NAMES)))
     bottom = [0.0] * len(BUCKET_NAMES)
     for i, row in enumerate(rows):
         values = [float(amount) for amount, _ in row.cells]
-        ax.bar(x, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=row.payer)
+        ax.bar(x, values, bottom=bottom, color=sc.PALETTE[i % len(sc.PALETTE)], label=row.payer)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for xx, total in zip(x, bottom, strict=True):
         if total:
@@ -158,25 +116,27 @@ def aging_svg(rows: Sequence[AgingRow]) -> str:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.0f}"))
     ax.set_ylabel("Charges awaiting payment", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=2, fontsize=9, frameon=False)
-    _plain(ax)
-    return _svg(figure)
+    sc.plain(ax)
+    return sc.svg(figure)
 
 
 def units_by_payer_svg(rows: Sequence[PayerUnits]) -> str:
     """Each payer's units as one bar, in parts by where the lines stand."""
-    figure = _figure(4.8, 1.9 + 0.5 * max(1, len(rows)))
+    figure = sc.figure(4.8, 1.9 + 0.5 * max(1, len(rows)))
     ax = figure.add_subplot()
     if not rows:
-        _empty(ax, "No claim lines yet")
-        return _svg(figure)
+        sc.empty(ax, "No claim lines yet")
+        return sc.svg(figure)
     y = list(range(len(rows)))[::-1]
     left = [0] * len(rows)
     for i, (_key, words, _) in enumerate(UNIT_STAGES):
         values = [row.cells[i] for row in rows]
-        ax.barh(y, values, left=left, color=PALETTE[i % len(PALETTE)], label=words, height=0.6)
+        ax.barh(
+            y, values, left=left, color=sc.PALETTE[i % len(sc.PALETTE)], label=words, height=0.6
+        )
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_yticks(y, [row.payer for row in rows])
     ax.set_xlabel("Units on claim lines", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.28), ncol=2, fontsize=9, frameon=False)
-    _plain(ax)
-    return _svg(figure)
+    sc.plain(ax)
+    return sc.svg(figure)

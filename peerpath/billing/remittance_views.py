@@ -21,6 +21,7 @@ from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access
+from peerpath.core.svgcharts import data_uri
 from peerpath.jobs.pages import active_job, job_from_request, start_and_show
 from peerpath.people.models import Person
 
@@ -211,12 +212,12 @@ def billing_glance(request: HttpRequest) -> HttpResponse:
     units = reports.units_by_payer(people)
     context = {
         "denial_bars": charts.denial_bars(by_reason),
-        "denials_chart": charts.data_uri(charts.denials_by_reason_svg(by_reason)),
+        "denials_chart": data_uri(charts.denials_by_reason_svg(by_reason)),
         "aging": aging,
-        "aging_chart": charts.data_uri(charts.aging_svg(aging)),
+        "aging_chart": data_uri(charts.aging_svg(aging)),
         "buckets": reports.BUCKET_NAMES,
         "units": units,
-        "units_chart": charts.data_uri(charts.units_by_payer_svg(units)),
+        "units_chart": data_uri(charts.units_by_payer_svg(units)),
         "stages": [words for _, words, _ in reports.UNIT_STAGES],
     }
     partial = bool(getattr(request, "htmx", False))

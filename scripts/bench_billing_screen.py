@@ -151,7 +151,7 @@ def _run(people: int, runs: int, engine: str, profile: bool, reuse: bool) -> Non
         assert response.status_code == 200, (path, response.status_code)
         queries: list[str] = []
 
-        def count(execute, sql, params, many, context, queries=queries):  # type: ignore[no-untyped-def]
+        def count(execute, sql, params, many, context, queries=queries):
             queries.append(sql)
             return execute(sql, params, many, context)
 

@@ -111,32 +111,39 @@ def aging_svg(rows: Sequence[AgingRow]) -> str:
         if total:
             ax.text(xx, total, f"${total:,.0f}", ha="center", va="bottom", fontsize=9)
     ax.margins(y=0.12)
-    ax.set_xticks(x, [f"{name} days" if name != OVER else "over 120" for name in BUCKET_NAMES])
-    ax.tick_params(axis="x", labelsize=9)
+    ax.set_xticks(x, [name if name != OVER else "over 120" for name in BUCKET_NAMES])
+    ax.set_xlabel("Days since the claim file was made", fontsize=10)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.0f}"))
     ax.set_ylabel("Charges awaiting payment", fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=2, fontsize=9, frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, fontsize=9, frameon=False)
     sc.plain(ax)
     return sc.svg(figure)
 
 
 def units_by_payer_svg(rows: Sequence[PayerUnits]) -> str:
-    """Each payer's units as one bar, in parts by where the lines stand."""
-    figure = sc.figure(4.8, 1.9 + 0.5 * max(1, len(rows)))
+    """Each payer's units as one bar, in parts by where the lines stand; the payer's name
+    above its bar (long names need the chart's whole width on a phone)."""
+    from matplotlib.ticker import FuncFormatter
+
+    figure = sc.figure(4.8, 1.8 + 0.7 * max(1, len(rows)))
     ax = figure.add_subplot()
     if not rows:
         sc.empty(ax, "No claim lines yet")
         return sc.svg(figure)
-    y = list(range(len(rows)))[::-1]
+    y = [1.4 * i for i in range(len(rows))][::-1]
     left = [0] * len(rows)
     for i, (_key, words, _) in enumerate(UNIT_STAGES):
         values = [row.cells[i] for row in rows]
-        ax.barh(
-            y, values, left=left, color=sc.PALETTE[i % len(sc.PALETTE)], label=words, height=0.6
-        )
+        color = sc.PALETTE[i % len(sc.PALETTE)]
+        ax.barh(y, values, left=left, color=color, label=words, height=0.6)
         left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.set_yticks(y, [row.payer for row in rows])
+    for yy, row in zip(y, rows, strict=True):
+        ax.text(0, yy + 0.42, f"{row.payer}: {fmt.number(row.total)}", fontsize=10, va="bottom")
+    ax.set_yticks([])
+    ax.set_ylim(-0.6, max(y) + 1.1)
     ax.set_xlabel("Units on claim lines", fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.28), ncol=2, fontsize=9, frameon=False)
-    sc.plain(ax)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=9, frameon=False)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.tick_params(labelsize=10)
     return sc.svg(figure)

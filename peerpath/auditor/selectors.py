@@ -243,3 +243,62 @@ def sample(
     return [
         SampleRow(i, by_pk[pk], counts.get(pk, 0)) for i, pk in enumerate(chosen, 1) if pk in by_pk
     ]
+
+
+# Findings by rule over time (the workspace's chart) -----------------------------------------
+
+TREND_RULES = 5  # rules drawn one by one; the others are added up as "Other rules"
+OTHER_RULES = "Other rules"
+
+
+@dataclass(frozen=True)
+class RuleSeries:
+    rule_id: str  # "" for the other rules added up
+    title: str
+    counts: list[int]  # findings dated in each month of `Trend.months`
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class Trend:
+    months: list[dt.date]  # the first day of each month of the period, oldest first
+    series: list[RuleSeries]  # the rules with the most findings first, then the others
+    undated: int  # findings without a date (not drawn)
+
+
+def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    out, day = [], start.replace(day=1)
+    while day <= end:
+        out.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def rules_by_month(
+    found: Findings, *, start: dt.date, end: dt.date, top: int = TREND_RULES
+) -> Trend:
+    """Findings of each rule in each month of the period, from the findings the workspace
+    already has (no query): the `top` rules with the most findings one by one, the rest
+    added up, and every month of the period even when nothing was found in it."""
+    months = months_between(start, end)
+    index = {m: i for i, m in enumerate(months)}
+    table = found.table
+    per_rule: dict[str, list[int]] = {}
+    undated = 0
+    for rule_id, day in zip(
+        table.column("rule_id").to_pylist(), table.column("date").to_pylist(), strict=True
+    ):
+        at = index.get(day.replace(day=1)) if day is not None else None
+        if at is None:
+            undated += 1
+            continue
+        per_rule.setdefault(str(rule_id), [0] * len(months))[at] += 1
+    ranked = sorted(per_rule.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+    series = [RuleSeries(r, rule_title(r), counts) for r, counts in ranked[:top]]
+    if len(ranked) > top:
+        rest = [sum(counts[i] for _, counts in ranked[top:]) for i in range(len(months))]
+        series.append(RuleSeries("", OTHER_RULES, rest))
+    return Trend(months=months, series=series, undated=undated)

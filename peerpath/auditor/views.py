@@ -18,9 +18,11 @@ from peerpath.access.capabilities import Cap
 from peerpath.access.permissions import declare
 from peerpath.access.services import log_access
 from peerpath.core.formatting import day
+from peerpath.core.svgcharts import data_uri
 from peerpath.policy.api import Findings, rule_title
 
 from . import selectors
+from .charts import month_label, rules_over_time_svg
 from .selectors import Scope
 
 SAMPLE_SIZE = 30
@@ -62,11 +64,17 @@ def _log(request: HttpRequest, action: str, reason: str) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     found, start, end, months = _findings(request)
     _log(request, "view", "audit workspace")
+    trend = selectors.rules_by_month(found, start=start, end=end)
+    labels = [month_label(m, many=len(trend.months) > 6) for m in trend.months]
     return render(
         request,
         "auditor/home.html",
         {
             "summary": selectors.summary(found, start=start, end=end),
+            "trend": trend,
+            "trend_chart": data_uri(rules_over_time_svg(trend)),
+            "trend_months": labels,
+            "trend_rows": [(s, list(zip(labels, s.counts, strict=True))) for s in trend.series],
             "months": months,
             "month_choices": (3, 6, 12, 24, 36),
         },

@@ -222,6 +222,20 @@ class ClaimLine(models.Model):
         indexes = [
             models.Index(fields=["status", "payer"]),
             models.Index(fields=["person", "service_date"]),
+            # The billing screen's list, newest first, stops after a page instead of sorting
+            # every current line; by status too, with the person for its counts (PostgreSQL
+            # answers those from the index alone).
+            models.Index(
+                fields=["-service_date", "-id"],
+                condition=models.Q(is_current=True),
+                name="line_current_by_date",
+            ),
+            models.Index(
+                fields=["status", "-service_date", "-id"],
+                include=["person"],
+                condition=models.Q(is_current=True),
+                name="line_current_by_status",
+            ),
         ]
         constraints = [
             # The database, not only the code, keeps a note from being billed twice.

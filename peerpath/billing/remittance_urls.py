@@ -22,6 +22,7 @@ urlpatterns = [
         name="billing-appeal-letter",
     ),
     path("billing/reports/", views.billing_reports, name="billing-reports"),
+    path("billing/glance/", views.billing_glance, name="billing-glance"),
     path(
         "billing/reports/clean-claims.png",
         views.clean_claim_chart_png,

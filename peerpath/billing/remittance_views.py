@@ -21,10 +21,11 @@ from peerpath.access.capabilities import Cap, has
 from peerpath.access.permissions import declare
 from peerpath.access.scope import people_visible_to, staff_of
 from peerpath.access.services import log_access
+from peerpath.core.svgcharts import data_uri
 from peerpath.jobs.pages import active_job, job_from_request, start_and_show
 from peerpath.people.models import Person
 
-from . import reports
+from . import charts, reports
 from .charts import clean_claim_chart
 from .jobs import POST_835, agency_target
 from .models import ClaimPayment, Payment
@@ -196,3 +197,29 @@ def clean_claim_chart_png(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(clean_claim_chart(rates), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@declare(Cap.READ_BILLING)
+@require_GET
+def billing_glance(request: HttpRequest) -> HttpResponse:
+    """The billing charts: refused lines by reason, charges awaiting payment by days waiting,
+    units by payer, each with its numbers in a table. Loaded into the billing home and the
+    remittances page after they show (so their own answer does not wait on it); a page of
+    its own without JavaScript. Figures only, no names: nothing to log. Four queries."""
+    people = people_visible_to(request.user)
+    by_reason, _ = reports.denial_rates(people)
+    aging = reports.receivables_aging(people)
+    units = reports.units_by_payer(people)
+    context = {
+        "denial_bars": charts.denial_bars(by_reason),
+        "denials_chart": data_uri(charts.denials_by_reason_svg(by_reason)),
+        "aging": aging,
+        "aging_chart": data_uri(charts.aging_svg(aging)),
+        "buckets": reports.BUCKET_NAMES,
+        "units": units,
+        "units_chart": data_uri(charts.units_by_payer_svg(units)),
+        "stages": [words for _, words, _ in reports.UNIT_STAGES],
+    }
+    partial = bool(getattr(request, "htmx", False))
+    template = "billing/_glance.html" if partial else "billing/glance.html"
+    return render(request, template, context)

@@ -10,6 +10,7 @@ and reads only their claims, lines and authorizations.
   with no line refused.
 - `units_by_authorization` and `unmanaged_units`: units used and left, as the person's chart
   counts them (signed notes, the pack's unit rounding).
+- `units_by_payer`: the units on each payer's claim lines, by where the lines stand.
 """
 
 from __future__ import annotations
@@ -234,6 +235,51 @@ def clean_claim_rates(people: QuerySet[Person], *, months: int = 12) -> list[Mon
 
 
 # Units -------------------------------------------------------------------------------------
+
+# Where a claim line stands, for the units chart: (key, words, the statuses it gathers).
+UNIT_STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("held", "Held", (LineStatus.HELD,)),
+    ("ready", "Ready to bill", (LineStatus.READY,)),
+    ("submitted", "Awaiting payment", (LineStatus.SUBMITTED,)),
+    ("paid", "Paid", (LineStatus.PAID,)),
+    ("refused", "Refused in whole or part", (LineStatus.DENIED, LineStatus.PARTLY_PAID)),
+)
+_STAGE_OF = {status: key for key, _, statuses in UNIT_STAGES for status in statuses}
+
+
+@dataclass
+class PayerUnits:
+    payer: str
+    units: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cells(self) -> list[int]:
+        return [self.units.get(key, 0) for key, _, _ in UNIT_STAGES]
+
+    @property
+    def total(self) -> int:
+        return sum(self.units.values())
+
+
+def units_by_payer(people: QuerySet[Person]) -> list[PayerUnits]:
+    """Units on each payer's current claim lines, by where the lines stand (held, ready,
+    awaiting payment, paid, refused), payers by name; void lines left out. The units are
+    the ones the scrub wrote on each line from the policy engine (the pack's unit rounding,
+    asked of `peerpath.policy.api`): they are added up here, never counted from minutes.
+    One query."""
+    rows = (
+        ClaimLine.objects.filter(person__in=people, is_current=True)
+        .exclude(status=LineStatus.VOID)
+        .values("payer__name", "status")
+        .annotate(units=Sum("units"))
+        .order_by("payer__name", "status")
+    )
+    by_payer: dict[str, PayerUnits] = {}
+    for row in rows:
+        entry = by_payer.setdefault(row["payer__name"], PayerUnits(row["payer__name"]))
+        stage = _STAGE_OF[row["status"]]
+        entry.units[stage] = entry.units.get(stage, 0) + int(row["units"] or 0)
+    return list(by_payer.values())
 
 
 @dataclass(frozen=True)

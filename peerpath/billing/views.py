@@ -57,9 +57,13 @@ def lines(request: HttpRequest) -> HttpResponse:
     people = people_visible_to(request.user)
     outsider = _outsider(request)
     filters = parse_filters(request.GET)
-    page = Paginator(lines_for(people, filters, outsider=outsider), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    counts = status_counts(people, outsider=outsider)
+    page = Paginator(lines_for(people, filters, outsider=outsider), PAGE_SIZE)
+    if not filters.payer and not filters.rule:
+        # The counts by status already say how many lines the list has: no second count
+        # over every line (a Paginator's count is a cached property, set here).
+        page.__dict__["count"] = counts[filters.status] if filters.status else sum(counts.values())
+    shown = page.get_page(request.GET.get("page"))
     # The list names people: a read of PHI, logged once per page.
     log_access(
         user=request.user,
@@ -75,9 +79,9 @@ def lines(request: HttpRequest) -> HttpResponse:
     if job is None and agency is not None:
         job = active_job(request, SCRUB, agency_target(agency))
     context = {
-        "page": page,
+        "page": shown,
         "filters": filters,
-        "counts": status_counts(people, outsider=outsider),
+        "counts": counts,
         "statuses": LineStatus.choices,
         "groups": groups,
         "group": next((g for g in groups if g.rule_id == filters.rule), None),

@@ -327,3 +327,29 @@ def test_the_list_reads_no_distinct_and_a_fixed_number_of_queries_by_reason(worl
     ]
     bad = [sql for sql in lines_sql if "DISTINCT" in sql]
     assert lines_sql and not bad, bad
+
+
+@pytest.mark.django_db
+def test_the_list_counts_its_lines_once_by_status_and_pages_them_right(world, monkeypatch):
+    """No second count over every line: the counts by status give the list's size (a count
+    over the claim lines of a large agency was a third of the screen's time)."""
+    import peerpath.billing.views as billing_views
+
+    monkeypatch.setattr(billing_views, "PAGE_SIZE", 2)
+    agency, payer = world
+    _held_world(agency, payer, n_held=3)  # one ready line, three held
+    lines_scrub(actor=None, agency=agency, today=TODAY)
+    client = client_for(StaffUserFactory(role="billing", agency=agency, credential=""))
+    client.get("/billing/")
+    for url, size, pages in (("/billing/", 4, 2), ("/billing/?status=held", 3, 2),
+                             ("/billing/?status=ready", 1, 1)):  # fmt: skip
+        queries = _queries(client, url)
+        counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+        assert counts == [], url
+        page = client.get(url + ("&" if "?" in url else "?") + "page=2")
+        assert page.context["page"].paginator.count == size
+        assert page.context["page"].paginator.num_pages == pages
+        assert len(page.context["page"].object_list) == (size - 2 if pages == 2 else size)
+    # Filtered by reason, the list is counted as it is (the counts are by status only).
+    page = client.get(f"/billing/?status=held&rule={RULE}")
+    assert page.context["page"].paginator.count == 3

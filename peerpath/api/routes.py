@@ -31,6 +31,7 @@ from peerpath.policy.api import Finding, authorization_units, check_note
 from peerpath.services.models import ServiceNote
 from peerpath.services.selectors import plan_choices
 from peerpath.services.services import note_create, note_sign
+from peerpath.services.signing import episodes_of, refusals
 
 from . import fhir, pas, phi
 from .schemas import (
@@ -360,9 +361,13 @@ def note_check(request: HttpRequest, person_id: int, body: NoteIn) -> dict[str, 
         _draft_row(person, staff, body, i), as_of=max(body.date, timezone.localdate())
     )
     findings = checked.relevant()
+    refused = refusals(
+        body.model_dump(), today=timezone.localdate(), episodes=episodes_of(person.pk)
+    )
     phi.log_read(request, person, "policy.Finding")
     return {
-        "allowed_to_sign": not any(f.severity == "deny" for f in findings),
+        "allowed_to_sign": not refused and not any(f.severity == "deny" for f in findings),
+        "refusals": [{"field": r.field, "message": r.text} for r in refused],
         "findings": [_finding(f) for f in findings],
     }
 

@@ -178,8 +178,20 @@ class FindingOut(Schema):
     assumed: bool
 
 
+class RefusalOut(Schema):
+    field: str = Field(description="The note field it is about (as in NoteIn).")
+    message: str
+
+
 class CheckOut(Schema):
-    allowed_to_sign: bool = Field(description="No finding denies the note.")
+    allowed_to_sign: bool = Field(
+        description="Signing would refuse nothing and no finding denies the note."
+    )
+    refusals: list[RefusalOut] = Field(
+        description="What signing would refuse, as the note page says it: an empty "
+        "narrative, a future date, an end before the start, a date outside the person's "
+        "episodes of care."
+    )
     findings: list[FindingOut]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from peerpath.access.models import AccessLogEntry
 from peerpath.api.models import PersonalAccessToken
@@ -141,3 +142,15 @@ def test_the_tokens_page_makes_shows_once_and_revokes(world):
     assert call("GET", f"/api/people/{world.mine.pk}", raw).status_code == 401
     refused = client.post("/account/tokens/", {"name": "", "days": "900"})
     assert refused.status_code == 400
+
+
+def test_the_check_says_what_signing_would_refuse_as_the_note_page_does(world):
+    token = world.token("cpss")
+    url = f"/api/people/{world.mine.pk}/notes/check"
+    empty = call("POST", url, token, note_body(world) | {"response": "  "}).json()
+    assert empty["allowed_to_sign"] is False
+    assert [r["field"] for r in empty["refusals"]] == ["response"]
+    future = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    ahead = call("POST", url, token, note_body(world) | {"date": future}).json()
+    assert ahead["allowed_to_sign"] is False
+    assert "date" in [r["field"] for r in ahead["refusals"]]

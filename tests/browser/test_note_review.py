@@ -136,5 +136,6 @@ def test_a_supervisor_returns_a_note_and_the_peer_corrects_and_signs_it(page: Pa
     assert review.status == "resolved" and review.corrected_by == amendment
     page.goto("/inbox/")
     expect(page.get_by_text("Returned for correction")).to_have_count(0)
+    problems += page_problems(page, "inbox-peer")
     assert act.count <= 6, str(act)
     assert not problems, "Accessibility problems:\n" + "\n".join(problems)

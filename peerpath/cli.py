@@ -53,6 +53,9 @@ def _generate(seed: int, people: int, end: dt.date | None, months: int) -> None:
     today = report.end + dt.timedelta(days=1)
     print(bill_the_demo(today=today, seed=seed).summary())
     print(f"{open_reviews(today=today, seed=seed)} notes wait for their supervisor's review.")
+    from peerpath.core.dbstats import refresh_statistics
+
+    refresh_statistics()
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -134,8 +134,10 @@ class PeerPathServer:
     def load(self) -> Any:
         from django.db import connections
 
+        from peerpath.core.dbstats import refresh_statistics
         from peerpath.wsgi import application
 
+        refresh_statistics()
         _warm_rules()
         connections.close_all()  # never share a database connection across the fork
         return application

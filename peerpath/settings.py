@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "peerpath.accounts.middleware.RequestLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A page that only reads asks the policy engine each question once.
+    "peerpath.policy.middleware.PolicyMemoMiddleware",
     # Last, so that it sees the result of authentication (django-axes' own advice).
     "axes.middleware.AxesMiddleware",
 ]
@@ -177,6 +179,10 @@ else:
         "default": {
             "ENGINE": "peerpath.core.sqlite",
             "NAME": str(DATA_DIR / "peerpath.sqlite3"),
+            # Each web thread keeps its connection (and SQLite's cache of pages and of the
+            # schema) from request to request instead of opening the file each time.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": float(os.environ.get("PEERPATH_SQLITE_TIMEOUT", "30")),

@@ -11,11 +11,12 @@ a browser does for localhost.
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import re
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 PASSWORD = os.environ.get("PEERPATH_BENCH_PASSWORD", "peer-support-demo")
 ACCOUNTS = {
@@ -23,6 +24,24 @@ ACCOUNTS = {
     "supervisor": os.environ.get("PEERPATH_BENCH_SUPERVISOR", ""),
     "billing": os.environ.get("PEERPATH_BENCH_BILLING", ""),
 }
+TIMES = os.environ.get("PEERPATH_BENCH_TIMES", "")
+_timings: list[tuple[str, float, int]] = []
+
+
+@events.request.add_listener
+def _record(name: str, response_time: float, exception: object, **_: object) -> None:
+    """Every request's time, so the benchmark can give exact percentiles of the mixed day
+    without the once-per-user sign-in (an Argon2 password check, slow by design)."""
+    _timings.append((name, response_time, 0 if exception is None else 1))
+
+
+@events.quitting.add_listener
+def _write(**_: object) -> None:
+    if TIMES:
+        with open(TIMES, "w", newline="") as f:
+            csv.writer(f).writerows(_timings)
+
+
 PERSON = re.compile(r'href="/people/(\d+)/"')
 INTERVENTION = re.compile(r'name="intervention" value="(\d+)"')
 

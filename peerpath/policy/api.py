@@ -78,6 +78,7 @@ from .due import (
     unsigned_stale_before,
 )
 from .engine import EVALUATOR, Citation, Finding, Findings, citation_for
+from .memo import remembered
 from .outcomes_due import MeasureDue, measures_due, next_occasion
 from .parameters import Pack, load_packs
 from .plan import PlanRequirements, plan_requirements
@@ -249,9 +250,13 @@ def _assignments(data: Mapping[str, pa.Table], on: dt.date) -> dict[int, PackInF
 def packs_in_force(person_ids: Iterable[int], on: dt.date) -> dict[int, PackInForce]:
     """The pack (variant) judging each person's services on `on`, from the assignment
     relation; people with no pack in force on that day (or no payer) are left out."""
+    return _packs_in_force(tuple(sorted(set(person_ids))), on)
+
+
+@remembered
+def _packs_in_force(ids: tuple[int, ...], on: dt.date) -> dict[int, PackInForce]:
     from .extract import people_tables
 
-    ids = sorted(set(person_ids))
     if not ids:
         return {}
     return _assignments(people_tables(ids), on)
@@ -329,18 +334,28 @@ def authorization_units(
 ) -> dict[int, AuthorizationUnits]:
     """Units used on each authorization (signed notes of the person within its dates,
     each counted by the variant judging its day) and the units left."""
+    return _authorization_units(tuple(authorization_ids), on)
+
+
+@remembered
+def _authorization_units(ids: tuple[int, ...], on: dt.date) -> dict[int, AuthorizationUnits]:
     from .relations import authorization_use
 
     return {
         pk: AuthorizationUnits(pk, approved, used)
-        for pk, (approved, used) in authorization_use(authorization_ids, on=on).items()
+        for pk, (approved, used) in authorization_use(ids, on=on).items()
     }
 
 
 def unmanaged_units(person_ids: Iterable[int], *, on: dt.date) -> dict[int, Unmanaged]:
     """Units each person used outside any approved authorization in the pack's window
     (the state fiscal year, from the episode's start when later) and the allowance."""
-    return unmanaged_use(person_ids, on=on)
+    return _unmanaged_units(tuple(person_ids), on)
+
+
+@remembered
+def _unmanaged_units(ids: tuple[int, ...], on: dt.date) -> dict[int, Unmanaged]:
+    return unmanaged_use(ids, on=on)
 
 
 # ---- packs by state, for data that has no person yet (the demo), and the pack list -----------

@@ -255,6 +255,7 @@ class Evaluator:
     def __init__(self) -> None:
         self._tables = Tables()
         self._sql: dict[tuple[str, ...], str] = {}
+        self._schemas: dict[tuple[str, ...], pa.Schema] = {}
 
     # ---- compiling -------------------------------------------------------------------
 
@@ -272,6 +273,14 @@ class Evaluator:
         if sql is None:
             sql = self._sql[key] = self._compile(build(self._tables), dialect)
         return sql
+
+    def relation_schema(self, name: str, build: Callable[[Tables], ir.Table]) -> pa.Schema:
+        """The Arrow schema of a named relation's rows."""
+        key = ("schema", "", name)
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = self._schemas[key] = build(self._tables).schema().to_pyarrow()
+        return schema
 
     def sql_for(self, rule: Rule, params: Params, dialect: str = "duckdb") -> str:
         """The rule's scoped statement for these parameter values, "duckdb" or "sqlite"."""
@@ -395,8 +404,9 @@ class Evaluator:
         packs: Mapping[str, Pack] | None = None,
     ) -> dict[str, pa.Table]:
         """The engine's relations over `data` (assignments, scoped assignments and note
-        units) as Arrow tables, for screens and reports that read them."""
-        session = _BatchSession()
+        units) as Arrow tables, for screens and reports that read them. A few people's
+        tables (a page) run on the thread's live session, a whole agency's on DuckDB."""
+        session = _session_for(data)
         try:
             self._prepare(session, data, packs or load_packs(), scope or Scope(), as_of)
             names = [n for n, _ in _RELATIONS] + ["note_units", "unit_rules"]
@@ -415,16 +425,37 @@ class Evaluator:
         packs: Mapping[str, Pack] | None = None,
     ) -> pa.Table:
         """A named engine relation (an ibis definition over the tables and the engine's
-        own relations) computed over `data` on the batch engine, as Arrow."""
-        session = _BatchSession()
+        own relations) computed over `data`, as Arrow: on the thread's live session for a
+        few people's tables (a page), on DuckDB for more."""
+        return self.relation_with(
+            name, build, data, as_of=as_of, scope=scope, packs=packs, also=()
+        )[0]
+
+    def relation_with(
+        self,
+        name: str,
+        build: Callable[[Tables], ir.Table],
+        data: Mapping[str, pa.Table],
+        *,
+        as_of: dt.date,
+        also: Sequence[str],
+        scope: Scope | None = None,
+        packs: Mapping[str, Pack] | None = None,
+    ) -> tuple[pa.Table, dict[str, pa.Table]]:
+        """`relation`, and the engine's relations named in `also` (as `prepare` gives
+        them) from the same preparation of the tables."""
+        session = _session_for(data)
         try:
             self._prepare(session, data, packs or load_packs(), scope or Scope(), as_of)
+            kept = {n: session.arrow(f'SELECT * FROM "{n}"', ENGINE[n]) for n in also}
             session.replace(
                 "context",
                 pa.table({"as_of": [as_of], "period_start": [as_of]}, schema=SCHEMAS["context"]),
             )
-            sql = self.relation_sql(name, build, "duckdb")
-            return session.con.sql(sql).to_arrow_table()
+            sql = self.relation_sql(name, build, session.dialect)
+            if isinstance(session, _LiveSession):
+                return session.arrow(sql, self.relation_schema(name, build)), kept
+            return session.con.sql(sql).to_arrow_table(), kept
         finally:
             session.close()
 
@@ -866,6 +897,17 @@ def _live_session() -> _LiveSession:
     if session is None:
         session = _THREAD.session = _LiveSession()
     return session
+
+
+# Up to this many rows in all, the tables are a page's few people: the thread's in-memory
+# SQLite (statements compiled once, no connection to open, no Arrow views to register)
+# answers in milliseconds where a new DuckDB connection takes tens of them per statement.
+LIVE_ROWS = 20_000
+
+
+def _session_for(data: Mapping[str, pa.Table]) -> _Session:
+    rows = sum(t.num_rows for t in data.values() if t is not None)
+    return _live_session() if rows <= LIVE_ROWS else _BatchSession()
 
 
 def group_rows(findings: Findings) -> dict[str, list[Finding]]:

@@ -118,12 +118,13 @@ def _read(name: str, qs: QuerySet[Any], *exprs: Any) -> pa.Table:
 @dataclass(frozen=True)
 class _Ids:
     """The ids a slice is cut by: people, staff and group sessions (None: not narrowed),
-    and saved notes left out."""
+    and saved notes left out; `days` are dates a query compares with (a period)."""
 
     people: tuple[int, ...] | None
     staff: tuple[int, ...] | None = None
     sessions: tuple[int, ...] | None = None
     replacing: tuple[int, ...] = ()
+    days: tuple[dt.date, ...] = ()
 
     def padded(self) -> _Ids:
         """The same ids, each list padded to a power of two by repeating its last id (an
@@ -136,11 +137,15 @@ class _Ids:
             return ids + (ids[-1],) * (size - len(ids))
 
         return _Ids(
-            pad(self.people), pad(self.staff), pad(self.sessions), pad(self.replacing) or ()
+            pad(self.people),
+            pad(self.staff),
+            pad(self.sessions),
+            pad(self.replacing) or (),
+            self.days,
         )
 
     def shape(self) -> tuple[int | None, ...]:
-        lists = (self.people, self.staff, self.sessions, self.replacing)
+        lists = (self.people, self.staff, self.sessions, self.replacing, self.days)
         return tuple(None if ids is None else len(ids) for ids in lists)
 
     def stand_ins(self) -> _Ids:
@@ -154,6 +159,7 @@ class _Ids:
             fake(self.staff, _STAND_IN[1]),
             fake(self.sessions, _STAND_IN[2]),
             fake(self.replacing, _STAND_IN[3]) or (),
+            tuple(_DAY_STAND_IN + dt.timedelta(days=k) for k in range(len(self.days))),
         )
 
     def binding(self) -> dict[int, int]:
@@ -174,7 +180,11 @@ class _Ids:
 
 # Placeholders are -(base + k): far below any primary key, one range per kind of id.
 _STAND_IN = (10**12, 2 * 10**12, 3 * 10**12, 4 * 10**12)
-_PREPARED: dict[tuple[Any, ...], tuple[str, list[Any], list[int]] | None] = {}
+# Dates stand in from the first days of the year 1 (no record is dated then).
+_DAY_STAND_IN = dt.date(1, 1, 1)
+# (statement, parameters with placeholders, where the ids go, where the dates go)
+_Statement = tuple[str, list[Any], list[int], list[tuple[int, int]]]
+_PREPARED: dict[tuple[Any, ...], _Statement | None] = {}
 
 
 def _prepared(
@@ -196,6 +206,8 @@ def _prepared(
     if key not in _PREPARED:
         stand_ins = ids.stand_ins()
         placeholders = set(stand_ins.binding())
+        # Dates reach the statement as the database driver takes them (text on SQLite).
+        day_values = [connection.ops.adapt_datefield_value(d) for d in stand_ins.days]
         compiled = _compile(columns, build(stand_ins), exprs)
         if compiled is None:
             _PREPARED[key] = None
@@ -203,15 +215,22 @@ def _prepared(
             sql, params = compiled
             # Where the placeholders went (a query uses only the kinds of ids it filters by).
             at = [i for i, v in enumerate(params) if type(v) is int and v in placeholders]
-            _PREPARED[key] = (sql, params, at)
+            days = [
+                (i, day_values.index(v))
+                for i, v in enumerate(params)
+                if type(v) in (str, dt.date) and v in day_values
+            ]
+            _PREPARED[key] = (sql, params, at, days)
     entry = _PREPARED[key]
     if entry is None:
         return None
-    sql, template, at = entry
+    sql, template, at, days = entry
     binding = ids.binding()
     params = list(template)
     for i in at:
         params[i] = binding[params[i]]
+    for i, k in days:
+        params[i] = connection.ops.adapt_datefield_value(ids.days[k])
     return sql, params
 
 
@@ -311,12 +330,16 @@ def _columns(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
 def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
     """Only what the assignment relation reads about these people: the people, their
     agencies' payer contracts and the contracts' cited overrides (other tables empty)."""
-    people_qs = Person.objects.filter(pk__in=list(person_ids))
-    agencies = people_qs.values("agency_id")
+    ids = _Ids(people=tuple(dict.fromkeys(int(p) for p in person_ids)))
+
+    def agencies(i: _Ids) -> QuerySet[Any]:
+        return Person.objects.filter(pk__in=list(i.people or ())).values("agency_id")
+
     tables = {name: empty(schema) for name, schema in SCHEMAS.items()}
-    tables["people"] = _read(
+    tables["people"] = _read_slice(
         "people",
-        people_qs,
+        lambda i: Person.objects.filter(pk__in=list(i.people or ())),
+        ids,
         "pk",
         "agency_id",
         "payer_id",
@@ -324,8 +347,18 @@ def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
         "date_of_birth",
         "medicaid_id",
     )
-    tables["contracts"] = _contracts(Q(agency_id__in=agencies))
-    tables["overrides"] = _overrides(Q(contract__agency_id__in=agencies))
+    tables["contracts"] = _read_slice(
+        "contracts",
+        lambda i: PayerContract.objects.filter(agency_id__in=agencies(i)),
+        ids,
+        *_CONTRACT_COLUMNS,
+    )
+    tables["overrides"] = _read_slice(
+        "overrides",
+        lambda i: ParameterOverride.objects.filter(contract__agency_id__in=agencies(i)),
+        ids,
+        *_OVERRIDE_COLUMNS,
+    )
     return tables
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from .engine import EVALUATOR, Citation, Scope, citation_for
+from .engine import EVALUATOR, Citation, citation_for
+from .memo import remembered
 from .parameters import Pack, load_packs
 from .rules.staffing import caseload_spans, headcount_stretches, supervision_spans
 from .tables import OPEN_END, SCHEMAS, Tables, empty, rows_to_table
@@ -63,6 +64,11 @@ def _whole(value: object) -> int | None:
 def staff_packs(staff_ids: Iterable[int], on: dt.date) -> dict[int, Pack]:
     """The pack of each staff member's agency state on `on` (staff are judged by their
     program's state, with no contract variant)."""
+    return _staff_packs(tuple(sorted(set(staff_ids))), on)
+
+
+@remembered
+def _staff_packs(staff_ids: tuple[int, ...], on: dt.date) -> dict[int, Pack]:
     from peerpath.staff.models import StaffMember
 
     from .extract import _read
@@ -135,30 +141,60 @@ def _notes_data(person_ids: Iterable[int], notes: pa.Table) -> dict[str, pa.Tabl
     return data
 
 
+_NOTE_COLUMNS = (
+    "pk",
+    "person_id",
+    "staff_id",
+    "date",
+    "start_min",
+    "end_min",
+    "modality",
+    "setting",
+    "kind",
+    "group_session_id",
+    "activity",
+    "goal_id",
+    "intervention_id",
+    "goal__plan_id",
+    "status",
+)
+
+
+def _signed_rows(person_ids: Sequence[int], since: dt.date, until: dt.date) -> pa.Table:
+    """The people's signed notes dated `since` to `until`, read with a statement the ORM
+    builds once (screens ask this for a few people at a time)."""
+    from peerpath.services.models import ServiceNote
+
+    from .extract import _Ids, _read_slice
+
+    return _read_slice(
+        "notes",
+        lambda i: ServiceNote.objects.filter(
+            person_id__in=list(i.people or ()),
+            status="signed",
+            date__gte=i.days[0],
+            date__lte=i.days[1],
+        ),
+        _Ids(people=tuple(dict.fromkeys(int(p) for p in person_ids)), days=(since, until)),
+        *_note_exprs(),
+    )
+
+
+def _note_exprs() -> list[object]:
+    from .extract import _minutes
+
+    return [
+        _minutes(c.removesuffix("_min") + "_time") if c.endswith("_min") else c
+        for c in _NOTE_COLUMNS
+    ]
+
+
 def _note_rows(note_filter: Mapping[str, object]) -> pa.Table:
     from peerpath.services.models import ServiceNote
 
-    from .extract import _minutes, _read
+    from .extract import _read
 
-    return _read(
-        "notes",
-        ServiceNote.objects.filter(**note_filter),
-        "pk",
-        "person_id",
-        "staff_id",
-        "date",
-        _minutes("start_time"),
-        _minutes("end_time"),
-        "modality",
-        "setting",
-        "kind",
-        "group_session_id",
-        "activity",
-        "goal_id",
-        "intervention_id",
-        "goal__plan_id",
-        "status",
-    )
+    return _read("notes", ServiceNote.objects.filter(**note_filter), *_note_exprs())
 
 
 def units_of_notes(note_ids: Sequence[int]) -> dict[int, int]:
@@ -175,14 +211,7 @@ def _signed_units(
     person_ids: Sequence[int], since: dt.date, until: dt.date
 ) -> dict[int, list[tuple[dt.date, int]]]:
     """Each person's signed notes in [since, until] with their units."""
-    notes = _note_rows(
-        {
-            "person_id__in": list(person_ids),
-            "status": "signed",
-            "date__gte": since,
-            "date__lte": until,
-        }
-    )
+    notes = _signed_rows(person_ids, since, until)
     out: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
     if notes.num_rows == 0:
         return out
@@ -436,8 +465,11 @@ def _loads(
     def relation(t: Tables) -> ir.Table:
         return headcount_stretches(spans_of(t))
 
-    stretches = EVALUATOR.relation(f"headcount.{build}", relation, data, as_of=hi)
-    prepared = EVALUATOR.prepare(data, as_of=hi, scope=Scope(staff=ids))
+    # The staff's assignments to packs are not narrowed by the scope: one preparation
+    # gives both.
+    stretches, prepared = EVALUATOR.relation_with(
+        f"headcount.{build}", relation, data, as_of=hi, also=("staff_assignments",)
+    )
     by_owner: dict[int, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
     for row in stretches.to_pylist():
         by_owner[row["owner"]].append((row["day"], row["last"], int(row["count"])))

@@ -453,9 +453,9 @@ class Evaluator:
                 pa.table({"as_of": [as_of], "period_start": [as_of]}, schema=SCHEMAS["context"]),
             )
             sql = self.relation_sql(name, build, session.dialect)
-            if isinstance(session, _LiveSession):
-                return session.arrow(sql, self.relation_schema(name, build)), kept
-            return session.con.sql(sql).to_arrow_table(), kept
+            if isinstance(session, _BatchSession):
+                return session.con.sql(sql).to_arrow_table(), kept
+            return session.arrow(sql, self.relation_schema(name, build)), kept
         finally:
             session.close()
 

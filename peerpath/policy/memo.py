@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 _MEMORY: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
     "peerpath_policy_memo", default=None
@@ -57,7 +57,9 @@ def remembered(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         if key not in memory:
             memory[key] = fn(*args, **kwargs)
-        answer = memory[key]
-        return answer.copy() if isinstance(answer, dict) else answer  # type: ignore[no-any-return]
+        answer: R = memory[key]
+        if isinstance(answer, dict):
+            return cast(R, answer.copy())
+        return answer
 
     return wrapper

@@ -41,6 +41,12 @@ def needs_second_factor(user: object) -> bool:
     return staff is not None and staff.role in settings.PEERPATH_2FA_ROLES
 
 
+# How stale the recorded time of the last request may grow before it is written again.
+# Writing it on every request would make every page view a write to the session table;
+# the cost is that the sign-out may come up to this many seconds early (never late).
+IDLE_RESOLUTION_SECONDS = 60
+
+
 class IdleTimeoutMiddleware:
     """Sign a person out after PEERPATH_IDLE_MINUTES without a request."""
 
@@ -55,7 +61,8 @@ class IdleTimeoutMiddleware:
             if isinstance(last, int | float) and now - last > limit:
                 logout(request)
                 return HttpResponseRedirect(reverse("signin") + "?expired=1")
-            request.session["last_seen"] = now
+            if not isinstance(last, int | float) or now - last >= IDLE_RESOLUTION_SECONDS:
+                request.session["last_seen"] = now
         return self.get_response(request)
 
 

@@ -58,6 +58,28 @@ def test_idle_session_ends_after_the_quiet_stretch():
     assert "_auth_user_id" not in client.session
 
 
+@override_settings(PEERPATH_IDLE_MINUTES=15)
+def test_the_last_request_time_is_written_once_a_minute_not_on_every_page():
+    user_with_role("cpss", "sam")
+    client = Client()
+    sign_in(client, "sam")
+    client.get("/")
+    first = client.session["last_seen"]
+    client.get("/")  # seconds later: the session is not written again
+    assert client.session["last_seen"] == first
+    session = client.session
+    session["last_seen"] = time.time() - 61
+    session.save()
+    client.get("/")  # a minute later it is, and the person stays signed in
+    assert client.session["last_seen"] > time.time() - 5
+    assert "_auth_user_id" in client.session
+    # Never late: 15 minutes after the recorded time, the person is signed out.
+    session = client.session
+    session["last_seen"] = time.time() - 15 * 60 - 1
+    session.save()
+    assert "expired=1" in client.get("/")["Location"]
+
+
 @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)  # the wrong code below would delay the right one
 def test_supervisor_cannot_finish_sign_in_without_the_second_factor():
     user = user_with_role("supervisor", "quinn")

@@ -176,3 +176,23 @@ def test_whole_agency_of_names_an_agency_only_when_the_user_sees_exactly_its_peo
     ]
     for user in others:
         assert whole_agency_of(user) is None
+
+
+@pytest.mark.usefixtures("no_second_factor")
+def test_an_edit_in_the_admin_counts_the_agency_afresh(world):
+    from tests.access.test_admin_phi import admin_of, client_for, form_data
+
+    agency, payer = world
+    r = ready_person(agency, payer)
+    r.note(activity="transportation")
+    lines_scrub(actor=None, agency=agency, today=TODAY)
+    assert tallied(agency.pk)[0]["held"] == 1
+    line = ClaimLine.objects.get()
+    client = client_for(admin_of(agency))
+    url = f"/admin/billing/claimline/{line.pk}/change/"
+    data = form_data(client.get(url))
+    data.update(status=LineStatus.VOID, created_at_0="2026-05-01", created_at_1="09:00:00")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert_fresh(agency)
+    assert (tallied(agency.pk)[0]["held"], tallied(agency.pk)[0]["void"]) == (0, 1)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +24,6 @@ from peerpath.access.services import log_access
 from peerpath.core import formatting as fmt
 from peerpath.jobs.pages import active_job, job_from_request, start_and_show
 from peerpath.organizations.models import Agency, Payer
-from peerpath.people.models import Person
 
 from .exports import CHUNK, csv_response
 from .jobs import SCRUB, agency_target
@@ -156,9 +154,9 @@ def lines(request: HttpRequest) -> HttpResponse:
         "statuses": LineStatus.choices,
         "groups": groups,
         "group": group,
-        "payers": Payer.objects.filter(
-            Exists(Person.objects.filter(payer_id=OuterRef("pk"), pk__in=people))
-        ).order_by("name"),
+        # The payers of the people one sees (an EXISTS per payer over the people took
+        # 15 ms at 5,000 people; this, well under one).
+        "payers": Payer.objects.filter(pk__in=people.values("payer_id")).order_by("name"),
         "may_release": may_release,
         "may_scrub": has(request.user, Cap.WRITE_BILLING) and agency_id is not None,
         "job": job,

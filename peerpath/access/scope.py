@@ -128,6 +128,20 @@ def people_visible_to(user: User, *, on: dt.date | None = None) -> QuerySet[Pers
     return none
 
 
+def whole_agency_of(user: User, *, on: dt.date | None = None) -> int | None:
+    """The agency whose people are exactly the people `user` sees on day `on` (agency-wide
+    staff in employment), or None when `people_visible_to` is any other set. Lets a screen
+    read figures kept per agency instead of counting over the people."""
+    if not is_signed_in(user) or getattr(user, "is_superuser", False):
+        return None
+    staff = staff_of(user)
+    if staff is None or staff.agency_id is None or staff.role not in AGENCY_WIDE_ROLES:
+        return None
+    if not employed_on(staff, on or _today()):
+        return None
+    return int(staff.agency_id)
+
+
 def can_view_person(user: User, person: Person, *, on: dt.date | None = None) -> bool:
     return people_visible_to(user, on=on).filter(pk=person.pk).exists()
 

@@ -20,8 +20,8 @@ POST_835 = "billing.post_835"
 SEES_BILLING_JOBS = {"billing", "admin", "auditor"}
 
 
-def agency_target(agency: Agency) -> str:
-    return f"agency:{agency.pk}"
+def agency_target(agency_id: int) -> str:
+    return f"agency:{agency_id}"
 
 
 def _explain(error: BaseException) -> JobFailed | None:

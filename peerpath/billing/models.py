@@ -296,6 +296,31 @@ class LineHold(models.Model):
         return f"{self.rule_id} on line #{self.line_id}"
 
 
+class LineTally(models.Model):
+    """What the billing screen counts for one agency, kept as the lines change: current
+    lines by status, and held lines by the reason holding them (rule, title, fix,
+    citation, lines, charges). Counting them over every line of a large agency was most of
+    the screen's time. Every service that changes lines or holds counts them afresh in its
+    own transaction (`peerpath.billing.tally.tally_refresh`), so they are never stale after
+    a commit; figures here are counts, not policy."""
+
+    agency = models.OneToOneField(
+        Agency, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    by_status = models.JSONField(default=dict, help_text="Line status to current lines.")
+    held = models.JSONField(
+        default=list, help_text="Held lines by reason, the most lines first (charges as text)."
+    )
+    counted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "billing screen counts of an agency"
+        verbose_name_plural = "billing screen counts"
+
+    def __str__(self) -> str:
+        return f"Billing counts of agency {self.agency_id} at {self.counted_at:%Y-%m-%d %H:%M}"
+
+
 # Remittances (835) live in their own module; importing them here registers them with the app.
 from peerpath.billing.denial_models import DenialAction  # noqa: E402
 from peerpath.billing.remittance_models import (  # noqa: E402
@@ -315,6 +340,7 @@ __all__ = [
     "DenialAction",
     "LineHold",
     "LinePayment",
+    "LineTally",
     "Payment",
     "RemittanceFile",
 ]

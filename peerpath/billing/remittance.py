@@ -49,6 +49,7 @@ from .models import (
     Payment,
     RemittanceFile,
 )
+from .tally import tally_refresh
 from .x12 import remit as x835
 from .x12.reason_codes import ReasonCodes, reason_codes
 from .x12.tokens import Problem, X12Error, amount_text
@@ -439,6 +440,7 @@ def post_remittance(
             actor=actor,
         )
         _write_claims(actor, payment, claim_plans, progress)
+    tally_refresh(agency.pk)
     return file
 
 

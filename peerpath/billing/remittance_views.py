@@ -93,7 +93,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
                 return start_and_show(
                     request,
                     kind=POST_835,
-                    target=agency_target(agency),
+                    target=agency_target(agency.pk),
                     label=f"Posting the 835 {name}".strip(),
                     agency=agency,
                     params={"agency_id": agency.pk, "file_name": name},
@@ -106,7 +106,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
     )
     job = job_from_request(request)
     if job is None and agency is not None:
-        job = active_job(request, POST_835, agency_target(agency))
+        job = active_job(request, POST_835, agency_target(agency.pk))
     status = 400 if problems else 200
     return render(
         request,

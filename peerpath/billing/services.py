@@ -51,6 +51,7 @@ from .models import (
     LineStatus,
 )
 from .scrub import Draft, Reason, scrub_notes, scrub_scope
+from .tally import tally_refresh
 from .x12 import claim837 as x12
 
 SCRUBBED = (LineStatus.READY, LineStatus.HELD)
@@ -151,6 +152,7 @@ def lines_scrub(
         _apply(locked, drafts, result)
         progress.advance(len(locked) - len(to_hold))
         _record(actor, agency, "billing.scrub", result)
+        tally_refresh(agency.pk)
         return result
 
 
@@ -663,6 +665,7 @@ def _write_batch(
             record_id=batch.pk,
             reason=f"837P to {payer.name}: {batch.claim_count} claims",
         )
+    tally_refresh(agency.pk)
     return batch
 
 

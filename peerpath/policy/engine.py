@@ -36,6 +36,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -203,18 +204,23 @@ _PERSON_KEYED = frozenset(
 )
 
 
-class _JudgedRows(Tables):
-    """The tables as group `grp` of a batch statement hands them to a rule that judges each
-    person by their own rows (`Rule.per_person`): the tables keyed by person hold only the
-    rows of the people one of whose scoped assignments meets one of the group's stretches
-    (and rows of no person). A finding about anyone else would be dropped by the stretches
-    and the scope anyway, so the findings are the same; the rule's work is done over the
-    people its figures judge (a Texas cap over Texans' lines, not every line), once for each
-    set of figures rather than over every line for each."""
+# What makes a rule's work grow with the rows it reads beyond keeping some of them.
+_WORK = (ops.JoinChain, ops.Aggregate, ops.WindowFunction)
 
-    def __init__(self, base: Tables, grp: int) -> None:
+
+class _JudgedRows(Tables):
+    """The tables as a group of a batch statement hands them to a rule that judges each
+    person by their own rows (`Rule.per_person`): the tables keyed by person hold only the
+    rows of the people with a scoped assignment to one of `variants` (the variants of the
+    group's stretches), and rows of no person. A finding about anyone else would be dropped
+    by the stretches and the scope anyway, so the findings are the same; the rule's work is
+    done over the people its figures judge (a Texas cap over Texans' lines, not every line).
+    Groups judging the same variants share the narrowed tables."""
+
+    def __init__(self, base: Tables, variants: Sequence[str]) -> None:
         self._base = base
-        self._grp = grp
+        a = base.scoped_assignments
+        self._judged = a.filter(a.variant.isin(list(variants))).select(person_id=a.person_id)
         self._tables: dict[str, ir.Table] = {}
 
     def __getattr__(self, name: str) -> ir.Table:
@@ -224,15 +230,8 @@ class _JudgedRows(Tables):
         if table is None:
             table = getattr(self._base, name)
             if name in _PERSON_KEYED:
-                b = self._base
-                s = b.rule_slices.filter(b.rule_slices.grp == self._grp)
-                a = b.scoped_assignments
-                judged = a.join(s, [a.variant == s.variant, a.start <= s.hi, a.end >= s.lo]).select(
-                    person_id=a.person_id
-                )
-                table = table.filter(
-                    table.person_id.isnull() | table.person_id.isin(judged.person_id)
-                )
+                judged = table.semi_join(self._judged, table.person_id == self._judged.person_id)
+                table = judged.union(table.filter(table.person_id.isnull()), distinct=False)
             self._tables[name] = table
         return table
 
@@ -328,26 +327,35 @@ class Evaluator:
         return sql
 
     def union_sql(
-        self, groups: Sequence[tuple[Rule, Params]], dialect: str = "duckdb", narrow: bool = True
+        self,
+        groups: Sequence[tuple[Rule, Params]],
+        dialect: str = "duckdb",
+        judged: Sequence[Sequence[str] | None] | None = None,
     ) -> str:
         """One scoped statement for several rules, each with its set of figures (the
-        violations of group i are kept for the `rule_slices` rows with grp = i). With
-        `narrow`, a rule judging each person by their own rows reads only the rows of the
-        people its group judges (`_JudgedRows`); the findings are the same either way."""
+        violations of group i are kept for the `rule_slices` rows with grp = i). Where
+        `judged[i]` names variants, a rule of group i judging each person by their own rows
+        reads only the rows of the people assigned to them (`_JudgedRows`), if it does more
+        than keep some rows (a join, an aggregate, a window): the findings are the same
+        either way, and a rule that only filters rows reads each row once anyway."""
+        sets = [None if v is None else tuple(sorted(v)) for v in judged or [None] * len(groups)]
         key = (
             "union",
             dialect,
-            str(narrow),
+            repr(sets),
             *(f"{r.id}:{sorted((k, repr(v)) for k, v in p.items())!r}" for r, p in groups),
         )
         sql = self._sql.get(key)
         if sql is None:
             parts = []
-            for i, (rule, params) in enumerate(groups):
-                narrowed = narrow and rule.per_person
-                expr = rule.build(
-                    _JudgedRows(self._tables, i) if narrowed else self._tables, params
-                )
+            narrowed: dict[tuple[str, ...], _JudgedRows] = {}
+            for (rule, params), variants in zip(groups, sets, strict=True):
+                expr = rule.build(self._tables, params)
+                if variants is not None and rule.per_person and expr.op().find(_WORK):
+                    tables = narrowed.get(variants)
+                    if tables is None:
+                        tables = narrowed[variants] = _JudgedRows(self._tables, variants)
+                    expr = rule.build(tables, params)
                 if tuple(expr.columns) != FINDING_COLUMNS:
                     raise ValueError(
                         f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}"
@@ -627,8 +635,15 @@ class Evaluator:
         schema = pa.schema(
             [(c, FINDINGS_SCHEMA.field(c).type) for c in FINDING_COLUMNS] + [("slice", pa.int64())]
         )
+        # A group whose stretches cover every variant the statement judges would read every
+        # row narrowed too: only the others are narrowed.
+        every = {s.variant.id for _, _, slices in groups for s in slices}
+        judged: list[Sequence[str] | None] = []
+        for _, _, slices in groups:
+            mine = {s.variant.id for s in slices}
+            judged.append(sorted(mine) if narrow and mine != every else None)
         sql = self.union_sql(
-            [(rule, params) for rule, params, _ in groups], session.dialect, narrow
+            [(rule, params) for rule, params, _ in groups], session.dialect, judged
         )
         found = session.arrow(sql, schema)
         if found.num_rows == 0:

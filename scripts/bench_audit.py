@@ -124,7 +124,7 @@ def _measure(kind: str, folder: Path, engine: str = "duckdb") -> dict[str, Any]:
     return result
 
 
-def bench(lines: int, workdir: Path, noise: float, spark: bool) -> None:
+def bench(lines: int, workdir: Path, noise: float, spark: bool, rows: bool = True) -> None:
     from peerpath.integrity.generate import generate
     from peerpath.integrity.reference import REFERENCE_RULES
 
@@ -144,10 +144,9 @@ def bench(lines: int, workdir: Path, noise: float, spark: bool) -> None:
     runs = [("PeerPath audit (DuckDB)", "peerpath", "duckdb")]
     if spark:
         runs.append(("PeerPath audit (Spark, local)", "peerpath", "spark"))
-    runs += [
-        ("Hand-written DuckDB SQL (7 checks)", "reference", "duckdb"),
-        ("Row-by-row Python (2 checks)", "rows", "duckdb"),
-    ]
+    runs += [("Hand-written DuckDB SQL (7 checks)", "reference", "duckdb")]
+    if rows:
+        runs.append(("Row-by-row Python (2 checks)", "rows", "duckdb"))
     ours: dict[str, Any] | None = None
     reference: dict[str, Any] | None = None
     print(
@@ -187,6 +186,9 @@ def main() -> int:
     parser.add_argument("--noise", type=float, default=0.005, help="share of defective lines")
     parser.add_argument("--spark", action="store_true", help="also run the Spark engine")
     parser.add_argument(
+        "--no-rows", action="store_true", help="leave out the row-by-row Python version"
+    )
+    parser.add_argument(
         "--child", choices=["peerpath", "reference", "rows"], help=argparse.SUPPRESS
     )
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
@@ -204,11 +206,11 @@ def main() -> int:
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            bench(size, args.workdir, args.noise, args.spark)
+            bench(size, args.workdir, args.noise, args.spark, not args.no_rows)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             for size in sizes:
-                bench(size, Path(tmp), args.noise, args.spark)
+                bench(size, Path(tmp), args.noise, args.spark, not args.no_rows)
     return 0
 
 

@@ -17,6 +17,7 @@ is unknown.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from peerpath.policy.tables import ENGINE, SCHEMAS
 
 from .extract import Extract
 from .formats import VOID
+from .outliers import outliers_in
 
 # Modifiers that say how a contact was delivered: each pack's own (`modality.modifiers`),
 # and the national telehealth modifiers (CMS: 95 synchronous audio-video, 93 audio only).
@@ -72,8 +74,10 @@ def codes_from_packs(packs: Iterable[Pack]) -> Codes:
 
 
 # The columns each engine table gets from a claims extract (the rest are unknown).
+# A beneficiary belongs to no one agency in claims (each line has its billing provider), so
+# `people.agency_id` is unknown: rules reading it are not assessable on claims.
 _ALWAYS: dict[str, frozenset[str]] = {
-    "people": frozenset({"person_id", "agency_id", "payer_id", "state", "medicaid_id"}),
+    "people": frozenset({"person_id", "payer_id", "state", "medicaid_id"}),
     "notes": frozenset(
         {"note_id", "person_id", "staff_id", "date", "start_min", "modality", "setting", "kind"}
         | {"status"}
@@ -91,6 +95,10 @@ class Mapped:
     lines: pa.Table  # note_id -> claim and money: the final peer-support lines
     stats: dict[str, int] = field(default_factory=dict)
     note_units: pa.Table | None = None
+    # Providers against their peers (peerpath.integrity.outliers), when asked for, computed
+    # in the connection that prepared the lines, and the seconds that took.
+    outliers: pa.Table | None = None
+    outlier_seconds: float = 0.0
 
 
 def _families(con: duckdb.DuckDBPyConnection, columns: frozenset[str]) -> pa.Table:
@@ -124,7 +132,9 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
+def map_claims(extract: Extract, packs: Iterable[Pack], *, with_outliers: bool = False) -> Mapped:
+    """The engine's tables from a claims extract; with `with_outliers`, the providers against
+    their peers too, from the lines this connection already holds."""
     codes = codes_from_packs(packs)
     con = duckdb.connect()
     try:
@@ -192,9 +202,30 @@ def map_claims(extract: Extract, packs: Iterable[Pack]) -> Mapped:
             "SELECT note_id, person_id, (units * 15)::BIGINT AS minutes, units::BIGINT AS units "
             "FROM x_notes"
         ).to_arrow_table()
+        outlier_table = None
+        started = time.perf_counter()
+        if with_outliers:
+            # The lines that became notes, with each note's kind and the state of the
+            # beneficiary as `people` has it (beneficiaries with a payer).
+            outlier_table = outliers_in(
+                con,
+                """SELECT p.beneficiary_id, p.billing_npi, p.rendering_npi, p.service_date,
+                    p.units, n.kind, b.state
+                FROM pss p JOIN x_notes n USING (note_id)
+                JOIN bens b USING (beneficiary_id) JOIN payers y ON y.payer = b.payer""",
+            )
+        outlier_seconds = time.perf_counter() - started
     finally:
         con.close()
-    return Mapped(tables, known, lines, stats, units.cast(ENGINE["note_units"]))
+    return Mapped(
+        tables,
+        known,
+        lines,
+        stats,
+        units.cast(ENGINE["note_units"]),
+        outlier_table,
+        outlier_seconds,
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -312,7 +343,7 @@ def _engine_tables(
         tables["diagnoses"] = _arrow(
             con,
             "diagnoses",
-            """SELECT (row_number() OVER (ORDER BY d.claim_id, d.sequence))::BIGINT
+            """SELECT (row_number() OVER (ORDER BY h.claim_no, d.sequence))::BIGINT
                     AS diagnosis_id,
                 b.person_id, d.code, c.category, h.service_from AS start, h.service_to AS "end"
             FROM x_claim_diagnoses d JOIN final_headers h USING (claim_id)

@@ -36,68 +36,75 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
         con.register("l", lines)
         con.register("n", notes.select(["note_id", "kind"]))
         con.register("p", people.select(["medicaid_id", "state"]))
-        con.execute(
-            """CREATE TEMP TABLE x AS
-            SELECT l.beneficiary_id, l.billing_npi, l.rendering_npi, l.service_date, l.units,
+        return outliers_in(
+            con,
+            """SELECT l.beneficiary_id, l.billing_npi, l.rendering_npi, l.service_date, l.units,
                 n.kind, p.state
-            FROM l JOIN n USING (note_id) JOIN p ON p.medicaid_id = l.beneficiary_id"""
+            FROM l JOIN n USING (note_id) JOIN p ON p.medicaid_id = l.beneficiary_id""",
         )
-        # Units in any 6 calendar months running, from month totals (few rows a person).
-        con.execute(
-            """CREATE TEMP TABLE near AS
-            WITH months AS (
-                SELECT beneficiary_id, state, date_trunc('month', service_date) AS month,
-                    sum(units) AS units
-                FROM x GROUP BY ALL),
-            rolling AS (
-                SELECT beneficiary_id, state, sum(units) OVER (PARTITION BY beneficiary_id
-                    ORDER BY month RANGE BETWEEN INTERVAL 5 MONTH PRECEDING AND CURRENT ROW)
-                    AS window_units
-                FROM months)
-            SELECT beneficiary_id, state,
-                max(window_units) >= 0.9 * max(max(window_units)) OVER (PARTITION BY state)
-                    AS near_cap
-            FROM rolling GROUP BY beneficiary_id, state"""
-        )
-        # Each provider's figures from its beneficiaries' (one row per provider and
-        # beneficiary first, so nothing is counted distinct over every line).
-        parts = []
-        for level, column in (
-            ("billing provider", "billing_npi"),
-            ("rendering peer", "rendering_npi"),
-        ):
-            parts.append(
-                f"""SELECT '{level}' AS level, npi, state,
-                    count(*) AS beneficiaries,
-                    sum(lines)::BIGINT AS lines, sum(units) AS units,
-                    sum(units) / count(*) AS units_per_beneficiary,
-                    sum(units) / sum(lines) AS units_per_line,
-                    sum(weekend) / sum(lines) AS weekend_share,
-                    sum(grouped) / sum(lines) AS group_share,
-                    count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
-                FROM (
-                    SELECT x.{column} AS npi, x.state, x.beneficiary_id, count(*) AS lines,
-                        sum(x.units) AS units,
-                        sum(CASE WHEN isodow(x.service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
-                        sum(CASE WHEN x.kind = 'group' THEN 1 ELSE 0 END) AS grouped,
-                        any_value(near.near_cap) AS near_cap
-                    FROM x JOIN near USING (beneficiary_id, state)
-                    GROUP BY x.{column}, x.state, x.beneficiary_id)
-                GROUP BY npi, state"""
-            )
-        ranks = ", ".join(
-            f"percent_rank() OVER (PARTITION BY level, state ORDER BY {m}) AS {m}_percentile"
-            for m in METRICS
-        )
-        flags = " || ".join(
-            f"CASE WHEN {m}_percentile >= {FLAG_AT} AND peers >= 20 THEN '{m} ' ELSE '' END"
-            for m in METRICS
-        )
-        return con.sql(
-            f"""WITH m AS ({" UNION ALL ".join(parts)}),
-            r AS (SELECT *, {ranks}, count(*) OVER (PARTITION BY level, state) AS peers FROM m)
-            SELECT *, trim({flags}) AS flagged FROM r
-            ORDER BY level, state, units_per_beneficiary DESC, npi"""
-        ).to_arrow_table()
     finally:
         con.close()
+
+
+def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str) -> pa.Table:
+    """The same, in a connection that already holds the lines (the one that prepared them):
+    `lines_sql` selects each final line's beneficiary_id, billing_npi, rendering_npi,
+    service_date, units, kind (the note's) and state (the beneficiary's)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE outlier_lines AS {lines_sql}")
+    # Units in any 6 calendar months running, from month totals (few rows a person).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE outlier_near AS
+        WITH months AS (
+            SELECT beneficiary_id, state, date_trunc('month', service_date) AS month,
+                sum(units) AS units
+            FROM outlier_lines GROUP BY ALL),
+        rolling AS (
+            SELECT beneficiary_id, state, sum(units) OVER (PARTITION BY beneficiary_id
+                ORDER BY month RANGE BETWEEN INTERVAL 5 MONTH PRECEDING AND CURRENT ROW)
+                AS window_units
+            FROM months)
+        SELECT beneficiary_id, state,
+            max(window_units) >= 0.9 * max(max(window_units)) OVER (PARTITION BY state)
+                AS near_cap
+        FROM rolling GROUP BY beneficiary_id, state"""
+    )
+    # Each provider's figures from its beneficiaries' (one row per provider and
+    # beneficiary first, so nothing is counted distinct over every line).
+    parts = []
+    for level, column in (
+        ("billing provider", "billing_npi"),
+        ("rendering peer", "rendering_npi"),
+    ):
+        parts.append(
+            f"""SELECT '{level}' AS level, npi, state,
+                count(*) AS beneficiaries,
+                sum(lines)::BIGINT AS lines, sum(units) AS units,
+                sum(units) / count(*) AS units_per_beneficiary,
+                sum(units) / sum(lines) AS units_per_line,
+                sum(weekend) / sum(lines) AS weekend_share,
+                sum(grouped) / sum(lines) AS group_share,
+                count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
+            FROM (
+                SELECT x.{column} AS npi, x.state, x.beneficiary_id, count(*) AS lines,
+                    sum(x.units) AS units,
+                    sum(CASE WHEN isodow(x.service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
+                    sum(CASE WHEN x.kind = 'group' THEN 1 ELSE 0 END) AS grouped,
+                    any_value(near.near_cap) AS near_cap
+                FROM outlier_lines x JOIN outlier_near near USING (beneficiary_id, state)
+                GROUP BY x.{column}, x.state, x.beneficiary_id)
+            GROUP BY npi, state"""
+        )
+    ranks = ", ".join(
+        f"percent_rank() OVER (PARTITION BY level, state ORDER BY {m}) AS {m}_percentile"
+        for m in METRICS
+    )
+    flags = " || ".join(
+        f"CASE WHEN {m}_percentile >= {FLAG_AT} AND peers >= 20 THEN '{m} ' ELSE '' END"
+        for m in METRICS
+    )
+    return con.sql(
+        f"""WITH m AS ({" UNION ALL ".join(parts)}),
+        r AS (SELECT *, {ranks}, count(*) OVER (PARTITION BY level, state) AS peers FROM m)
+        SELECT *, trim({flags}) AS flagged FROM r
+        ORDER BY level, state, units_per_beneficiary DESC, npi"""
+    ).to_arrow_table()

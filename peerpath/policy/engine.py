@@ -36,6 +36,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -46,7 +47,7 @@ from .findings import FINDINGS_SCHEMA, Citation, Finding, Findings, to_json
 from .parameters import Pack, ParameterNotFound, load_packs
 from .rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
 from .sqlite import SQLITE_COMPILER, sqlite_connection
-from .tables import ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive, empty
+from .tables import DERIVED, ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive, empty
 
 __all__ = [
     "EVALUATOR",
@@ -193,6 +194,47 @@ _RESULT_SCHEMA = pa.schema(
 
 _FINDING_TYPES = ibis.schema(pa.schema([FINDINGS_SCHEMA.field(c) for c in FINDING_COLUMNS]))
 
+# The tables keyed by person (input and derived tables with a `person_id`, and each note's
+# units): what a rule judging each person by their own rows (`Rule.per_person`) reads only
+# the judged people's rows of, in a batch statement.
+_PERSON_KEYED = frozenset(
+    name
+    for name, schema in SQL_SCHEMAS.items()
+    if "person_id" in schema.names and (name in SCHEMAS or name in DERIVED or name == "note_units")
+)
+
+
+# What makes a rule's work grow with the rows it reads beyond keeping some of them.
+_WORK = (ops.JoinChain, ops.Aggregate, ops.WindowFunction)
+
+
+class _JudgedRows(Tables):
+    """The tables as a group of a batch statement hands them to a rule that judges each
+    person by their own rows (`Rule.per_person`): the tables keyed by person hold only the
+    rows of the people with a scoped assignment to one of `variants` (the variants of the
+    group's stretches), and rows of no person. A finding about anyone else would be dropped
+    by the stretches and the scope anyway, so the findings are the same; the rule's work is
+    done over the people its figures judge (a Texas cap over Texans' lines, not every line).
+    Groups judging the same variants share the narrowed tables."""
+
+    def __init__(self, base: Tables, variants: Sequence[str]) -> None:
+        self._base = base
+        a = base.scoped_assignments
+        self._judged = a.filter(a.variant.isin(list(variants))).select(person_id=a.person_id)
+        self._tables: dict[str, ir.Table] = {}
+
+    def __getattr__(self, name: str) -> ir.Table:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        table = self._tables.get(name)
+        if table is None:
+            table = getattr(self._base, name)
+            if name in _PERSON_KEYED:
+                judged = table.semi_join(self._judged, table.person_id == self._judged.person_id)
+                table = judged.union(table.filter(table.person_id.isnull()), distinct=False)
+            self._tables[name] = table
+        return table
+
 
 def _scoped_union(parts: Sequence[ir.Table], t: Tables) -> ir.Table:
     """Several rules' violations in one statement: each part tagged with its number `grp`,
@@ -293,19 +335,36 @@ class Evaluator:
             sql = self._sql[key] = self._compile(_scoped_findings(expr, self._tables), dialect)
         return sql
 
-    def union_sql(self, groups: Sequence[tuple[Rule, Params]], dialect: str = "duckdb") -> str:
+    def union_sql(
+        self,
+        groups: Sequence[tuple[Rule, Params]],
+        dialect: str = "duckdb",
+        judged: Sequence[Sequence[str] | None] | None = None,
+    ) -> str:
         """One scoped statement for several rules, each with its set of figures (the
-        violations of group i are kept for the `rule_slices` rows with grp = i)."""
+        violations of group i are kept for the `rule_slices` rows with grp = i). Where
+        `judged[i]` names variants, a rule of group i judging each person by their own rows
+        reads only the rows of the people assigned to them (`_JudgedRows`), if it does more
+        than keep some rows (a join, an aggregate, a window): the findings are the same
+        either way, and a rule that only filters rows reads each row once anyway."""
+        sets = [None if v is None else tuple(sorted(v)) for v in judged or [None] * len(groups)]
         key = (
             "union",
             dialect,
+            repr(sets),
             *(f"{r.id}:{sorted((k, repr(v)) for k, v in p.items())!r}" for r, p in groups),
         )
         sql = self._sql.get(key)
         if sql is None:
             parts = []
-            for rule, params in groups:
+            narrowed: dict[tuple[str, ...], _JudgedRows] = {}
+            for (rule, params), variants in zip(groups, sets, strict=True):
                 expr = rule.build(self._tables, params)
+                if variants is not None and rule.per_person and expr.op().find(_WORK):
+                    tables = narrowed.get(variants)
+                    if tables is None:
+                        tables = narrowed[variants] = _JudgedRows(self._tables, variants)
+                    expr = rule.build(tables, params)
                 if tuple(expr.columns) != FINDING_COLUMNS:
                     raise ValueError(
                         f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}"
@@ -370,6 +429,7 @@ class Evaluator:
         packs: Mapping[str, Pack] | None = None,
         session: Session | None = None,
         note_units: pa.Table | None = None,
+        narrow: bool = True,
     ) -> Findings:
         """Findings over an extract's tables (a program-integrity audit): the same rules,
         assignments and scope as `run`, with every rule and set of figures run as one
@@ -379,16 +439,16 @@ class Evaluator:
         session; the live check's SQLite or an adapter's, such as Spark, also work); it is
         closed at the end. `note_units`, when given, replaces the engine's units of each
         note (note_id, person_id, minutes, units): a claims extract bills units and has no
-        times to count them from."""
+        times to count them from. `narrow` (the default) lets each rule that judges a person
+        by their own rows read only the rows of the people its figures judge; False makes
+        every rule read every row (the same findings, for comparison)."""
         packs = packs if packs is not None else load_packs()
         session = session if session is not None else _BatchSession()
         try:
-            variants = self._prepare(session, data, packs, scope or Scope(), as_of)
-            if note_units is not None:
-                session.replace("note_units", note_units.select(ENGINE["note_units"].names))
+            variants = self._prepare(session, data, packs, scope or Scope(), as_of, note_units)
             plan = self._plan(session, data, variants, rules, as_of, period_start)
             parts = [
-                self._union_statement(session, groups, as_of, ctx_lo)
+                self._union_statement(session, groups, as_of, ctx_lo, narrow)
                 for ctx_lo, groups in plan.items()
             ]
             return Findings.concat([p for p in parts if p.num_rows]).sorted()
@@ -466,7 +526,10 @@ class Evaluator:
         packs: Mapping[str, Pack],
         scope: Scope,
         as_of: dt.date,
+        note_units: pa.Table | None = None,
     ) -> dict[str, assign.Variant]:
+        """Load the run's tables and compute the engine's relations; `note_units`, when
+        given, are each note's units instead of the engine's count."""
         context = pa.table({"as_of": [as_of], "period_start": [as_of]}, schema=SCHEMAS["context"])
         tables = derive({**data, "context": context})
         tables["packs"] = assign.packs_table(packs.values())
@@ -486,9 +549,12 @@ class Evaluator:
             if v is not None and v.partition("@")[0] in packs
         }
         session.replace("unit_rules", assign.unit_rules(variants.values()))
-        session.materialize(
-            "note_units", self.relation_sql("note_units", assign.note_units, session.dialect)
-        )
+        if note_units is not None:
+            session.replace("note_units", note_units.select(ENGINE["note_units"].names))
+        else:
+            session.materialize(
+                "note_units", self.relation_sql("note_units", assign.note_units, session.dialect)
+            )
         return variants
 
     def _evaluate(
@@ -500,41 +566,12 @@ class Evaluator:
         as_of: dt.date,
         period_start: dt.date | None,
     ) -> list[pa.Table]:
-        spans = session.arrow(
-            'SELECT variant, MIN(start) AS lo, MAX("end") AS hi FROM (SELECT variant, start, '
-            '"end" FROM scoped_assignments UNION ALL SELECT variant, start, "end" FROM '
-            "scoped_staff_assignments) GROUP BY variant",
-            pa.schema([("variant", pa.string()), ("lo", pa.date32()), ("hi", pa.date32())]),
-        ).to_pylist()
-        statements: list[tuple[Rule, Params, list[_Slice], dt.date]] = []
-        for rule in rules if rules is not None else REGISTRY.values():
-            if any(data.get(name) is not None and data[name].num_rows == 0 for name in rule.needs):
-                continue  # the rule can only fire on rows of a table this data lacks
-            groups: dict[tuple[str, dt.date], tuple[Params, list[_Slice]]] = {}
-            for span in spans:
-                variant = variants.get(span["variant"])
-                if variant is None:
-                    continue
-                pack = variant.pack
-                lo = max(pack.start, period_start or pack.start, rule.effective_from, span["lo"])
-                hi = min(as_of, pack.end or as_of, rule.effective_to or as_of, span["hi"])
-                for seg_lo, seg_hi, params in _segments(pack, rule, lo, hi):
-                    if not rule.applies(params):
-                        continue
-                    ctx_lo = max(pack.start, period_start or pack.start)
-                    key = (repr(sorted((k, repr(v)) for k, v in params.items())), ctx_lo)
-                    entry = groups.setdefault(key, (params, []))
-                    entry[1].append(
-                        _Slice(
-                            variant,
-                            seg_lo,
-                            seg_hi,
-                            citation_for(pack, rule.cites, seg_lo),
-                            basis_for(pack, rule.basis, seg_lo),
-                        )
-                    )
-            for (_, ctx_lo), (params, slices) in groups.items():
-                statements.append((rule, params, slices, ctx_lo))
+        plan = self._plan(session, data, variants, rules, as_of, period_start)
+        statements = [
+            (rule, params, slices, ctx_lo)
+            for ctx_lo, groups in plan.items()
+            for rule, params, slices in groups
+        ]
         # Statements sharing a period start and slices run one after another, so the live
         # engine refills its context and slices tables only when they change.
         statements.sort(key=lambda s: (s[3], [(x.variant.id, x.lo, x.hi) for x in s[2]]))
@@ -553,8 +590,10 @@ class Evaluator:
         as_of: dt.date,
         period_start: dt.date | None,
     ) -> dict[dt.date, list[tuple[Rule, Params, list[_Slice]]]]:
-        """The statements a batch runs, as `_evaluate` cuts them (each rule, each set of
-        figures, its stretches), gathered by the first day of the period they see."""
+        """The statements of a run: for each rule, its stretches of the scoped assignments'
+        variants cut wherever a figure it reads changes, gathered by set of figures and first
+        day of the period they see (one statement each for `run`, one statement per first
+        day for `run_extract`), in rule order."""
         spans = session.arrow(
             'SELECT variant, MIN(start) AS lo, MAX("end") AS hi FROM (SELECT variant, start, '
             '"end" FROM scoped_assignments UNION ALL SELECT variant, start, "end" FROM '
@@ -598,6 +637,7 @@ class Evaluator:
         groups: Sequence[tuple[Rule, Params, list[_Slice]]],
         as_of: dt.date,
         ctx_lo: dt.date,
+        narrow: bool = True,
     ) -> pa.Table:
         """Run the groups' rules as one statement; label each finding by its slice."""
         session.replace(
@@ -626,7 +666,16 @@ class Evaluator:
         schema = pa.schema(
             [(c, FINDINGS_SCHEMA.field(c).type) for c in FINDING_COLUMNS] + [("slice", pa.int64())]
         )
-        sql = self.union_sql([(rule, params) for rule, params, _ in groups], session.dialect)
+        # A group whose stretches cover every variant the statement judges would read every
+        # row narrowed too: only the others are narrowed.
+        every = {s.variant.id for _, _, slices in groups for s in slices}
+        judged: list[Sequence[str] | None] = []
+        for _, _, slices in groups:
+            mine = {s.variant.id for s in slices}
+            judged.append(sorted(mine) if narrow and mine != every else None)
+        sql = self.union_sql(
+            [(rule, params) for rule, params, _ in groups], session.dialect, judged
+        )
         found = session.arrow(sql, schema)
         if found.num_rows == 0:
             return found

@@ -9,13 +9,16 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from peerpath.cli import main
-from peerpath.integrity.extract import ExtractError
+from peerpath.integrity.extract import ExtractError, read_extract
 from peerpath.integrity.generate import EXPECTED, PLANTED_RULES, generate
-from peerpath.integrity.run import NOT_ASSESSABLE_WORDS, run_audit
+from peerpath.integrity.run import NOT_ASSESSABLE_WORDS, prepare, run_audit
+from peerpath.policy.engine import EVALUATOR
+from peerpath.policy.parameters import load_packs
 from peerpath.policy.rules.base import REGISTRY
 
 
@@ -128,3 +131,26 @@ def test_bad_extract_writes_nothing(extract: Path, tmp_path: Path) -> None:
     assert list(tmp_path.glob(".audit-*")) == []
     assert main(["audit", "run", "--input", str(x), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_narrowed_rules_give_the_findings_of_rules_reading_every_row(tmp_path: Path) -> None:
+    """Over a two-state extract with defects in the background, every rule run by the entry
+    point for extracts: with each rule that judges a person by their own rows reading only
+    the rows of the people its figures judge (Texas's cap over Texans' lines), the findings
+    are those of every rule reading every row."""
+    generate(tmp_path / "x", lines=3000, noise=0.05, planted=2, seed=7)
+    packs = load_packs()
+    prepared = prepare(read_extract(tmp_path / "x"), packs)
+    notes = prepared.data["notes"]
+    options = {
+        "as_of": pc.max(notes.column("date")).as_py(),
+        "period_start": pc.min(notes.column("date")).as_py(),
+        "rules": list(REGISTRY.values()),
+        "packs": packs,
+        "note_units": prepared.note_units,
+    }
+    narrowed = EVALUATOR.run_extract(prepared.data, **options).table
+    every_row = EVALUATOR.run_extract(prepared.data, narrow=False, **options).table
+    assert narrowed.num_rows > 100
+    assert len(set(narrowed.column("pack_id").to_pylist())) == 2
+    assert narrowed.equals(every_row)

@@ -69,6 +69,7 @@ def _window_text(p: Params) -> str:
 
 @rule(
     id="AUTH.NOTE_COVERED",
+    per_person=True,
     needs=("notes",),
     title="Inside an approved authorization",
     category="authorization",
@@ -153,6 +154,7 @@ def note_covered(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="AUTH.UNITS_EXCEEDED",
+    per_person=True,
     needs=("notes", "authorizations"),
     title="Within the units approved",
     category="units",
@@ -223,6 +225,7 @@ def _cap_number(cap: Mapping[str, object], key: str) -> int:
 
 @rule(
     id="UNITS.CAP",
+    per_person=True,
     needs=("notes",),
     title="Within the units cap",
     category="units",
@@ -309,6 +312,7 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="UNITS.SAME_PERSON_OVERLAP",
+    per_person=True,
     needs=("notes",),
     title="One contact at a time for a person",
     category="units",
@@ -358,6 +362,7 @@ def same_person_overlap(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CONTINUED_STAY.PROGRESS_DOCUMENTED",
+    per_person=True,
     needs=("authorizations",),
     title="Continued stay backed by documented progress",
     category="continued-stay",

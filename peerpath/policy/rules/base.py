@@ -131,6 +131,10 @@ class Rule:
     about: Literal["person", "staff"] = "person"
     basis: str = ""  # the parameter whose pack value is the rule's legal basis
     exceptions: tuple[str, ...] = ()  # named exceptions (peerpath.policy.exceptions)
+    # Each person's findings come only from that person's own rows of the tables keyed by
+    # person (and from tables not keyed by person): a batch may hand the rule only the rows
+    # of the people its statement judges (see peerpath.policy.engine).
+    per_person: bool = False
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -153,6 +157,7 @@ def rule(
     about: Literal["person", "staff"] = "person",
     basis: str | None = None,
     exceptions: tuple[str, ...] = (),
+    per_person: bool = False,
 ) -> Callable[[Build], Build]:
     """Declare a rule. `cites` is the parameter that switches it on (its figure); `basis`
     the parameter whose pack value is its legal basis (default: `cites`; a contract override
@@ -160,7 +165,10 @@ def rule(
     `exceptions` the named exceptions it honours.
     `needs` names tables the rule can only fire on rows of (an inner join), so the engine
     may skip it when they are empty. `about` is "staff" for rules that judge the staffing
-    of the program (ratios, training) rather than a person's record."""
+    of the program (ratios, training) rather than a person's record. `per_person` says that
+    a person's findings come only from that person's own rows of the tables keyed by person
+    (never from another person's, as a count over a group or a staff member's caseload
+    would): a batch then hands the rule only the rows of the people it judges."""
     if category not in CATEGORIES:
         raise ValueError(f"rule {id}: unknown category {category!r}")
     if severity not in SEVERITIES:
@@ -189,6 +197,7 @@ def rule(
             about=about,
             basis=legal,
             exceptions=exceptions,
+            per_person=per_person,
         )
         return build
 

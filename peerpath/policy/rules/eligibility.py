@@ -41,6 +41,7 @@ def _age_on(born: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:
 
 @rule(
     id="ELIG.MIN_AGE",
+    per_person=True,
     title="Old enough for the program",
     category="eligibility",
     severity="deny",
@@ -73,6 +74,7 @@ def min_age(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="ELIG.DIAGNOSIS_IN_SCOPE",
+    per_person=True,
     title="A diagnosis the program serves",
     category="eligibility",
     severity="deny",
@@ -130,6 +132,7 @@ def _needs_areas_apply(p: Params) -> bool:
 
 @rule(
     id="ELIG.NEEDS_AREAS",
+    per_person=True,
     title="Enough needs areas documented",
     category="eligibility",
     severity="deny",
@@ -175,6 +178,7 @@ def needs_areas(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="ELIG.NO_BETTER_ALTERNATIVE",
+    per_person=True,
     title="No equally effective alternative",
     category="eligibility",
     severity="deny",
@@ -240,6 +244,7 @@ def _subject_or_person(
 
 @rule(
     id="ENTRANCE.CCA_BEFORE_SERVICE",
+    per_person=True,
     title="Comprehensive clinical assessment done first",
     category="entrance",
     severity="deny",
@@ -282,6 +287,7 @@ def cca_before_service(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="ENTRANCE.SERVICE_ORDER",
+    per_person=True,
     title="Service order signed by the first day of service",
     category="entrance",
     severity="deny",
@@ -313,6 +319,7 @@ def _normal(code: str) -> str:
 
 @rule(
     id="ENTRANCE.SERVICE_ORDER_CREDENTIAL",
+    per_person=True,
     needs=("service_orders",),
     title="Service order signed by an allowed clinician",
     category="entrance",

@@ -36,6 +36,7 @@ _FAMILY_CODES = {"family_services", "non_member"}
 
 @rule(
     id="NOTE.MODALITY_ALLOWED",
+    per_person=True,
     needs=("notes",),
     title="Delivered in a way the policy allows",
     category="modality",
@@ -59,6 +60,7 @@ def modality_allowed(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="NOTE.SETTING_ALLOWED",
+    per_person=True,
     needs=("notes",),
     title="Delivered in a setting the policy names",
     category="modality",
@@ -80,6 +82,7 @@ def setting_allowed(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="NOTE.NOT_COVERED_ACTIVITY",
+    per_person=True,
     needs=("notes",),
     title="Activity the policy does not cover",
     category="not-covered",
@@ -137,6 +140,7 @@ def _not_in_plan_listed(p: Params) -> bool:
 
 @rule(
     id="NOTE.PLAN_GOAL",
+    per_person=True,
     needs=("notes",),
     title="Note tied to a goal and intervention of the plan",
     category="documentation",
@@ -160,6 +164,7 @@ def plan_goal(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="PLAN.CURRENT",
+    per_person=True,
     needs=("notes",),
     title="A current plan on the date of service",
     category="plan",
@@ -197,6 +202,7 @@ def plan_current(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CRISIS.PLAN_PRESENT",
+    per_person=True,
     needs=("notes", "plans"),
     title="The plan has a crisis plan",
     category="crisis-plan",
@@ -224,6 +230,7 @@ def crisis_plan_present(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CREDENTIAL.CURRENT",
+    per_person=True,
     needs=("notes",),
     title="Certification current on the date of service",
     category="credential",
@@ -256,6 +263,7 @@ def credential_current(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="LIMITS.FAMILY_MEMBER",
+    per_person=True,
     needs=("notes", "family"),
     title="Not given by a family member",
     category="credential",
@@ -281,6 +289,7 @@ def _same_time_applies(p: Params) -> bool:
 
 @rule(
     id="CONCURRENCY.OTHER_SERVICE",
+    per_person=True,
     needs=("notes", "other_services"),
     title="Not at the same time as another service",
     category="concurrency",
@@ -324,6 +333,7 @@ def other_service_overlap(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="CONCURRENCY.EXCLUDED_PROGRAM",
+    per_person=True,
     needs=("notes", "enrollments"),
     title="Not while in a program that excludes peer support",
     category="concurrency",
@@ -367,6 +377,7 @@ def excluded_program(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="DISCHARGE.NO_SERVICE_AFTER",
+    per_person=True,
     needs=("notes", "episodes"),
     title="No service after discharge",
     category="discharge",
@@ -402,6 +413,7 @@ def no_service_after_discharge(t: Tables, p: Params) -> ir.Table:
 
 @rule(
     id="DISCHARGE.REASON",
+    per_person=True,
     needs=("episodes",),
     title="Discharge for a reason the policy names",
     category="discharge",
@@ -441,6 +453,7 @@ def _month_label(key: ir.IntegerValue) -> ir.StringValue:
 
 @rule(
     id="MODALITY.TELEHEALTH_SHARE",
+    per_person=True,
     needs=("notes",),
     title="Telehealth within the policy's share of the person's units",
     category="modality",

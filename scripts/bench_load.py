@@ -31,7 +31,13 @@ BIN = Path(sys.executable).parent
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERPATH_")}
+    # The server's size may be chosen (PEERPATH_WEB_WORKERS, PEERPATH_WEB_THREADS); other
+    # settings of the calling shell are left out.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PEERPATH_") or k.startswith("PEERPATH_WEB_")
+    }
     env.update(
         PEERPATH_DATA_DIR=str(data_dir),
         PEERPATH_SECRET_KEY=secrets.token_urlsafe(64),

@@ -156,12 +156,15 @@ def team_board(
     team = Team(supervisor, team_on(spans, on), list(choices))
     supervisor_load = None
     supervisor_limit = None
+    peers = team.peers
+    staff = list(team.members) + ([supervisor] if supervisor is not None else [])
+    # One look-up for everyone on the board (the due lists ask the same, and a reading
+    # request gets the engine's answer once: peerpath.policy.memo).
+    packs = staff_packs(sorted({s.pk for s in staff} | {p.pk for p in peers}), on)
     if supervisor is not None:
         supervisor_load = supervisor_loads([supervisor.pk], lo, on)[supervisor.pk]
-        pack = staff_packs([supervisor.pk], on).get(supervisor.pk)
-        supervisor_limit = limit_figure(pack, "ratios.qp_to_cpss", on)
+        supervisor_limit = limit_figure(packs.get(supervisor.pk), "ratios.qp_to_cpss", on)
 
-    peers = team.peers
     loads = list(
         CaseloadAssignment.objects.filter(_overlapping(lo, on), staff_id__in=[p.pk for p in peers])
         .select_related("person__payer")
@@ -183,15 +186,12 @@ def team_board(
                 people[a.person_id] = a.person
         members.append(MemberRow(peer, counted[peer.pk], rows))
 
-    staff = list(team.members) + ([supervisor] if supervisor is not None else [])
     due = due_lists(peers=peers, staff=staff, people=people, on=on)
     caseload_limit = None
     if peers:
-        pack = staff_packs([peers[0].pk], on).get(peers[0].pk)
-        caseload_limit = limit_figure(pack, "ratios.cpss_to_people", on)
+        caseload_limit = limit_figure(packs.get(peers[0].pk), "ratios.cpss_to_people", on)
     elif supervisor is not None:
-        pack = staff_packs([supervisor.pk], on).get(supervisor.pk)
-        caseload_limit = limit_figure(pack, "ratios.cpss_to_people", on)
+        caseload_limit = limit_figure(packs.get(supervisor.pk), "ratios.cpss_to_people", on)
     return Board(
         on=on,
         period_days=period_days,

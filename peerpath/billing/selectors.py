@@ -69,6 +69,7 @@ def _current_lines(people: QuerySet[Person], *, outsider: bool) -> QuerySet[Clai
     subqueries, never joins, so no line is counted twice and no DISTINCT is needed (a
     DISTINCT over every column of the list and a count over it was most of the page's time
     on a large agency)."""
+    lines: QuerySet[ClaimLine]
     if connection.vendor == "sqlite":
         # SQLite's planner, given `person_id IN (the agency's people)`, reads every line of
         # those people by the person index and sorts them all; walking the date (or status)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -92,13 +93,16 @@ class Mapped:
 
     tables: dict[str, pa.Table]
     known: dict[str, frozenset[str]]
-    lines: pa.Table  # note_id -> claim and money: the final peer-support lines
+    # note_id -> claim and money: the final peer-support lines, as Arrow, or (when a file
+    # was asked for) None and written to `lines_file` instead.
+    lines: pa.Table | None
     stats: dict[str, int] = field(default_factory=dict)
     note_units: pa.Table | None = None
     # Providers against their peers (peerpath.integrity.outliers), when asked for, computed
     # in the connection that prepared the lines, and the seconds that took.
     outliers: pa.Table | None = None
     outlier_seconds: float = 0.0
+    lines_file: Path | None = None
 
 
 def _families(con: duckdb.DuckDBPyConnection, columns: frozenset[str]) -> pa.Table:
@@ -132,11 +136,20 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def map_claims(extract: Extract, packs: Iterable[Pack], *, with_outliers: bool = False) -> Mapped:
+def map_claims(
+    extract: Extract,
+    packs: Iterable[Pack],
+    *,
+    with_outliers: bool = False,
+    config: Mapping[str, str] | None = None,
+    lines_file: Path | None = None,
+) -> Mapped:
     """The engine's tables from a claims extract; with `with_outliers`, the providers against
-    their peers too, from the lines this connection already holds."""
+    their peers too, from the lines this connection already holds. `config` is DuckDB's
+    (peerpath.integrity.duck); with `lines_file`, the final lines are written there as
+    Parquet by DuckDB (`Mapped.lines` is then None) instead of being held as Arrow."""
     codes = codes_from_packs(packs)
-    con = duckdb.connect()
+    con = duckdb.connect(config=dict(config or {}))
     try:
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
@@ -193,26 +206,31 @@ def map_claims(extract: Extract, packs: Iterable[Pack], *, with_outliers: bool =
             WHERE l.procedure_code IN ({pss_codes})"""
         )
         stats["lines_final"] = _count(con, "pss")
-        tables, known = _engine_tables(con, extract, codes)
-        lines = con.sql(
+        tables, known, units = _engine_tables(con, extract, codes)
+        con.execute("DROP TABLE final_headers")
+        con.execute("DROP TABLE final_ids")
+        lines_sql = (
             "SELECT note_id, claim_id, line_number, beneficiary_id, billing_npi, rendering_npi, "
             "service_date, units, charged, paid FROM pss"
-        ).to_arrow_table()
-        units = con.sql(
-            "SELECT note_id, person_id, (units * 15)::BIGINT AS minutes, units::BIGINT AS units "
-            "FROM x_notes"
-        ).to_arrow_table()
+        )
+        lines: pa.Table | None = None
+        if lines_file is None:
+            lines = con.sql(lines_sql).to_arrow_table()
+        else:
+            con.execute(f"COPY ({lines_sql}) TO {_quoted(str(lines_file))} (FORMAT parquet)")
         outlier_table = None
         started = time.perf_counter()
         if with_outliers:
             # The lines that became notes, with each note's kind and the state of the
-            # beneficiary as `people` has it (beneficiaries with a payer).
+            # beneficiary as `people` has it (beneficiaries with a payer). The prepared
+            # tables are dropped once these are taken from them.
             outlier_table = outliers_in(
                 con,
                 """SELECT p.beneficiary_id, p.billing_npi, p.rendering_npi, p.service_date,
                     p.units, n.kind, b.state
                 FROM pss p JOIN x_notes n USING (note_id)
                 JOIN bens b USING (beneficiary_id) JOIN payers y ON y.payer = b.payer""",
+                drop=("pss", "x_notes"),
             )
         outlier_seconds = time.perf_counter() - started
     finally:
@@ -225,6 +243,7 @@ def map_claims(extract: Extract, packs: Iterable[Pack], *, with_outliers: bool =
         units.cast(ENGINE["note_units"]),
         outlier_table,
         outlier_seconds,
+        lines_file,
     )
 
 
@@ -239,9 +258,27 @@ def _arrow(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
+def _with_nulls(table: pa.Table, name: str) -> pa.Table:
+    """`table` as the engine's table `name`, each column it lacks all empty: one array of
+    nulls per type, shared by the columns of that type (a claims extract's notes lack six;
+    at ten million lines each would otherwise take up to 80 MB)."""
+    schema = SCHEMAS[name]
+    shared: dict[pa.DataType, pa.Array] = {}
+    columns = []
+    for f in schema:
+        if f.name in table.column_names:
+            columns.append(table.column(f.name))
+        else:
+            if f.type not in shared:
+                shared[f.type] = pa.nulls(table.num_rows, f.type)
+            columns.append(shared[f.type])
+    return pa.table(columns, names=schema.names).cast(schema)
+
+
 def _engine_tables(
     con: duckdb.DuckDBPyConnection, extract: Extract, codes: Codes
-) -> tuple[dict[str, pa.Table], dict[str, frozenset[str]]]:
+) -> tuple[dict[str, pa.Table], dict[str, frozenset[str]], pa.Table]:
+    """The engine's tables, which columns of each the extract gives, and the notes' units."""
     has = extract.has
     known: dict[str, frozenset[str]] = dict(_ALWAYS)
     # People: every beneficiary of a final line (and of eligibility, when given).
@@ -318,19 +355,25 @@ def _engine_tables(
     con.execute(
         f"""CREATE TEMP TABLE x_notes AS
         SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date, 0::BIGINT AS start_min,
-            NULL::BIGINT AS end_min,
             coalesce(list_min(list_transform(p.modifiers, lambda m: {modality})), 'in_person')
                 AS modality,
             coalesce(s.setting, 'place of service ' || p.place_of_service) AS setting,
             CASE WHEN list_has_any(p.modifiers, {groups}) THEN 'group' ELSE 'individual' END
                 AS kind,
-            NULL::BIGINT AS group_session_id, NULL::VARCHAR AS activity, NULL::BIGINT AS goal_id,
-            NULL::BIGINT AS intervention_id, NULL::BIGINT AS goal_plan_id, 'signed' AS status,
-            p.units
+            'signed' AS status, p.units
         FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)
         LEFT JOIN setting_map s ON s.pos = p.place_of_service"""
     )
-    notes = _arrow(con, "notes", "SELECT * EXCLUDE (units) FROM x_notes")
+    # What a claim does not say (end_min, group_session_id, activity, goal_id ...) is empty:
+    # those columns are added in Arrow, one array of nulls per type shared by all of them.
+    # The units each note bills (`note_units`) share the notes' id columns.
+    fetched = con.sql(
+        "SELECT * EXCLUDE (units), (units * 15)::BIGINT AS minutes, units::BIGINT AS units "
+        "FROM x_notes"
+    ).to_arrow_table()
+    notes = _with_nulls(fetched.drop_columns(["minutes", "units"]), "notes")
+    units = fetched.select(ENGINE["note_units"].names)
+    del fetched
     tables: dict[str, pa.Table] = {"people": people, "staff": staff, "notes": notes}
 
     if has("claim_diagnoses"):
@@ -393,4 +436,4 @@ def _engine_tables(
             FROM x_provider_credentials c JOIN npis n ON n.rendering_npi = c.npi""",
         )
         known["certifications"] = frozenset(SCHEMAS["certifications"].names)
-    return tables, known
+    return tables, known, units

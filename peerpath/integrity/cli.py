@@ -75,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 since=args.since,
                 spark_url=args.spark_url or "",
                 say=lambda words: status.update(words),
+                memory_limit=args.memory_limit,
             )
     except (ExtractError, AuditError) as exc:
         print(f"Refused: {exc}. Nothing was written.", file=sys.stderr)
@@ -217,6 +218,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--spark-url", help="Spark master URL (default: local mode)")
     p.add_argument("--as-of", type=_date, help="judge as of this date (default: last service)")
     p.add_argument("--since", type=_date, help="first date audited (default: first service)")
+    p.add_argument(
+        "--memory-limit",
+        help="DuckDB's memory, spilling to disk beyond it (default $PEERPATH_AUDIT_MEMORY or 2GB)",
+    )
     p.set_defaults(func=cmd_run)
     p = asub.add_parser("sample", help="draw a seeded random sample of paid lines for review")
     p.add_argument("--input", required=True, help="the claims extract folder")

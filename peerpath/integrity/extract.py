@@ -303,8 +303,9 @@ def _check_claims_sql(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path])
         )
 
 
-def read_extract(folder: Path) -> Extract:
-    """Read and check every file in `folder` (raises ExtractError naming the first fault)."""
+def read_extract(folder: Path, config: Mapping[str, str] | None = None) -> Extract:
+    """Read and check every file in `folder` (raises ExtractError naming the first fault).
+    `config` is DuckDB's for the checks (peerpath.integrity.duck)."""
     if not folder.is_dir():
         raise ExtractError(str(folder), "is not a folder")
     found: dict[str, Path] = {}
@@ -340,7 +341,7 @@ def read_extract(folder: Path) -> Extract:
     files: dict[str, Path] = {}
     columns: dict[str, frozenset[str]] = {}
     rows: dict[str, int] = {}
-    con = duckdb.connect()
+    con = duckdb.connect(config=dict(config or {}))
     try:
         con.execute("SET enable_progress_bar = false")
         for name, path in found.items():

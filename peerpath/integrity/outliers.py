@@ -12,6 +12,8 @@ after-hours work cannot be measured from them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pyarrow as pa
 
@@ -46,11 +48,16 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
         con.close()
 
 
-def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str) -> pa.Table:
+def outliers_in(
+    con: duckdb.DuckDBPyConnection, lines_sql: str, drop: Sequence[str] = ()
+) -> pa.Table:
     """The same, in a connection that already holds the lines (the one that prepared them):
     `lines_sql` selects each final line's beneficiary_id, billing_npi, rendering_npi,
-    service_date, units, kind (the note's) and state (the beneficiary's)."""
+    service_date, units, kind (the note's) and state (the beneficiary's); the tables named
+    in `drop` are dropped once the lines are taken (memory)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE outlier_lines AS {lines_sql}")
+    for name in drop:
+        con.execute(f'DROP TABLE "{name}"')
     # Units in any 6 calendar months running, from month totals (few rows a person).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE outlier_near AS

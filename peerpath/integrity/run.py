@@ -44,6 +44,8 @@ from peerpath.policy.tables import SCHEMAS
 
 from .assess import Verdict, assess
 from .claims import map_claims
+from .duck import Budget, budget
+from .duck import memory_limit as duck_memory_limit
 from .extract import Extract, ExtractError, read_extract
 
 ENGINES = ("duckdb", "spark", "sqlite")
@@ -83,21 +85,33 @@ class Prepared:
     tier: str
     data: dict[str, pa.Table]
     known: dict[str, frozenset[str]]
-    lines: pa.Table | None
+    lines: pa.Table | Path | None  # the final lines (a claims extract), or their Parquet file
     note_units: pa.Table | None
     stats: dict[str, int] = field(default_factory=dict)
     outliers: pa.Table | None = None  # providers against their peers (a claims extract)
     outlier_seconds: float = 0.0
 
 
-def prepare(extract: Extract, packs: Mapping[str, Pack]) -> Prepared:
+def prepare(extract: Extract, packs: Mapping[str, Pack], within: Budget | None = None) -> Prepared:
+    """The engine's tables from an extract. `within` bounds DuckDB's memory; with a
+    temporary folder, the final lines of a claims extract are written there as Parquet by
+    DuckDB (read back for the dollars) instead of being held as Arrow."""
     if extract.tier == "claims":
-        mapped = map_claims(extract, packs.values(), with_outliers=True)
+        lines_file = None
+        if within is not None and within.temp_directory is not None:
+            lines_file = within.temp_directory / "final_lines.parquet"
+        mapped = map_claims(
+            extract,
+            packs.values(),
+            with_outliers=True,
+            config=within.config() if within is not None else None,
+            lines_file=lines_file,
+        )
         return Prepared(
             "claims",
             mapped.tables,
             mapped.known,
-            mapped.lines,
+            mapped.lines if mapped.lines is not None else mapped.lines_file,
             mapped.note_units,
             mapped.stats,
             mapped.outliers,
@@ -117,7 +131,7 @@ def prepare(extract: Extract, packs: Mapping[str, Pack]) -> Prepared:
     return Prepared("records", data, known, None, None, {"notes": data["notes"].num_rows})
 
 
-def _session(engine: str, spark_url: str) -> Session:
+def _session(engine: str, spark_url: str, within: Budget | None = None) -> Session:
     """The engine the run's rules are evaluated on."""
     if engine == "spark":
         from .spark import SparkSession_
@@ -125,7 +139,7 @@ def _session(engine: str, spark_url: str) -> Session:
         return SparkSession_(spark_url)
     if engine == "sqlite":  # the live check's engine (for differential tests)
         return LiveSession()
-    return BatchSession()
+    return BatchSession(within.config() if within is not None else None)
 
 
 def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
@@ -186,22 +200,46 @@ def run_audit(
     since: dt.date | None = None,
     spark_url: str = "",
     say: Callable[[str], None] | None = None,
+    memory_limit: str | None = None,
 ) -> RunResult:
-    """Run the audit; write the results into `out_dir` (when given) only if all went well."""
-    say = say or (lambda _: None)
+    """Run the audit; write the results into `out_dir` (when given) only if all went well.
+
+    `memory_limit` bounds DuckDB's memory in each of the run's connections (default
+    `PEERPATH_AUDIT_MEMORY`, else 2GB; see peerpath.integrity.duck); beyond it DuckDB spills
+    to a temporary folder removed at the end."""
     if engine not in ENGINES:
         raise AuditError(f"unknown engine {engine!r}; choose {' or '.join(ENGINES)}")
+    try:
+        limit = duck_memory_limit(memory_limit)
+    except ValueError as exc:
+        raise AuditError(str(exc)) from None
+    with budget(limit) as within:
+        return _run(input_dir, out_dir, pack, engine, as_of, since, spark_url, say, within)
+
+
+def _run(
+    input_dir: Path,
+    out_dir: Path | None,
+    pack: str,
+    engine: str,
+    as_of: dt.date | None,
+    since: dt.date | None,
+    spark_url: str,
+    say: Callable[[str], None] | None,
+    within: Budget,
+) -> RunResult:
+    say = say or (lambda _: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     packs = dict(load_packs())
     if pack != "auto" and pack not in packs:
         raise AuditError(f"unknown pack {pack!r}; packs: {', '.join(sorted(packs))}")
     say("Reading and checking the extract")
-    extract = read_extract(input_dir)
+    extract = read_extract(input_dir, within.config())
     timings["read"] = time.perf_counter() - t0
     say("Resolving adjustments and mapping claims to the engine's tables")
     t = time.perf_counter()
-    prepared = prepare(extract, packs)
+    prepared = prepare(extract, packs, within)
     # The outliers are computed while preparing, from the lines the preparing connection
     # holds; their seconds are counted as theirs.
     timings["prepare"] = time.perf_counter() - t - prepared.outlier_seconds
@@ -237,7 +275,7 @@ def run_audit(
         scope=scope,
         rules=rules,
         packs=packs,
-        session=_session(engine, spark_url),
+        session=_session(engine, spark_url, within),
         note_units=prepared.note_units,
     ).table
     timings["rules"] = time.perf_counter() - t
@@ -247,7 +285,7 @@ def run_audit(
         drop = pa.array([f"{r}|{p}" for r, p in blocked])
         found = found.filter(pc.invert(pc.is_in(keys, drop)))
     t = time.perf_counter()
-    findings = _with_dollars(found, prepared)
+    findings = _with_dollars(found, prepared, within)
     timings["dollars"] = time.perf_counter() - t
     not_assessable = _verdict_table(verdicts)
     outlier_table = prepared.outliers
@@ -257,6 +295,7 @@ def run_audit(
     summary = {
         "tier": prepared.tier,
         "engine": engine,
+        "memory_limit": within.memory_limit,
         "pack": pack,
         "packs_in_use": sorted(p.id for p in in_use),
         "period": [start.isoformat(), last.isoformat()],
@@ -275,13 +314,13 @@ def run_audit(
     return RunResult(findings, not_assessable, summary, outlier_table)
 
 
-def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
+def _with_dollars(found: pa.Table, prepared: Prepared, within: Budget | None = None) -> pa.Table:
     if prepared.lines is None:
         return _no_dollars(found)
     con_lines = prepared.lines
     notes = prepared.data["notes"].select(["note_id", "person_id"])
     people = prepared.data["people"].select(["person_id", "medicaid_id"])
-    con = duckdb.connect()
+    con = within.connect() if within is not None else duckdb.connect()
     try:
         con.register("notes_people", notes)
         con.register("people_ids", people)
@@ -290,11 +329,17 @@ def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
         con.close()
 
 
-def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table, lines: pa.Table) -> pa.Table:
+def _dollars_sql(
+    con: duckdb.DuckDBPyConnection, findings: pa.Table, lines: pa.Table | Path
+) -> pa.Table:
     con.register(
         "f", findings.append_column("_row", pa.array(range(findings.num_rows), pa.int64()))
     )
-    con.register("l", lines)
+    if isinstance(lines, Path):
+        path = "'" + str(lines).replace("'", "''") + "'"
+        con.execute(f"CREATE TEMP VIEW l AS SELECT * FROM read_parquet({path})")
+    else:
+        con.register("l", lines)
     table = con.sql(
         """
         WITH ln AS (SELECT f._row, l.claim_id, l.line_number, l.beneficiary_id,

@@ -60,6 +60,7 @@ def build_frame(input_dir: Path, kind: str = "lines") -> pa.Table:
     if extract.tier != "claims":
         raise ExtractError(str(input_dir), "sampling needs a claims-tier extract (amounts paid)")
     lines = map_claims(extract, load_packs().values()).lines
+    assert lines is not None  # no file asked for: the lines come as Arrow
     con = duckdb.connect()
     try:
         con.register("l", lines)

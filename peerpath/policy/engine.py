@@ -867,10 +867,12 @@ class _Session:
 
 class _BatchSession(_Session):
     """A fresh DuckDB connection whose tables are views over the Arrow data (no copy);
-    results come back as Arrow (DuckDB's own columnar result)."""
+    results come back as Arrow (DuckDB's own columnar result). `config` is DuckDB's
+    (`memory_limit`, `temp_directory`: a large extract's run spills to disk instead of
+    growing past the limit)."""
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
+    def __init__(self, config: Mapping[str, str] | None = None) -> None:
+        self.con = duckdb.connect(config=dict(config or {}))
         self._kept: dict[str, pa.Table] = {}
 
     def load(self, data: Mapping[str, pa.Table]) -> None:

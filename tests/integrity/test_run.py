@@ -16,7 +16,7 @@ import pytest
 from peerpath.cli import main
 from peerpath.integrity.extract import ExtractError, read_extract
 from peerpath.integrity.generate import EXPECTED, PLANTED_RULES, generate
-from peerpath.integrity.run import NOT_ASSESSABLE_WORDS, prepare, run_audit
+from peerpath.integrity.run import NOT_ASSESSABLE_WORDS, AuditError, prepare, run_audit
 from peerpath.policy.engine import EVALUATOR
 from peerpath.policy.parameters import load_packs
 from peerpath.policy.rules.base import REGISTRY
@@ -130,6 +130,29 @@ def test_bad_extract_writes_nothing(extract: Path, tmp_path: Path) -> None:
     assert not out.exists()
     assert list(tmp_path.glob(".audit-*")) == []
     assert main(["audit", "run", "--input", str(x), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_memory_limit_spills_to_a_folder_removed_with_the_run(
+    extract: Path, result: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's memory is bounded (the default, an option, the environment); the run's
+    temporary folder (spill files, the final lines as Parquet) goes with it; the findings
+    do not depend on the limit; a limit that is no amount of memory is refused."""
+    spill = tmp_path / "spill"
+    monkeypatch.setenv("PEERPATH_AUDIT_TEMP", str(spill))
+    small = run_audit(extract, None, memory_limit="100MB")
+    assert small.summary["memory_limit"] == "100MB"
+    assert list(spill.iterdir()) == []
+    assert small.findings.equals(pq.read_table(result / "findings.parquet"))
+    assert json.loads((result / "summary.json").read_text())["memory_limit"] == "2GB"
+    monkeypatch.setenv("PEERPATH_AUDIT_MEMORY", "300MB")
+    assert run_audit(extract, None).summary["memory_limit"] == "300MB"
+    out = tmp_path / "out"
+    with pytest.raises(AuditError, match="not an amount of memory"):
+        run_audit(extract, out, memory_limit="lots")
+    args = ["audit", "run", "--input", str(extract), "--out", str(out), "--memory-limit", "x"]
+    assert main(args) == 2
     assert not out.exists()
 
 

@@ -330,6 +330,34 @@ def _columns(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
     return pa.table(arrays, schema=schema)
 
 
+# The notes table as read from the database, in its schema's order (the times as minutes of
+# the day): the rules' extract and the screens' reads of signed notes share it.
+_NOTE_COLUMNS = (
+    "pk",
+    "person_id",
+    "staff_id",
+    "date",
+    "start_min",
+    "end_min",
+    "modality",
+    "setting",
+    "kind",
+    "group_session_id",
+    "activity",
+    "goal_id",
+    "intervention_id",
+    "goal__plan_id",
+    "status",
+)
+
+
+def _note_exprs() -> list[object]:
+    return [
+        _minutes(c.removesuffix("_min") + "_time") if c.endswith("_min") else c
+        for c in _NOTE_COLUMNS
+    ]
+
+
 def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
     """Only what the assignment relation reads about these people: the people, their
     agencies' payer contracts and the contracts' cited overrides (other tables empty)."""
@@ -415,21 +443,7 @@ def extract(
         "notes",
         notes_of,
         ids,
-        "pk",
-        "person_id",
-        "staff_id",
-        "date",
-        _minutes("start_time"),
-        _minutes("end_time"),
-        "modality",
-        "setting",
-        "kind",
-        "group_session_id",
-        "activity",
-        "goal_id",
-        "intervention_id",
-        "goal__plan_id",
-        "status",
+        *_note_exprs(),
     )
     if one:
         slice_staff = set(notes.column("staff_id").drop_null().to_pylist()) | set(staff_ids)

@@ -141,31 +141,12 @@ def _notes_data(person_ids: Iterable[int], notes: pa.Table) -> dict[str, pa.Tabl
     return data
 
 
-_NOTE_COLUMNS = (
-    "pk",
-    "person_id",
-    "staff_id",
-    "date",
-    "start_min",
-    "end_min",
-    "modality",
-    "setting",
-    "kind",
-    "group_session_id",
-    "activity",
-    "goal_id",
-    "intervention_id",
-    "goal__plan_id",
-    "status",
-)
-
-
 def _signed_rows(person_ids: Sequence[int], since: dt.date, until: dt.date) -> pa.Table:
     """The people's signed notes dated `since` to `until`, read with a statement the ORM
     builds once (screens ask this for a few people at a time)."""
     from peerpath.services.models import ServiceNote
 
-    from .extract import _Ids, _read_slice
+    from .extract import _Ids, _note_exprs, _read_slice
 
     return _read_slice(
         "notes",
@@ -180,19 +161,10 @@ def _signed_rows(person_ids: Sequence[int], since: dt.date, until: dt.date) -> p
     )
 
 
-def _note_exprs() -> list[object]:
-    from .extract import _minutes
-
-    return [
-        _minutes(c.removesuffix("_min") + "_time") if c.endswith("_min") else c
-        for c in _NOTE_COLUMNS
-    ]
-
-
 def _note_rows(note_filter: Mapping[str, object]) -> pa.Table:
     from peerpath.services.models import ServiceNote
 
-    from .extract import _read
+    from .extract import _note_exprs, _read
 
     return _read("notes", ServiceNote.objects.filter(**note_filter), *_note_exprs())
 

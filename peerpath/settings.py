@@ -140,6 +140,9 @@ PEERPATH_ACCESSLOG_ANCHORS = os.environ.get(
 )
 
 ROOT_URLCONF = "peerpath.urls"
+# How long a server process may reuse a supervisor's board while no change has been recorded
+# since it was computed (peerpath/staff/selectors.py); 0 computes it on every request.
+PEERPATH_BOARD_CACHE_SECONDS = float(os.environ.get("PEERPATH_BOARD_CACHE_SECONDS", "60"))
 PEERPATH_BREAK_GLASS_HOURS = float(os.environ.get("PEERPATH_BREAK_GLASS_HOURS", "4"))
 WSGI_APPLICATION = "peerpath.wsgi.application"
 

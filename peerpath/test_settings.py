@@ -8,6 +8,10 @@ from peerpath.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Factories write records without change history, so a board kept between requests could
+# hide them; tests of the kept board turn it on (tests/staff/test_board_cache.py).
+PEERPATH_BOARD_CACHE_SECONDS = 0.0
+
 # The demo's last day of service is yesterday outside the tests; the tests keep one fixed
 # demo (peerpath.demo.generator.default_end).
 PEERPATH_DEMO_END = "2026-09-30"

@@ -9,13 +9,17 @@ gathers the team. The board issues a fixed number of queries however large the t
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from time import monotonic
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from peerpath.access.scope import staff_of
+from peerpath.audit.models import ChangeRecord
 from peerpath.people.models import Person
 from peerpath.policy.api import (
     DueList,
@@ -204,6 +208,64 @@ def team_board(
         due=due,
         people=people,
     )
+
+
+# ---- the board between requests -----------------------------------------------------------
+#
+# A supervisor's board is their landing page and is opened again and again in a day; between
+# two openings usually nothing on it has changed. Every write PeerPath makes to what the board
+# shows (notes, contacts, evaluations, plans, authorizations, trainings, caseloads, outcomes,
+# parameter overrides, through the services, the admin or an import) writes a change record in
+# the same transaction (`peerpath.core.services`), so the newest change record's id tells
+# whether anything may have changed: a board computed after it was read is reused until a
+# newer change record exists, the day turns, or `PEERPATH_BOARD_CACHE_SECONDS` pass (a bound
+# for writes made outside PeerPath, such as SQL by hand). Each server process keeps its own
+# few boards; 0 seconds turns this off (the test settings do: factories write no history).
+
+_BOARDS: OrderedDict[tuple[object, ...], tuple[float, Board]] = OrderedDict()
+_BOARDS_LOCK = threading.Lock()
+_BOARDS_KEPT = 64
+_clock = monotonic  # the tests move it
+
+
+def data_version() -> int:
+    """The id of the newest change record: grows with every write PeerPath records."""
+    newest = ChangeRecord.objects.order_by("-id").values_list("id", flat=True).first()
+    return newest or 0
+
+
+def board_for(
+    supervisor: StaffMember | None,
+    *,
+    on: dt.date,
+    period_days: int = 30,
+    choices: Sequence[StaffMember] = (),
+) -> Board:
+    """`team_board`, reused from an earlier request while nothing it shows can have changed
+    (see above). The board returned is shared: read it, don't change it."""
+    seconds = float(getattr(settings, "PEERPATH_BOARD_CACHE_SECONDS", 0))
+    if seconds <= 0:
+        return team_board(supervisor, on=on, period_days=period_days, choices=choices)
+    key = (supervisor.pk if supervisor is not None else None, on, period_days, data_version())
+    now = _clock()
+    with _BOARDS_LOCK:
+        kept = _BOARDS.get(key)
+        if kept is not None and now - kept[0] < seconds:
+            _BOARDS.move_to_end(key)
+            board = kept[1]
+            return replace(board, team=replace(board.team, choices=list(choices)))
+    board = team_board(supervisor, on=on, period_days=period_days)
+    with _BOARDS_LOCK:
+        _BOARDS[key] = (now, board)
+        _BOARDS.move_to_end(key)
+        while len(_BOARDS) > _BOARDS_KEPT:
+            _BOARDS.popitem(last=False)
+    return replace(board, team=replace(board.team, choices=list(choices)))
+
+
+def forget_boards() -> None:
+    with _BOARDS_LOCK:
+        _BOARDS.clear()
 
 
 def team_loads(

@@ -33,12 +33,12 @@ from .models import ContactKind, StaffMember
 from .selectors import (
     PERIODS,
     TeamToday,
+    board_for,
     caseload_after_move,
     current_assignment,
     supervision_spans,
     supervisor_of,
     supervisors_for_admin,
-    team_board,
     team_loads,
     team_on,
     team_today,
@@ -97,7 +97,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if request.GET.get("period", str(period)) != str(period):
         period_error = f"Period: choose 30, 90 or 180 days. Showing {period}."
     supervisor, choices = _whose_board(request)
-    data = team_board(supervisor, on=today, period_days=period, choices=choices)
+    data = board_for(supervisor, on=today, period_days=period, choices=choices)
     filters, filter_errors = Filters.from_query(request.GET, data)
     work = worklist(data, filters)
     # The board names the people on the team's caseloads: a read of PHI.

@@ -62,6 +62,7 @@ from peerpath.staff.models import (
     Training,
 )
 
+from .memo import remembered
 from .models import ParameterOverride
 from .tables import SCHEMAS, empty, rows_to_table
 
@@ -360,8 +361,14 @@ def _note_exprs() -> list[object]:
 
 def people_tables(person_ids: Sequence[int]) -> dict[str, pa.Table]:
     """Only what the assignment relation reads about these people: the people, their
-    agencies' payer contracts and the contracts' cited overrides (other tables empty)."""
-    ids = _Ids(people=tuple(dict.fromkeys(int(p) for p in person_ids)))
+    agencies' payer contracts and the contracts' cited overrides (other tables empty).
+    Read once per reading request for the same people (a chart asks three times)."""
+    return _people_tables(tuple(sorted({int(p) for p in person_ids})))
+
+
+@remembered
+def _people_tables(people: tuple[int, ...]) -> dict[str, pa.Table]:
+    ids = _Ids(people=people)
 
     def agencies(i: _Ids) -> QuerySet[Any]:
         return Person.objects.filter(pk__in=list(i.people or ())).values("agency_id")

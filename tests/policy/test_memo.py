@@ -76,3 +76,22 @@ def test_only_get_and_head_requests_remember(client, django_user_model):
     middleware(factory.post("/"))
     assert seen == [True, True, False]
     assert memo._MEMORY.get() is None
+
+
+def test_the_people_tables_are_read_once_per_reading_request_whatever_the_order():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    one, two = PersonFactory(), PersonFactory()
+    with memo.active():
+        with CaptureQueriesContext(connection) as first:
+            tables = extract_module.people_tables([two.pk, one.pk])
+        with CaptureQueriesContext(connection) as again:
+            same = extract_module.people_tables([one.pk, two.pk, one.pk])
+        assert len(first.captured_queries) == 3 and len(again.captured_queries) == 0
+        assert same["people"].equals(tables["people"])
+        same.clear()  # a caller's own copy
+        assert extract_module.people_tables([one.pk, two.pk])["people"].num_rows == 2
+    with CaptureQueriesContext(connection) as outside:
+        extract_module.people_tables([one.pk, two.pk])
+    assert len(outside.captured_queries) == 3

@@ -31,12 +31,16 @@ BIN = Path(sys.executable).parent
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    # The server's size may be chosen (PEERPATH_WEB_WORKERS, PEERPATH_WEB_THREADS); other
-    # settings of the calling shell are left out.
+    # The server's size may be chosen (PEERPATH_WEB_WORKERS, PEERPATH_WEB_THREADS), and the
+    # keeping of boards between requests (PEERPATH_BOARD_CACHE_SECONDS=0: every board
+    # computed, as when changes are recorded all the time); other settings of the calling
+    # shell are left out.
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("PEERPATH_") or k.startswith("PEERPATH_WEB_")
+        if not k.startswith("PEERPATH_")
+        or k.startswith("PEERPATH_WEB_")
+        or k == "PEERPATH_BOARD_CACHE_SECONDS"
     }
     env.update(
         PEERPATH_DATA_DIR=str(data_dir),

@@ -213,8 +213,28 @@ def run_audit(
         limit = duck_memory_limit(memory_limit)
     except ValueError as exc:
         raise AuditError(str(exc)) from None
-    with budget(limit) as within:
-        return _run(input_dir, out_dir, pack, engine, as_of, since, spark_url, say, within)
+    EVALUATOR.keep_compiled(compiled_folder())
+    try:
+        with budget(limit) as within:
+            return _run(input_dir, out_dir, pack, engine, as_of, since, spark_url, say, within)
+    finally:
+        EVALUATOR.keep_compiled(None)
+
+
+COMPILED_ENV = "PEERPATH_AUDIT_COMPILED"
+
+
+def compiled_folder() -> Path | None:
+    """Where runs keep the rules' compiled statements for the next run (they take about a
+    second to build): `PEERPATH_AUDIT_COMPILED`, else the user's cache folder
+    (`$XDG_CACHE_HOME/peerpath/compiled`, by default under ~/.cache); "off" keeps none."""
+    given = os.environ.get(COMPILED_ENV)
+    if given is not None and given.strip().lower() in ("off", "0", "no", ""):
+        return None
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "peerpath" / "compiled"
 
 
 def _run(

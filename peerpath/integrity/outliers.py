@@ -61,7 +61,7 @@ def outliers_in(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE outlier_months AS
         SELECT beneficiary_id, state, billing_npi, rendering_npi,
-            date_trunc('month', service_date) AS month, count(*) AS lines,
+            year(service_date) * 12 + month(service_date) AS month, count(*) AS lines,
             sum(units) AS units,
             sum(CASE WHEN isodow(service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
             sum(CASE WHEN kind = 'group' THEN 1 ELSE 0 END) AS grouped
@@ -69,7 +69,8 @@ def outliers_in(
     )
     for name in drop:
         con.execute(f'DROP TABLE "{name}"')
-    # Units in any 6 calendar months running, from month totals (few rows a person).
+    # Units in any 6 calendar months running, from month totals (few rows a person); months
+    # are numbered (year x 12 + month), so the window is 5 numbers back, not an interval.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE outlier_near AS
         WITH months AS (
@@ -77,7 +78,7 @@ def outliers_in(
             FROM outlier_months GROUP BY ALL),
         rolling AS (
             SELECT beneficiary_id, state, sum(units) OVER (PARTITION BY beneficiary_id
-                ORDER BY month RANGE BETWEEN INTERVAL 5 MONTH PRECEDING AND CURRENT ROW)
+                ORDER BY month RANGE BETWEEN 5 PRECEDING AND CURRENT ROW)
                 AS window_units
             FROM months)
         SELECT beneficiary_id, state,

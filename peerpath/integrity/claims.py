@@ -178,7 +178,7 @@ def map_claims(
         con.execute(
             """CREATE TEMP TABLE final_headers AS
             SELECT h.claim_id, f.claim_no, h.beneficiary_id, h.billing_npi, h.payer, h.state,
-                h.service_from, h.service_to, h.adjudication_date
+                h.service_from, h.service_to
             FROM x_claim_headers h JOIN final_ids f USING (claim_id)"""
         )
         stats = {

@@ -11,14 +11,18 @@ the same way.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from peerpath.policy.engine import EVALUATOR
 from peerpath.policy.parameters import Pack, ParameterNotFound
 from peerpath.policy.rules.base import Params, Rule
 from peerpath.policy.tables import ENGINE, SQL_SCHEMAS, Tables
@@ -118,17 +122,36 @@ def assess(
             sets = _param_sets(pack, rule, r_lo, r_hi)
             if not sets:
                 continue
-            missing = ""
-            for params in sets:
-                try:
-                    rule.build(probe, params)
-                except _Missing as exc:
-                    missing = str(exc)
-                except (AttributeError, KeyError) as exc:
-                    missing = _missing_column(exc, known, rule)
-                except Exception as exc:  # ibis refuses an expression over a missing column
-                    missing = _missing_column(exc, known, rule)
-                if missing:
-                    break
+            # Building the rules is most of the time this takes; what it finds depends only
+            # on the rule's definition, its figures and the columns given, so it is kept
+            # between runs with the compiled statements (peerpath.policy.engine).
+            key = (
+                "assess",
+                _OWN_CODE,
+                rule.id,
+                repr([sorted((k, repr(v)) for k, v in p.items()) for p in sets]),
+                repr(sorted((t, sorted(c)) for t, c in known.items())),
+            )
+            missing = EVALUATOR.kept(key, partial(_missing_for, rule, sets, probe, known))
             out.append(Verdict(rule.id, pack.id, not missing, missing))
     return out
+
+
+def _missing_for(
+    rule: Rule, sets: list[Params], probe: _ProbeTables, known: Mapping[str, frozenset[str]]
+) -> str:
+    """What the extract lacks for `rule` with any of its sets of figures ("" if nothing)."""
+    for params in sets:
+        try:
+            rule.build(probe, params)
+        except _Missing as exc:
+            return str(exc)
+        except (AttributeError, KeyError) as exc:
+            return _missing_column(exc, known, rule)
+        except Exception as exc:  # ibis refuses an expression over a missing column
+            return _missing_column(exc, known, rule)
+    return ""
+
+
+# This module's own code, part of the key of what it keeps.
+_OWN_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()

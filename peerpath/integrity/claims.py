@@ -178,7 +178,7 @@ def map_claims(
         con.execute(
             """CREATE TEMP TABLE final_headers AS
             SELECT h.claim_id, f.claim_no, h.beneficiary_id, h.billing_npi, h.payer, h.state,
-                h.service_from, h.service_to, h.adjudication_date
+                h.service_from, h.service_to
             FROM x_claim_headers h JOIN final_ids f USING (claim_id)"""
         )
         stats = {
@@ -193,20 +193,22 @@ def map_claims(
             for i in range(1, 5)
             if f"modifier_{i}" in extract.columns["claim_lines"]
         ]
-        mod_list = "[" + ", ".join(f"l.{m}" for m in mods) + "]" if mods else "[]::VARCHAR[]"
+        # Each line's delivery mode, setting and kind are worked out here, once, from its
+        # own columns, so that the table kept for the steps below holds no list of
+        # modifiers nor any column no step reads (at ten million lines it is spilled to
+        # disk past the memory limit, and read five times).
         con.execute(
             f"""CREATE TEMP TABLE pss AS
             SELECT (h.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
-                l.claim_id, l.line_number, l.service_date, l.units, l.place_of_service,
-                l.rendering_npi, l.charged, l.paid, l.procedure_code,
-                list_filter({mod_list}, lambda m: m IS NOT NULL AND m <> '') AS modifiers,
-                h.beneficiary_id, h.billing_npi, h.payer, h.state, h.service_from,
-                h.service_to, h.adjudication_date
+                l.claim_id, l.line_number, l.service_date, l.units, l.rendering_npi,
+                l.charged, l.paid, {_modality(codes, mods)} AS modality,
+                {_setting(codes)} AS setting, {_kind(codes, mods)} AS kind,
+                h.beneficiary_id, h.billing_npi, h.payer, h.state
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
             WHERE l.procedure_code IN ({pss_codes})"""
         )
         stats["lines_final"] = _count(con, "pss")
-        tables, known, units = _engine_tables(con, extract, codes)
+        tables, known, units = _engine_tables(con, extract)
         con.execute("DROP TABLE final_headers")
         con.execute("DROP TABLE final_ids")
         lines_sql = (
@@ -223,14 +225,13 @@ def map_claims(
         if with_outliers:
             # The lines that became notes, with each note's kind and the state of the
             # beneficiary as `people` has it (beneficiaries with a payer). The prepared
-            # tables are dropped once these are taken from them.
+            # lines are dropped once these are taken from them.
             outlier_table = outliers_in(
                 con,
                 """SELECT p.beneficiary_id, p.billing_npi, p.rendering_npi, p.service_date,
-                    p.units, n.kind, b.state
-                FROM pss p JOIN x_notes n USING (note_id)
-                JOIN bens b USING (beneficiary_id) JOIN payers y ON y.payer = b.payer""",
-                drop=("pss", "x_notes"),
+                    p.units, p.kind, b.state
+                FROM pss p JOIN bens b USING (beneficiary_id) JOIN payers y ON y.payer = b.payer""",
+                drop=("pss",),
             )
         outlier_seconds = time.perf_counter() - started
     finally:
@@ -245,6 +246,39 @@ def map_claims(
         outlier_seconds,
         lines_file,
     )
+
+
+def _modality(codes: Codes, mods: list[str]) -> str:
+    """SQL for a line's delivery mode: the least (by name) of those its modifiers say (the
+    modifier columns `mods` of `l`), else in person."""
+    if not codes.modality_by_modifier or not mods:
+        return "'in_person'"
+    cases = " ".join(
+        f"WHEN {_quoted(mod)} THEN {_quoted(mode)}"
+        for mod, mode in codes.modality_by_modifier.items()
+    )
+    # least() passes over NULLs (modifiers that say no mode), as a minimum does.
+    said = ", ".join(f"CASE l.{m} {cases} END" for m in mods)
+    return f"coalesce(least({said}), 'in_person')"
+
+
+def _setting(codes: Codes) -> str:
+    """SQL for a line's setting: the packs' name for its place of service, else the code."""
+    cases = " ".join(
+        f"WHEN {_quoted(pos)} THEN {_quoted(setting)}"
+        for pos, setting in codes.setting_by_pos.items()
+    )
+    named = f"CASE l.place_of_service {cases} END" if cases else "NULL::VARCHAR"
+    return f"coalesce({named}, 'place of service ' || l.place_of_service)"
+
+
+def _kind(codes: Codes, mods: list[str]) -> str:
+    """SQL for a line's kind: group when a modifier is a group modifier."""
+    if not codes.group_modifiers or not mods:
+        return "'individual'"
+    groups = ", ".join(_quoted(g) for g in codes.group_modifiers)
+    said = " OR ".join(f"coalesce(l.{m} IN ({groups}), false)" for m in mods)
+    return f"CASE WHEN {said} THEN 'group' ELSE 'individual' END"
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -276,7 +310,7 @@ def _with_nulls(table: pa.Table, name: str) -> pa.Table:
 
 
 def _engine_tables(
-    con: duckdb.DuckDBPyConnection, extract: Extract, codes: Codes
+    con: duckdb.DuckDBPyConnection, extract: Extract
 ) -> tuple[dict[str, pa.Table], dict[str, frozenset[str]], pa.Table]:
     """The engine's tables, which columns of each the extract gives, and the notes' units."""
     has = extract.has
@@ -333,43 +367,15 @@ def _engine_tables(
         """SELECT n.staff_id, a.agency_id, n.state, 'cpss' AS role, NULL::DATE AS hire_date,
             NULL::DATE AS end_date FROM npis n JOIN agencies a USING (billing_npi)""",
     )
-    con.register(
-        "setting_map",
-        pa.table(
-            {"pos": list(codes.setting_by_pos), "setting": list(codes.setting_by_pos.values())}
-        ),
-    )
-    # A line's modality: the least (by name) of those its modifiers say, else in person.
-    modality = (
-        "CASE m "
-        + " ".join(
-            f"WHEN {_quoted(mod)} THEN {_quoted(mode)}"
-            for mod, mode in codes.modality_by_modifier.items()
-        )
-        + " END"
-        if codes.modality_by_modifier
-        else "NULL::VARCHAR"
-    )
-    groups = "[" + ", ".join(_quoted(g) for g in codes.group_modifiers) + "]::VARCHAR[]"
-    # The notes, with the units each line bills (for `note_units`).
-    con.execute(
-        f"""CREATE TEMP TABLE x_notes AS
-        SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date, 0::BIGINT AS start_min,
-            coalesce(list_min(list_transform(p.modifiers, lambda m: {modality})), 'in_person')
-                AS modality,
-            coalesce(s.setting, 'place of service ' || p.place_of_service) AS setting,
-            CASE WHEN list_has_any(p.modifiers, {groups}) THEN 'group' ELSE 'individual' END
-                AS kind,
-            'signed' AS status, p.units
-        FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)
-        LEFT JOIN setting_map s ON s.pos = p.place_of_service"""
-    )
-    # What a claim does not say (end_min, group_session_id, activity, goal_id ...) is empty:
-    # those columns are added in Arrow, one array of nulls per type shared by all of them.
-    # The units each note bills (`note_units`) share the notes' id columns.
+    # The notes, with the units each line bills (for `note_units`). What a claim does not
+    # say (end_min, group_session_id, activity, goal_id ...) is empty: those columns are
+    # added in Arrow, one array of nulls per type shared by all of them. The units each
+    # note bills (`note_units`) share the notes' id columns.
     fetched = con.sql(
-        "SELECT * EXCLUDE (units), (units * 15)::BIGINT AS minutes, units::BIGINT AS units "
-        "FROM x_notes"
+        """SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date,
+            0::BIGINT AS start_min, p.modality, p.setting, p.kind, 'signed' AS status,
+            (p.units * 15)::BIGINT AS minutes, p.units::BIGINT AS units
+        FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)"""
     ).to_arrow_table()
     notes = _with_nulls(fetched.drop_columns(["minutes", "units"]), "notes")
     units = fetched.select(ENGINE["note_units"].names)

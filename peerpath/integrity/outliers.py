@@ -55,19 +55,30 @@ def outliers_in(
     `lines_sql` selects each final line's beneficiary_id, billing_npi, rendering_npi,
     service_date, units, kind (the note's) and state (the beneficiary's); the tables named
     in `drop` are dropped once the lines are taken (memory)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE outlier_lines AS {lines_sql}")
+    # One pass over the lines: their counts by beneficiary, provider, peer and month (a
+    # few rows a beneficiary); every figure below is taken from these, never from the
+    # lines again (at ten million lines a pass costs seconds, and more when spilled).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE outlier_months AS
+        SELECT beneficiary_id, state, billing_npi, rendering_npi,
+            year(service_date) * 12 + month(service_date) AS month, count(*) AS lines,
+            sum(units) AS units,
+            sum(CASE WHEN isodow(service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
+            sum(CASE WHEN kind = 'group' THEN 1 ELSE 0 END) AS grouped
+        FROM ({lines_sql}) GROUP BY ALL"""
+    )
     for name in drop:
         con.execute(f'DROP TABLE "{name}"')
-    # Units in any 6 calendar months running, from month totals (few rows a person).
+    # Units in any 6 calendar months running, from month totals (few rows a person); months
+    # are numbered (year x 12 + month), so the window is 5 numbers back, not an interval.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE outlier_near AS
         WITH months AS (
-            SELECT beneficiary_id, state, date_trunc('month', service_date) AS month,
-                sum(units) AS units
-            FROM outlier_lines GROUP BY ALL),
+            SELECT beneficiary_id, state, month, sum(units) AS units
+            FROM outlier_months GROUP BY ALL),
         rolling AS (
             SELECT beneficiary_id, state, sum(units) OVER (PARTITION BY beneficiary_id
-                ORDER BY month RANGE BETWEEN INTERVAL 5 MONTH PRECEDING AND CURRENT ROW)
+                ORDER BY month RANGE BETWEEN 5 PRECEDING AND CURRENT ROW)
                 AS window_units
             FROM months)
         SELECT beneficiary_id, state,
@@ -76,7 +87,7 @@ def outliers_in(
         FROM rolling GROUP BY beneficiary_id, state"""
     )
     # Each provider's figures from its beneficiaries' (one row per provider and
-    # beneficiary first, so nothing is counted distinct over every line).
+    # beneficiary first, so nothing is counted distinct).
     parts = []
     for level, column in (
         ("billing provider", "billing_npi"),
@@ -92,12 +103,11 @@ def outliers_in(
                 sum(grouped) / sum(lines) AS group_share,
                 count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
             FROM (
-                SELECT x.{column} AS npi, x.state, x.beneficiary_id, count(*) AS lines,
-                    sum(x.units) AS units,
-                    sum(CASE WHEN isodow(x.service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
-                    sum(CASE WHEN x.kind = 'group' THEN 1 ELSE 0 END) AS grouped,
+                SELECT x.{column} AS npi, x.state, x.beneficiary_id,
+                    sum(x.lines)::BIGINT AS lines, sum(x.units) AS units,
+                    sum(x.weekend) AS weekend, sum(x.grouped) AS grouped,
                     any_value(near.near_cap) AS near_cap
-                FROM outlier_lines x JOIN outlier_near near USING (beneficiary_id, state)
+                FROM outlier_months x JOIN outlier_near near USING (beneficiary_id, state)
                 GROUP BY x.{column}, x.state, x.beneficiary_id)
             GROUP BY npi, state"""
         )

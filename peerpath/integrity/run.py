@@ -139,7 +139,13 @@ def _session(engine: str, spark_url: str, within: Budget | None = None) -> Sessi
         return SparkSession_(spark_url)
     if engine == "sqlite":  # the live check's engine (for differential tests)
         return LiveSession()
-    return BatchSession(within.config() if within is not None else None)
+    # The findings are sorted at the end: DuckDB need not keep rows in insertion order,
+    # which lets its operators hold less (the rules' phase about 13% shorter at 3M lines).
+    config = {
+        **(within.config() if within is not None else {}),
+        "preserve_insertion_order": "false",
+    }
+    return BatchSession(config)
 
 
 def _forced_pack(data: dict[str, pa.Table], pack: Pack) -> None:
@@ -213,8 +219,28 @@ def run_audit(
         limit = duck_memory_limit(memory_limit)
     except ValueError as exc:
         raise AuditError(str(exc)) from None
-    with budget(limit) as within:
-        return _run(input_dir, out_dir, pack, engine, as_of, since, spark_url, say, within)
+    EVALUATOR.keep_compiled(compiled_folder())
+    try:
+        with budget(limit) as within:
+            return _run(input_dir, out_dir, pack, engine, as_of, since, spark_url, say, within)
+    finally:
+        EVALUATOR.keep_compiled(None)
+
+
+COMPILED_ENV = "PEERPATH_AUDIT_COMPILED"
+
+
+def compiled_folder() -> Path | None:
+    """Where runs keep the rules' compiled statements for the next run (they take about a
+    second to build): `PEERPATH_AUDIT_COMPILED`, else the user's cache folder
+    (`$XDG_CACHE_HOME/peerpath/compiled`, by default under ~/.cache); "off" keeps none."""
+    given = os.environ.get(COMPILED_ENV)
+    if given is not None and given.strip().lower() in ("off", "0", "no", ""):
+        return None
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "peerpath" / "compiled"
 
 
 def _run(

@@ -28,10 +28,13 @@ takes well under a millisecond.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -39,6 +42,7 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot
 
 from peerpath.policy import rules as _rules  # noqa: F401  (registers the rules)
 
@@ -282,6 +286,34 @@ def _scoped_union(parts: Sequence[ir.Table], t: Tables) -> ir.Table:
     return people.union(staff, distinct=False).select(*FINDING_COLUMNS, "slice")
 
 
+_FINGERPRINT: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """What the compiled statements depend on besides their key: the engine's own code
+    (every module of peerpath.policy, rules included) and the compilers' versions."""
+    if not _FINGERPRINT:
+        digest = hashlib.sha256(f"ibis {ibis.__version__} sqlglot {sqlglot.__version__}".encode())
+        root = Path(__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+        _FINGERPRINT.append(digest.hexdigest())
+    return _FINGERPRINT[0]
+
+
+def _write_quietly(path: Path, text: str) -> None:
+    """Write a kept statement whole (another process may read it at once), or not at all:
+    a folder that cannot be written only means compiling again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass
+
+
 @dataclass(frozen=True)
 class _Slice:
     variant: assign.Variant
@@ -298,6 +330,53 @@ class Evaluator:
         self._tables = Tables()
         self._sql: dict[tuple[str, ...], str] = {}
         self._schemas: dict[tuple[str, ...], pa.Schema] = {}
+        self._kept_in: Path | None = None
+        self._kept_files: set[Path] = set()  # in the kept folder (read or written)
+
+    # ---- compiled statements kept between processes ------------------------------------
+
+    def keep_compiled(self, folder: Path | None) -> None:
+        """Also keep the compiled statements (DuckDB's and SQLite's) in `folder`, so that the
+        next process (the next audit run) reads them instead of building and compiling the
+        rules again (about a second). A statement is found again only if the engine's code
+        (every module of peerpath.policy), ibis and sqlglot are the same as when it was
+        compiled: they are part of its file's name. None stops it."""
+        self._kept_in = folder
+
+    def kept(self, key: tuple[str, ...], build: Callable[[], str]) -> str:
+        """Text worked out from the rules' definitions (a compiled statement, or what an
+        adapter learns by building a rule), kept like the compiled statements: `key` must
+        name everything it depends on beyond the engine's code."""
+        return self._compiled(key, "duckdb", build)
+
+    def _compiled(self, key: tuple[str, ...], dialect: str, build: Callable[[], str]) -> str:
+        """The statement of `key`: from memory, else from the kept folder, else built. A
+        statement this process already holds is written to the folder too if it is not
+        there yet."""
+        sql = self._sql.get(key)
+        path = None
+        if self._kept_in is not None and dialect in ("duckdb", "sqlite"):
+            name = hashlib.sha256(f"{_code_fingerprint()}|{key!r}".encode()).hexdigest()
+            path = self._kept_in / f"{name}.sql"
+        if sql is not None:
+            if path is not None and path not in self._kept_files:
+                if not path.exists():
+                    _write_quietly(path, sql)
+                self._kept_files.add(path)
+            return sql
+        if path is not None:
+            try:
+                sql = path.read_text(encoding="utf-8")
+            except OSError:
+                sql = None
+        if sql is None:
+            sql = build()
+            if path is not None:
+                _write_quietly(path, sql)
+        if path is not None:
+            self._kept_files.add(path)
+        self._sql[key] = sql
+        return sql
 
     # ---- compiling -------------------------------------------------------------------
 
@@ -311,10 +390,7 @@ class Evaluator:
 
     def relation_sql(self, name: str, build: Callable[[Tables], ir.Table], dialect: str) -> str:
         key = ("relation", dialect, name)
-        sql = self._sql.get(key)
-        if sql is None:
-            sql = self._sql[key] = self._compile(build(self._tables), dialect)
-        return sql
+        return self._compiled(key, dialect, lambda: self._compile(build(self._tables), dialect))
 
     def relation_schema(self, name: str, build: Callable[[Tables], ir.Table]) -> pa.Schema:
         """The Arrow schema of a named relation's rows."""
@@ -327,13 +403,14 @@ class Evaluator:
     def sql_for(self, rule: Rule, params: Params, dialect: str = "duckdb") -> str:
         """The rule's scoped statement for these parameter values, "duckdb" or "sqlite"."""
         key = ("rule", dialect, rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
-        sql = self._sql.get(key)
-        if sql is None:
+
+        def build() -> str:
             expr = rule.build(self._tables, params)
             if tuple(expr.columns) != FINDING_COLUMNS:
                 raise ValueError(f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}")
-            sql = self._sql[key] = self._compile(_scoped_findings(expr, self._tables), dialect)
-        return sql
+            return self._compile(_scoped_findings(expr, self._tables), dialect)
+
+        return self._compiled(key, dialect, build)
 
     def union_sql(
         self,
@@ -354,8 +431,8 @@ class Evaluator:
             repr(sets),
             *(f"{r.id}:{sorted((k, repr(v)) for k, v in p.items())!r}" for r, p in groups),
         )
-        sql = self._sql.get(key)
-        if sql is None:
+
+        def build() -> str:
             parts = []
             narrowed: dict[tuple[str, ...], _JudgedRows] = {}
             for (rule, params), variants in zip(groups, sets, strict=True):
@@ -370,8 +447,9 @@ class Evaluator:
                         f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}"
                     )
                 parts.append(expr)
-            sql = self._sql[key] = self._compile(_scoped_union(parts, self._tables), dialect)
-        return sql
+            return self._compile(_scoped_union(parts, self._tables), dialect)
+
+        return self._compiled(key, dialect, build)
 
     def warm(self, packs: Iterable[Pack], on: dt.date) -> int:
         """Compile every rule of the packs in force on `on`, so the first live check after a

@@ -177,3 +177,18 @@ def test_narrowed_rules_give_the_findings_of_rules_reading_every_row(tmp_path: P
     assert narrowed.num_rows > 100
     assert len(set(narrowed.column("pack_id").to_pylist())) == 2
     assert narrowed.equals(every_row)
+
+
+def test_runs_keep_compiled_statements_where_told(
+    extract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peerpath.integrity.run import COMPILED_ENV, compiled_folder
+
+    monkeypatch.setenv(COMPILED_ENV, "off")
+    assert compiled_folder() is None
+    kept = tmp_path / "compiled"
+    monkeypatch.setenv(COMPILED_ENV, str(kept))
+    first = run_audit(extract, None)
+    assert list(kept.glob("*.sql"))
+    again = run_audit(extract, None)
+    assert again.findings.equals(first.findings)

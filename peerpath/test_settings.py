@@ -21,6 +21,12 @@ import tempfile  # noqa: E402
 
 PEERPATH_ACCESSLOG_ANCHORS = os.path.join(tempfile.gettempdir(), "peerpath-test-no-anchors.jsonl")
 
+# Audit runs in the tests keep their compiled statements in a temporary folder, not in the
+# user's cache folder (peerpath.integrity.run.compiled_folder).
+os.environ.setdefault(
+    "PEERPATH_AUDIT_COMPILED", os.path.join(tempfile.gettempdir(), "peerpath-test-compiled")
+)
+
 # Transactional tests are emptied with TRUNCATE, which the access log and disclosures refuse
 # on PostgreSQL unless the connection says so (peerpath/access/migrations/0003).
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405

@@ -140,9 +140,22 @@ PEERPATH_ACCESSLOG_ANCHORS = os.environ.get(
 )
 
 ROOT_URLCONF = "peerpath.urls"
+
+
 # How long a server process may reuse a supervisor's board while no change has been recorded
 # since it was computed (peerpath/staff/selectors.py); 0 computes it on every request.
-PEERPATH_BOARD_CACHE_SECONDS = float(os.environ.get("PEERPATH_BOARD_CACHE_SECONDS", "60"))
+def _seconds(name: str, default: str) -> float:
+    raw = os.environ.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, 0 or more; got {raw!r}.")
+    return value
+
+
+PEERPATH_BOARD_CACHE_SECONDS = _seconds("PEERPATH_BOARD_CACHE_SECONDS", "60")
 PEERPATH_BREAK_GLASS_HOURS = float(os.environ.get("PEERPATH_BREAK_GLASS_HOURS", "4"))
 WSGI_APPLICATION = "peerpath.wsgi.application"
 

@@ -128,3 +128,21 @@ def test_each_viewer_gets_their_own_choice_of_teams_on_a_kept_board():
     assert 'id="board-team"' not in mine
     assert 'id="board-team"' in theirs and "Team of" in theirs
     assert 'id="board-team"' not in client_for(qp).get("/team/").content.decode()
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "nan"])
+def test_a_bad_keeping_time_is_refused_at_start_naming_the_setting(value):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PEERPATH_BOARD_CACHE_SECONDS": value, "PEERPATH_TESTING": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    probe = "import os; os.environ['DJANGO_SETTINGS_MODULE']='peerpath.settings'\n"
+    probe += "import django; django.setup()"
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert (
+        f"PEERPATH_BOARD_CACHE_SECONDS must be a number of seconds, 0 or more; got {value!r}"
+        in run.stderr
+    )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -93,8 +92,7 @@ class Mapped:
 
     tables: dict[str, pa.Table]
     known: dict[str, frozenset[str]]
-    # note_id -> claim and money: the final peer-support lines, as Arrow, or (when a file
-    # was asked for) None and written to `lines_file` instead.
+    # note_id -> claim and money: the final peer-support lines, as Arrow (None with `keep`).
     lines: pa.Table | None
     stats: dict[str, int] = field(default_factory=dict)
     note_units: pa.Table | None = None
@@ -102,7 +100,18 @@ class Mapped:
     # in the connection that prepared the lines, and the seconds that took.
     outliers: pa.Table | None = None
     outlier_seconds: float = 0.0
-    lines_file: Path | None = None
+    # With `keep`: the connection that prepared the tables, still open (its owner closes
+    # it), holding what the dollars need of the final lines: `kept_paid` (note_id, paid),
+    # `kept_claims` (claim_no, claim_id, beneficiary_id, billing_npi) and `npis`
+    # (staff_id, rendering_npi).
+    con: duckdb.DuckDBPyConnection | None = None
+
+
+# The columns of a final line handed back as Arrow (`Mapped.lines`, for the sample).
+LINE_COLUMNS = (
+    "note_id, claim_id, line_number, beneficiary_id, billing_npi, rendering_npi, "
+    "service_date, units, charged, paid"
+)
 
 
 def _families(con: duckdb.DuckDBPyConnection, columns: frozenset[str]) -> pa.Table:
@@ -142,12 +151,13 @@ def map_claims(
     *,
     with_outliers: bool = False,
     config: Mapping[str, str] | None = None,
-    lines_file: Path | None = None,
+    keep: bool = False,
 ) -> Mapped:
     """The engine's tables from a claims extract; with `with_outliers`, the providers against
     their peers too, from the lines this connection already holds. `config` is DuckDB's
-    (peerpath.integrity.duck); with `lines_file`, the final lines are written there as
-    Parquet by DuckDB (`Mapped.lines` is then None) instead of being held as Arrow."""
+    (peerpath.integrity.duck). With `keep`, the connection is handed back open
+    (`Mapped.con`) with what the dollars need of the final lines (`Mapped.lines` is then
+    None): no copy of ten million lines is made for the steps after the rules."""
     codes = codes_from_packs(packs)
     con = duckdb.connect(config=dict(config or {}))
     try:
@@ -209,32 +219,50 @@ def map_claims(
         )
         stats["lines_final"] = _count(con, "pss")
         tables, known, units = _engine_tables(con, extract)
+        lines: pa.Table | None = None
+        if keep:
+            # What the dollars read after the rules, kept small: each line's payment by note
+            # id, and each final claim's number, beneficiary and billing provider by its
+            # claim_no (a note id is claim_no x 10,000 + line number); the peers are `npis`.
+            con.execute(
+                "CREATE TEMP TABLE kept_claims AS SELECT claim_no, claim_id, beneficiary_id, "
+                "billing_npi FROM final_headers"
+            )
+            con.execute("CREATE TEMP TABLE kept_paid AS SELECT note_id, paid FROM pss")
+        else:
+            lines = con.sql(f"SELECT {LINE_COLUMNS} FROM pss").to_arrow_table()
         con.execute("DROP TABLE final_headers")
         con.execute("DROP TABLE final_ids")
-        lines_sql = (
-            "SELECT note_id, claim_id, line_number, beneficiary_id, billing_npi, rendering_npi, "
-            "service_date, units, charged, paid FROM pss"
-        )
-        lines: pa.Table | None = None
-        if lines_file is None:
-            lines = con.sql(lines_sql).to_arrow_table()
-        else:
-            con.execute(f"COPY ({lines_sql}) TO {_quoted(str(lines_file))} (FORMAT parquet)")
         outlier_table = None
         started = time.perf_counter()
         if with_outliers:
             # The lines that became notes, with each note's kind and the state of the
-            # beneficiary as `people` has it (beneficiaries with a payer). The prepared
-            # lines are dropped once these are taken from them.
+            # beneficiary as `people` has it (beneficiaries with a payer), by the numbers
+            # standing for beneficiaries, billing providers and peers. The prepared lines
+            # are dropped once these are taken.
+            con.execute(
+                "CREATE TEMP TABLE billers AS SELECT billing_npi, (row_number() OVER "
+                "(ORDER BY billing_npi))::BIGINT AS biller FROM (SELECT DISTINCT billing_npi "
+                "FROM pss)"
+            )
             outlier_table = outliers_in(
                 con,
-                """SELECT p.beneficiary_id, p.billing_npi, p.rendering_npi, p.service_date,
-                    p.units, p.kind, b.state
-                FROM pss p JOIN bens b USING (beneficiary_id) JOIN payers y ON y.payer = b.payer""",
+                """SELECT b.person_id AS beneficiary_id, g.biller AS billing_npi,
+                    n.staff_id AS rendering_npi, p.service_date, p.units, p.kind, b.state
+                FROM pss p JOIN bens b USING (beneficiary_id)
+                JOIN npis n ON n.rendering_npi = p.rendering_npi
+                JOIN billers g ON g.billing_npi = p.billing_npi WHERE b.payer IS NOT NULL""",
                 drop=("pss",),
+                names={
+                    "billing_npi": "SELECT biller, billing_npi FROM billers",
+                    "rendering_npi": "SELECT staff_id, rendering_npi FROM npis",
+                },
             )
         outlier_seconds = time.perf_counter() - started
-    finally:
+    except BaseException:
+        con.close()
+        raise
+    if not keep:
         con.close()
     return Mapped(
         tables,
@@ -244,7 +272,7 @@ def map_claims(
         units.cast(ENGINE["note_units"]),
         outlier_table,
         outlier_seconds,
-        lines_file,
+        con if keep else None,
     )
 
 

@@ -85,37 +85,42 @@ class Prepared:
     tier: str
     data: dict[str, pa.Table]
     known: dict[str, frozenset[str]]
-    lines: pa.Table | Path | None  # the final lines (a claims extract), or their Parquet file
     note_units: pa.Table | None
     stats: dict[str, int] = field(default_factory=dict)
     outliers: pa.Table | None = None  # providers against their peers (a claims extract)
     outlier_seconds: float = 0.0
+    # A claims extract: the DuckDB connection that prepared the tables, still open and
+    # holding what the dollars need of the final lines (peerpath.integrity.claims.Mapped);
+    # the run's rules on DuckDB and the dollars use it, and the run closes it.
+    con: duckdb.DuckDBPyConnection | None = None
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
 
 
 def prepare(extract: Extract, packs: Mapping[str, Pack], within: Budget | None = None) -> Prepared:
-    """The engine's tables from an extract. `within` bounds DuckDB's memory; with a
-    temporary folder, the final lines of a claims extract are written there as Parquet by
-    DuckDB (read back for the dollars) instead of being held as Arrow."""
+    """The engine's tables from an extract. `within` bounds DuckDB's memory. The final lines
+    of a claims extract stay in the preparing connection (`Prepared.con`; the caller closes
+    it with `Prepared.close`)."""
     if extract.tier == "claims":
-        lines_file = None
-        if within is not None and within.temp_directory is not None:
-            lines_file = within.temp_directory / "final_lines.parquet"
         mapped = map_claims(
             extract,
             packs.values(),
             with_outliers=True,
             config=within.config() if within is not None else None,
-            lines_file=lines_file,
+            keep=True,
         )
         return Prepared(
             "claims",
             mapped.tables,
             mapped.known,
-            mapped.lines if mapped.lines is not None else mapped.lines_file,
             mapped.note_units,
             mapped.stats,
             mapped.outliers,
             mapped.outlier_seconds,
+            mapped.con,
         )
     data: dict[str, pa.Table] = {}
     for name, table in extract.tables.items():
@@ -128,11 +133,17 @@ def prepare(extract: Extract, packs: Mapping[str, Pack], within: Budget | None =
         }
         data[name] = pa.table(cols, schema=schema)
     known = {n: frozenset(c) for n, c in extract.columns.items()}
-    return Prepared("records", data, known, None, None, {"notes": data["notes"].num_rows})
+    return Prepared("records", data, known, None, {"notes": data["notes"].num_rows})
 
 
-def _session(engine: str, spark_url: str, within: Budget | None = None) -> Session:
-    """The engine the run's rules are evaluated on."""
+def _session(
+    engine: str,
+    spark_url: str,
+    within: Budget | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Session:
+    """The engine the run's rules are evaluated on: on DuckDB, in `con` when given (the
+    connection that prepared a claims extract, already bounded by `within`)."""
     if engine == "spark":
         from .spark import SparkSession_
 
@@ -141,6 +152,9 @@ def _session(engine: str, spark_url: str, within: Budget | None = None) -> Sessi
         return LiveSession()
     # The findings are sorted at the end: DuckDB need not keep rows in insertion order,
     # which lets its operators hold less (the rules' phase about 13% shorter at 3M lines).
+    if con is not None:
+        con.execute("SET preserve_insertion_order = false")
+        return BatchSession(con=con)
     config = {
         **(within.config() if within is not None else {}),
         "preserve_insertion_order": "false",
@@ -266,6 +280,41 @@ def _run(
     say("Resolving adjustments and mapping claims to the engine's tables")
     t = time.perf_counter()
     prepared = prepare(extract, packs, within)
+    try:
+        return _run_prepared(
+            prepared,
+            packs,
+            out_dir,
+            pack,
+            engine,
+            as_of,
+            since,
+            spark_url,
+            say,
+            within,
+            timings,
+            t0,
+            t,
+        )
+    finally:
+        prepared.close()
+
+
+def _run_prepared(
+    prepared: Prepared,
+    packs: dict[str, Pack],
+    out_dir: Path | None,
+    pack: str,
+    engine: str,
+    as_of: dt.date | None,
+    since: dt.date | None,
+    spark_url: str,
+    say: Callable[[str], None],
+    within: Budget,
+    timings: dict[str, float],
+    t0: float,
+    t: float,
+) -> RunResult:
     # The outliers are computed while preparing, from the lines the preparing connection
     # holds; their seconds are counted as theirs.
     timings["prepare"] = time.perf_counter() - t - prepared.outlier_seconds
@@ -301,7 +350,7 @@ def _run(
         scope=scope,
         rules=rules,
         packs=packs,
-        session=_session(engine, spark_url, within),
+        session=_session(engine, spark_url, within, prepared.con),
         note_units=prepared.note_units,
     ).table
     timings["rules"] = time.perf_counter() - t
@@ -311,7 +360,7 @@ def _run(
         drop = pa.array([f"{r}|{p}" for r, p in blocked])
         found = found.filter(pc.invert(pc.is_in(keys, drop)))
     t = time.perf_counter()
-    findings = _with_dollars(found, prepared, within)
+    findings = _with_dollars(found, prepared)
     timings["dollars"] = time.perf_counter() - t
     not_assessable = _verdict_table(verdicts)
     outlier_table = prepared.outliers
@@ -340,40 +389,40 @@ def _run(
     return RunResult(findings, not_assessable, summary, outlier_table)
 
 
-def _with_dollars(found: pa.Table, prepared: Prepared, within: Budget | None = None) -> pa.Table:
-    if prepared.lines is None:
+def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
+    con = prepared.con
+    if con is None:
         return _no_dollars(found)
-    con_lines = prepared.lines
-    notes = prepared.data["notes"].select(["note_id", "person_id"])
+    notes = prepared.data["notes"].select(["note_id", "person_id", "staff_id", "date"])
     people = prepared.data["people"].select(["person_id", "medicaid_id"])
-    con = within.connect() if within is not None else duckdb.connect()
     try:
         con.register("notes_people", notes)
         con.register("people_ids", people)
-        return _dollars_sql(con, found, con_lines)
+        return _dollars_sql(con, found)
     finally:
-        con.close()
+        for name in ("notes_people", "people_ids", "f"):
+            con.unregister(name)
 
 
-def _dollars_sql(
-    con: duckdb.DuckDBPyConnection, findings: pa.Table, lines: pa.Table | Path
-) -> pa.Table:
+def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> pa.Table:
+    """The findings with the claim line behind each and the dollars at stake, from what the
+    preparing connection kept (`kept_paid`, `kept_claims`, `npis`) and the views
+    `notes_people` and `people_ids`."""
     con.register(
         "f", findings.append_column("_row", pa.array(range(findings.num_rows), pa.int64()))
     )
-    if isinstance(lines, Path):
-        path = "'" + str(lines).replace("'", "''") + "'"
-        con.execute(f"CREATE TEMP VIEW l AS SELECT * FROM read_parquet({path})")
-    else:
-        con.register("l", lines)
     table = con.sql(
         """
-        WITH ln AS (SELECT f._row, l.claim_id, l.line_number, l.beneficiary_id,
-                l.billing_npi, l.rendering_npi, l.paid
-            FROM f JOIN l ON f.subject_type = 'note' AND l.note_id = f.subject_id),
-        pd AS (SELECT f._row, sum(l.paid) AS paid, min(l.billing_npi) AS billing_npi
-            FROM f JOIN notes_people np ON np.person_id = f.person_id
-            JOIN l ON l.note_id = np.note_id AND l.service_date = f.date
+        WITH ln AS (SELECT f._row, c.claim_id, (f.subject_id % 10000)::BIGINT AS line_number,
+                c.beneficiary_id, c.billing_npi, r.rendering_npi, m.paid
+            FROM f JOIN kept_paid m ON f.subject_type = 'note' AND m.note_id = f.subject_id
+            JOIN kept_claims c ON c.claim_no = f.subject_id // 10000
+            JOIN notes_people np ON np.note_id = f.subject_id
+            JOIN npis r ON r.staff_id = np.staff_id),
+        pd AS (SELECT f._row, sum(m.paid) AS paid, min(c.billing_npi) AS billing_npi
+            FROM f JOIN notes_people np ON np.person_id = f.person_id AND np.date = f.date
+            JOIN kept_paid m ON m.note_id = np.note_id
+            JOIN kept_claims c ON c.claim_no = np.note_id // 10000
             WHERE f.subject_type <> 'note' GROUP BY f._row)
         SELECT f.* EXCLUDE (_row), ln.claim_id, ln.line_number,
             coalesce(ln.beneficiary_id, pp.medicaid_id) AS beneficiary_id,

@@ -949,8 +949,17 @@ class _BatchSession(_Session):
     (`memory_limit`, `temp_directory`: a large extract's run spills to disk instead of
     growing past the limit)."""
 
-    def __init__(self, config: Mapping[str, str] | None = None) -> None:
-        self.con = duckdb.connect(config=dict(config or {}))
+    def __init__(
+        self,
+        config: Mapping[str, str] | None = None,
+        *,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        # With `con`, the run's tables are views in a connection its owner made (and
+        # closes): an audit's rules run beside the tables that prepared them, within one
+        # memory limit, and the lines stay there for the dollars afterwards.
+        self._own = con is None
+        self.con = con if con is not None else duckdb.connect(config=dict(config or {}))
         self._kept: dict[str, pa.Table] = {}
 
     def load(self, data: Mapping[str, pa.Table]) -> None:
@@ -972,7 +981,12 @@ class _BatchSession(_Session):
         return table.select(schema.names).cast(schema)
 
     def close(self) -> None:
-        self.con.close()
+        if self._own:
+            self.con.close()
+            return
+        for name in self._kept:  # the owner's connection goes on without the run's views
+            self.con.unregister(name)
+        self._kept.clear()
 
 
 class _LiveSession(_Session):

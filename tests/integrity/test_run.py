@@ -174,6 +174,7 @@ def test_narrowed_rules_give_the_findings_of_rules_reading_every_row(tmp_path: P
     }
     narrowed = EVALUATOR.run_extract(prepared.data, **options).table
     every_row = EVALUATOR.run_extract(prepared.data, narrow=False, **options).table
+    prepared.close()
     assert narrowed.num_rows > 100
     assert len(set(narrowed.column("pack_id").to_pylist())) == 2
     assert narrowed.equals(every_row)
@@ -192,3 +193,40 @@ def test_runs_keep_compiled_statements_where_told(
     assert list(kept.glob("*.sql"))
     again = run_audit(extract, None)
     assert again.findings.equals(first.findings)
+
+
+def test_rules_run_in_the_preparing_connection_and_leave_it_to_its_owner(extract: Path) -> None:
+    """A claims run evaluates the rules in the DuckDB connection that prepared the tables
+    (one memory limit; the lines stay there for the dollars): the findings are those of a
+    session of its own, and the connection is left open, holding what the dollars read and
+    none of the run's views, until the run closes it."""
+    from peerpath.policy.engine import BatchSession
+
+    packs = load_packs()
+    prepared = prepare(read_extract(extract), packs)
+    con = prepared.con
+    assert con is not None
+
+    def names() -> set[str]:
+        rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        return {str(r[0]) for r in rows}
+
+    before = names()
+    assert {"kept_paid", "kept_claims", "npis"} <= before and "pss" not in before
+    notes = prepared.data["notes"]
+    options = {
+        "as_of": pc.max(notes.column("date")).as_py(),
+        "rules": list(REGISTRY.values()),
+        "packs": packs,
+        "note_units": prepared.note_units,
+    }
+    shared = EVALUATOR.run_extract(prepared.data, session=BatchSession(con=con), **options)
+    own = EVALUATOR.run_extract(prepared.data, **options)
+    assert shared.table.num_rows > 0
+    assert shared.table.equals(own.table)
+    assert names() == before  # the run's views are gone; the connection is still open
+    assert con.execute("SELECT count(*) FROM kept_paid").fetchone() == (notes.num_rows,)
+    prepared.close()
+    assert prepared.con is None
+    with pytest.raises(Exception, match="closed"):
+        con.execute("SELECT 1")

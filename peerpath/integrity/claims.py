@@ -236,28 +236,15 @@ def map_claims(
         outlier_table = None
         started = time.perf_counter()
         if with_outliers:
-            # The lines that became notes, with each note's kind and the state of the
-            # beneficiary as `people` has it (beneficiaries with a payer), by the numbers
-            # standing for beneficiaries, billing providers and peers. The prepared lines
-            # are dropped once these are taken.
-            con.execute(
-                "CREATE TEMP TABLE billers AS SELECT billing_npi, (row_number() OVER "
-                "(ORDER BY billing_npi))::BIGINT AS biller FROM (SELECT DISTINCT billing_npi "
-                "FROM pss)"
-            )
+            # The lines that became notes, with each note's kind, of the beneficiaries
+            # `people` has (those with a payer), with their state as it says.
             outlier_table = outliers_in(
                 con,
-                """SELECT b.person_id AS beneficiary_id, g.biller AS billing_npi,
-                    n.staff_id AS rendering_npi, p.service_date, p.units, p.kind, b.state
-                FROM pss p JOIN bens b USING (beneficiary_id)
-                JOIN npis n ON n.rendering_npi = p.rendering_npi
-                JOIN billers g ON g.billing_npi = p.billing_npi WHERE b.payer IS NOT NULL""",
-                drop=("pss",),
-                names={
-                    "billing_npi": "SELECT biller, billing_npi FROM billers",
-                    "rendering_npi": "SELECT staff_id, rendering_npi FROM npis",
-                },
+                "SELECT beneficiary_id, billing_npi, rendering_npi, service_date, units, kind "
+                "FROM pss",
+                "SELECT beneficiary_id, state FROM bens WHERE payer IS NOT NULL",
             )
+        con.execute("DROP TABLE pss")
         outlier_seconds = time.perf_counter() - started
     except BaseException:
         con.close()

@@ -12,8 +12,6 @@ after-hours work cannot be measured from them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import duckdb
 import pyarrow as pa
 
@@ -41,60 +39,43 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
         return outliers_in(
             con,
             """SELECT l.beneficiary_id, l.billing_npi, l.rendering_npi, l.service_date, l.units,
-                n.kind, p.state
-            FROM l JOIN n USING (note_id) JOIN p ON p.medicaid_id = l.beneficiary_id""",
+                n.kind
+            FROM l JOIN n USING (note_id)""",
+            "SELECT medicaid_id AS beneficiary_id, state FROM p",
         )
     finally:
         con.close()
 
 
-def outliers_in(
-    con: duckdb.DuckDBPyConnection,
-    lines_sql: str,
-    drop: Sequence[str] = (),
-    names: Mapping[str, str] | None = None,
-) -> pa.Table:
+def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str, people_sql: str) -> pa.Table:
     """The same, in a connection that already holds the lines (the one that prepared them):
     `lines_sql` selects each final line's beneficiary_id, billing_npi, rendering_npi,
-    service_date, units, kind (the note's) and state (the beneficiary's); the tables named
-    in `drop` are dropped once the lines are taken (memory).
-
-    The three ids may be numbers standing for the texts (grouping ten million lines by
-    numbers takes about half the time it takes by texts): `names` then gives, for
-    "billing_npi" and "rendering_npi", a query of (id, npi) pairs naming them."""
-    # One pass over the lines: their counts by beneficiary, provider, peer and month (a
-    # few rows a beneficiary); every figure below is taken from these, never from the
-    # lines again (at ten million lines a pass costs seconds, and more when spilled).
+    service_date, units and kind (the note's), and is read three times; `people_sql` the
+    beneficiaries counted (beneficiary_id, state): lines of others are left out."""
+    # The rolling windows: each beneficiary's units by month (numbered year x 12 + month,
+    # so the window of 6 calendar months is 5 numbers back, not an interval), and whether
+    # their busiest window came within 10% of the state's highest.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE outlier_months AS
-        SELECT beneficiary_id, state, billing_npi, rendering_npi,
-            year(service_date) * 12 + month(service_date) AS month, count(*) AS lines,
-            sum(units) AS units,
-            sum(CASE WHEN isodow(service_date) >= 6 THEN 1 ELSE 0 END) AS weekend,
-            sum(CASE WHEN kind = 'group' THEN 1 ELSE 0 END) AS grouped
-        FROM ({lines_sql}) GROUP BY ALL"""
-    )
-    for name in drop:
-        con.execute(f'DROP TABLE "{name}"')
-    # Units in any 6 calendar months running, from month totals (few rows a person); months
-    # are numbered (year x 12 + month), so the window is 5 numbers back, not an interval.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE outlier_near AS
+        f"""CREATE OR REPLACE TEMP TABLE outlier_near AS
         WITH months AS (
-            SELECT beneficiary_id, state, month, sum(units) AS units
-            FROM outlier_months GROUP BY ALL),
+            SELECT beneficiary_id, (year(service_date) * 12 + month(service_date))::INTEGER
+                AS month, sum(units) AS units
+            FROM ({lines_sql}) GROUP BY ALL),
         rolling AS (
-            SELECT beneficiary_id, state, sum(units) OVER (PARTITION BY beneficiary_id
-                ORDER BY month RANGE BETWEEN 5 PRECEDING AND CURRENT ROW)
-                AS window_units
-            FROM months)
+            SELECT beneficiary_id, sum(units) OVER (PARTITION BY beneficiary_id
+                ORDER BY month RANGE BETWEEN 5 PRECEDING AND CURRENT ROW) AS window_units
+            FROM months),
+        busiest AS (
+            SELECT r.beneficiary_id, p.state, max(r.window_units) AS top
+            FROM rolling r JOIN ({people_sql}) p USING (beneficiary_id)
+            GROUP BY r.beneficiary_id, p.state)
         SELECT beneficiary_id, state,
-            max(window_units) >= 0.9 * max(max(window_units)) OVER (PARTITION BY state)
-                AS near_cap
-        FROM rolling GROUP BY beneficiary_id, state"""
+            top >= 0.9 * max(top) OVER (PARTITION BY state) AS near_cap
+        FROM busiest"""
     )
-    # Each provider's figures from its beneficiaries' (one row per provider and
-    # beneficiary first, so nothing is counted distinct).
+    # Each provider's figures from its beneficiaries': the lines counted by provider and
+    # beneficiary in one pass each (a beneficiary has few providers, so these are about as
+    # many rows as beneficiaries, never as many as lines), nothing counted distinct.
     parts = []
     for level, column in (
         ("billing provider", "billing_npi"),
@@ -110,20 +91,14 @@ def outliers_in(
                 sum(grouped) / sum(lines) AS group_share,
                 count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
             FROM (
-                SELECT x.{column} AS npi, x.state, x.beneficiary_id,
-                    sum(x.lines)::BIGINT AS lines, sum(x.units) AS units,
-                    sum(x.weekend) AS weekend, sum(x.grouped) AS grouped,
-                    any_value(near.near_cap) AS near_cap
-                FROM outlier_months x JOIN outlier_near near USING (beneficiary_id, state)
-                GROUP BY x.{column}, x.state, x.beneficiary_id)
+                SELECT {column} AS npi, beneficiary_id, count(*) AS lines,
+                    sum(units) AS units,
+                    count(*) FILTER (WHERE isodow(service_date) >= 6) AS weekend,
+                    count(*) FILTER (WHERE kind = 'group') AS grouped
+                FROM ({lines_sql}) GROUP BY ALL) x
+            JOIN outlier_near USING (beneficiary_id)
             GROUP BY npi, state"""
         )
-    if names:
-        parts = [
-            f"""SELECT m.* REPLACE (k.npi AS npi) FROM ({part}) m
-            JOIN ({names[column]}) k(id, npi) ON k.id = m.npi"""
-            for part, column in zip(parts, ("billing_npi", "rendering_npi"), strict=True)
-        ]
     ranks = ", ".join(
         f"percent_rank() OVER (PARTITION BY level, state ORDER BY {m}) AS {m}_percentile"
         for m in METRICS

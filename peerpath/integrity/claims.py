@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from peerpath.core.codes import diagnosis_category
 from peerpath.policy.parameters import Pack
@@ -405,22 +404,16 @@ def _engine_tables(
             "dx_category",
             pa.table({"code": values, "category": [diagnosis_category(c) for c in values]}),
         )
-        # Each diagnosis is numbered by its claim and sequence (claim_no x 10,000 +
-        # sequence: no sort of millions of rows); should two of a claim share a sequence,
-        # or a sequence fall outside 1 to 9,999, they are numbered in that order instead.
-        diagnoses_sql = """SELECT {id}::BIGINT AS diagnosis_id,
+        tables["diagnoses"] = _arrow(
+            con,
+            "diagnoses",
+            """SELECT (row_number() OVER (ORDER BY h.claim_no, d.sequence))::BIGINT
+                    AS diagnosis_id,
                 b.person_id, d.code, c.category, h.service_from AS start, h.service_to AS "end"
             FROM x_claim_diagnoses d JOIN final_headers h USING (claim_id)
             JOIN bens b ON b.beneficiary_id = h.beneficiary_id
-            JOIN dx_category c USING (code)"""
-        diagnoses = _arrow(
-            con, "diagnoses", diagnoses_sql.format(id="h.claim_no * 10000 + d.sequence")
+            JOIN dx_category c USING (code)""",
         )
-        ids = diagnoses.column("diagnosis_id")
-        if ids.null_count or pc.count_distinct(ids).as_py() != diagnoses.num_rows:
-            order = "row_number() OVER (ORDER BY h.claim_no, d.sequence)"
-            diagnoses = _arrow(con, "diagnoses", diagnoses_sql.format(id=order))
-        tables["diagnoses"] = diagnoses
         known["diagnoses"] = frozenset(SCHEMAS["diagnoses"].names)
     if has("prior_authorizations"):
         cols = extract.columns["prior_authorizations"]

@@ -230,28 +230,3 @@ def test_rules_run_in_the_preparing_connection_and_leave_it_to_its_owner(extract
     assert prepared.con is None
     with pytest.raises(Exception, match="closed"):
         con.execute("SELECT 1")
-
-
-def test_diagnoses_are_numbered_by_claim_and_sequence_unless_that_repeats(
-    extract: Path, tmp_path: Path
-) -> None:
-    """A claim's diagnoses get ids from its number and their sequence (no sort); two of one
-    claim with the same sequence make the ids repeat, so they are numbered in order instead:
-    every id is unique either way, and the findings do not change."""
-    packs = load_packs()
-    prepared = prepare(read_extract(extract), packs)
-    ids = prepared.data["diagnoses"].column("diagnosis_id").to_pylist()
-    prepared.close()
-    assert len(set(ids)) == len(ids) > 100
-    assert max(ids) > 10_000 and all(i % 10_000 for i in ids)  # claim_no x 10,000 + sequence
-
-    bad = tmp_path / "x"
-    shutil.copytree(extract, bad)
-    table = pq.read_table(bad / "claim_diagnoses.parquet")
-    table = pa.concat_tables([table, table.slice(0, 1)])  # a second diagnosis, same sequence
-    pq.write_table(table, bad / "claim_diagnoses.parquet")
-    prepared = prepare(read_extract(bad), packs)
-    ids = prepared.data["diagnoses"].column("diagnosis_id").to_pylist()
-    prepared.close()
-    assert sorted(ids) == list(range(1, len(ids) + 1))
-    assert _keys(run_audit(bad, None).findings) == _keys(run_audit(extract, None).findings)

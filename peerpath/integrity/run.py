@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,113 +281,81 @@ def _run(
     say("Resolving adjustments and mapping claims to the engine's tables")
     t = time.perf_counter()
     prepared = prepare(extract, packs, within)
-    try:
-        return _run_prepared(
-            prepared,
-            packs,
-            out_dir,
-            pack,
-            engine,
-            as_of,
-            since,
-            spark_url,
-            say,
-            within,
-            timings,
-            t0,
-            t,
-        )
-    finally:
-        prepared.close()
-
-
-def _run_prepared(
-    prepared: Prepared,
-    packs: dict[str, Pack],
-    out_dir: Path | None,
-    pack: str,
-    engine: str,
-    as_of: dt.date | None,
-    since: dt.date | None,
-    spark_url: str,
-    say: Callable[[str], None],
-    within: Budget,
-    timings: dict[str, float],
-    t0: float,
-    t: float,
-) -> RunResult:
-    # The outliers are computed while preparing, from the lines the preparing connection
-    # holds; their seconds are counted as theirs.
-    timings["prepare"] = time.perf_counter() - t - prepared.outlier_seconds
-    data = prepared.data
-    notes = data["notes"]
-    if notes.num_rows == 0:
-        raise ExtractError("claim_lines", "no peer-support lines to audit")
-    first = pc.min(notes.column("date")).as_py()
-    last = as_of or pc.max(notes.column("date")).as_py()
-    start = since or first
-    states = {s for s in data["people"].column("state").to_pylist() if s}
-    if pack == "auto":
-        in_use = [
-            p
-            for p in packs.values()
-            if p.jurisdiction.upper() in states and p.start <= last and (p.end or last) >= start
-        ]
-        scope = Scope()
-    else:
-        _forced_pack(data, packs[pack])
-        in_use = [packs[pack]]
-        scope = Scope(packs=[pack])
-    say("Deciding which rules this extract can assess")
-    verdicts = assess(list(REGISTRY.values()), in_use, prepared.known, start=start, end=last)
-    runnable = {v.rule_id for v in verdicts if v.assessable}
-    rules = [r for r in REGISTRY.values() if r.id in runnable]
-    say(f"Running {len(rules)} rules on {engine}")
-    t = time.perf_counter()
-    found = EVALUATOR.run_extract(
-        data,
-        as_of=last,
-        period_start=start,
-        scope=scope,
-        rules=rules,
-        packs=packs,
-        session=_session(engine, spark_url, within, prepared.con),
-        note_units=prepared.note_units,
-    ).table
-    timings["rules"] = time.perf_counter() - t
-    blocked = [(v.rule_id, v.pack_id) for v in verdicts if not v.assessable]
-    if blocked and found.num_rows:
-        keys = pc.binary_join_element_wise(found.column("rule_id"), found.column("pack_id"), "|")
-        drop = pa.array([f"{r}|{p}" for r, p in blocked])
-        found = found.filter(pc.invert(pc.is_in(keys, drop)))
-    t = time.perf_counter()
-    findings = _with_dollars(found, prepared)
-    timings["dollars"] = time.perf_counter() - t
-    not_assessable = _verdict_table(verdicts)
-    outlier_table = prepared.outliers
-    if outlier_table is not None:
-        timings["outliers"] = prepared.outlier_seconds
-    timings["total"] = time.perf_counter() - t0
-    summary = {
-        "tier": prepared.tier,
-        "engine": engine,
-        "memory_limit": within.memory_limit,
-        "pack": pack,
-        "packs_in_use": sorted(p.id for p in in_use),
-        "period": [start.isoformat(), last.isoformat()],
-        "extract": prepared.stats,
-        "findings": findings.num_rows,
-        "findings_by_rule": _counts(findings),
-        "dollars_at_stake": round(
-            float(pc.sum(findings.column("dollars_at_stake")).as_py() or 0), 2
-        ),
-        "rules_run": sorted(runnable),
-        "not_assessable": len(not_assessable),
-        "seconds": {k: round(v, 3) for k, v in timings.items()},
-    }
-    if out_dir is not None:
-        _write(out_dir, findings, not_assessable, summary, outlier_table)
-    return RunResult(findings, not_assessable, summary, outlier_table)
+    with closing(prepared):  # its DuckDB connection, whatever happens
+        # The outliers are computed while preparing, from the lines the preparing connection
+        # holds; their seconds are counted as theirs.
+        timings["prepare"] = time.perf_counter() - t - prepared.outlier_seconds
+        data = prepared.data
+        notes = data["notes"]
+        if notes.num_rows == 0:
+            raise ExtractError("claim_lines", "no peer-support lines to audit")
+        first = pc.min(notes.column("date")).as_py()
+        last = as_of or pc.max(notes.column("date")).as_py()
+        start = since or first
+        states = {s for s in data["people"].column("state").to_pylist() if s}
+        if pack == "auto":
+            in_use = [
+                p
+                for p in packs.values()
+                if p.jurisdiction.upper() in states and p.start <= last and (p.end or last) >= start
+            ]
+            scope = Scope()
+        else:
+            _forced_pack(data, packs[pack])
+            in_use = [packs[pack]]
+            scope = Scope(packs=[pack])
+        say("Deciding which rules this extract can assess")
+        verdicts = assess(list(REGISTRY.values()), in_use, prepared.known, start=start, end=last)
+        runnable = {v.rule_id for v in verdicts if v.assessable}
+        rules = [r for r in REGISTRY.values() if r.id in runnable]
+        say(f"Running {len(rules)} rules on {engine}")
+        t = time.perf_counter()
+        found = EVALUATOR.run_extract(
+            data,
+            as_of=last,
+            period_start=start,
+            scope=scope,
+            rules=rules,
+            packs=packs,
+            session=_session(engine, spark_url, within, prepared.con),
+            note_units=prepared.note_units,
+        ).table
+        timings["rules"] = time.perf_counter() - t
+        blocked = [(v.rule_id, v.pack_id) for v in verdicts if not v.assessable]
+        if blocked and found.num_rows:
+            keys = pc.binary_join_element_wise(
+                found.column("rule_id"), found.column("pack_id"), "|"
+            )
+            drop = pa.array([f"{r}|{p}" for r, p in blocked])
+            found = found.filter(pc.invert(pc.is_in(keys, drop)))
+        t = time.perf_counter()
+        findings = _with_dollars(found, prepared)
+        timings["dollars"] = time.perf_counter() - t
+        not_assessable = _verdict_table(verdicts)
+        outlier_table = prepared.outliers
+        if outlier_table is not None:
+            timings["outliers"] = prepared.outlier_seconds
+        timings["total"] = time.perf_counter() - t0
+        summary = {
+            "tier": prepared.tier,
+            "engine": engine,
+            "memory_limit": within.memory_limit,
+            "pack": pack,
+            "packs_in_use": sorted(p.id for p in in_use),
+            "period": [start.isoformat(), last.isoformat()],
+            "extract": prepared.stats,
+            "findings": findings.num_rows,
+            "findings_by_rule": _counts(findings),
+            "dollars_at_stake": round(
+                float(pc.sum(findings.column("dollars_at_stake")).as_py() or 0), 2
+            ),
+            "rules_run": sorted(runnable),
+            "not_assessable": len(not_assessable),
+            "seconds": {k: round(v, 3) for k, v in timings.items()},
+        }
+        if out_dir is not None:
+            _write(out_dir, findings, not_assessable, summary, outlier_table)
+        return RunResult(findings, not_assessable, summary, outlier_table)
 
 
 def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:

@@ -92,7 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{s['not_assessable']} rule/pack pairs are not assessable with this extract "
             "(see not_assessable.parquet)."
         )
-    print(f"Results in {args.out} (findings.parquet, not_assessable.parquet, summary.json).")
+    files = ["findings.parquet", "not_assessable.parquet"]
+    if result.outliers is not None:
+        files.append("outliers.parquet")
+    print(f"Results in {args.out} ({', '.join([*files, 'summary.json'])}).")
     return 0
 
 

@@ -44,4 +44,3 @@ def test_provider_far_above_peers_is_flagged() -> None:
     assert hot["units_per_beneficiary"] == 72 and hot["units_per_beneficiary_percentile"] == 1.0
     assert "units_per_beneficiary" in hot["flagged"] and "weekend_share" in hot["flagged"]
     assert all(r["flagged"] == "" or r["npi"] == "P07" for r in billing.values())
-

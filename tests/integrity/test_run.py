@@ -230,3 +230,13 @@ def test_rules_run_in_the_preparing_connection_and_leave_it_to_its_owner(extract
     assert prepared.con is None
     with pytest.raises(Exception, match="closed"):
         con.execute("SELECT 1")
+
+
+def test_run_command_names_every_file_it_wrote(
+    extract: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["audit", "run", "--input", str(extract), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    for path in out.iterdir():
+        assert path.name in said

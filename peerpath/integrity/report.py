@@ -234,9 +234,7 @@ def build_report(
                     "State",
                     "Beneficiaries",
                     "Units per beneficiary",
-                    "Percentile",
-                    "Weekend share",
-                    "Flagged on",
+                    "Flagged on (its figure, and where it stands among its peers)",
                 ],
                 [
                     [
@@ -245,13 +243,11 @@ def build_report(
                         r["state"],
                         r["beneficiaries"],
                         f"{r['units_per_beneficiary']:.1f}",
-                        f"{r['units_per_beneficiary_percentile']:.0%}",
-                        f"{r['weekend_share']:.0%}",
-                        r["flagged"],
+                        _flagged_words(r),
                     ]
                     for r in flagged[:50]
                 ],
-                {3, 4, 5, 6},
+                {3, 4},
             )
         )
 
@@ -360,3 +356,27 @@ def write_report(html_text: str, out: Path) -> None:
         HTML(string=html_text).write_pdf(out)
     else:
         out.write_text(html_text)
+
+
+# The outliers' figures in plain words, and how each is shown.
+_OUTLIER_WORDS = {
+    "units_per_beneficiary": ("units per beneficiary", "{:.1f}"),
+    "units_per_line": ("units per line", "{:.2f}"),
+    "weekend_share": ("share of lines on weekends", "{:.0%}"),
+    "group_share": ("share of group lines", "{:.0%}"),
+    "near_cap_share": ("share of beneficiaries near the 6-month high", "{:.0%}"),
+}
+
+
+def _flagged_words(row: dict[str, Any]) -> str:
+    """Each figure a provider is flagged on: its value and its percentile among its peers."""
+    said = []
+    for metric in str(row["flagged"]).split():
+        words, shown = _OUTLIER_WORDS.get(metric, (metric.replace("_", " "), "{}"))
+        value = row.get(metric)
+        percentile = row.get(f"{metric}_percentile")
+        text = f"{words} {shown.format(value)}" if value is not None else words
+        if percentile is not None:
+            text += f" (higher than {percentile:.0%} of its peers)"
+        said.append(text)
+    return "; ".join(said)

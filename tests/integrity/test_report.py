@@ -80,3 +80,19 @@ def test_report_refuses_a_folder_without_a_run(
 ) -> None:
     assert main(["audit", "report", "--run", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
     assert "findings.parquet" in capsys.readouterr().err
+
+
+def test_flagged_outliers_say_each_figure_in_words_with_where_it_stands() -> None:
+    from peerpath.integrity.report import _flagged_words
+
+    row = {
+        "flagged": "units_per_line near_cap_share",
+        "units_per_line": 5.5,
+        "units_per_line_percentile": 0.98,
+        "near_cap_share": 0.5,
+        "near_cap_share_percentile": 1.0,
+    }
+    assert _flagged_words(row) == (
+        "units per line 5.50 (higher than 98% of its peers); share of beneficiaries near "
+        "the 6-month high 50% (higher than 100% of its peers)"
+    )

@@ -5,6 +5,7 @@ checks, on synthetic claims extracts of the sizes asked for, end to end from Par
 
     .venv/bin/python scripts/bench_audit.py                    # 1M claim lines
     .venv/bin/python scripts/bench_audit.py --lines 1000000 --lines 10000000
+    .venv/bin/python scripts/bench_audit.py --lines 10000000 --no-rows --repeat 3  # medians
 
 Each contender runs in a child process of its own, so its peak memory (maximum resident
 set size, from the operating system's accounting of that child) and CPU seconds are its
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,7 +130,9 @@ def _measure(kind: str, folder: Path, engine: str = "duckdb") -> dict[str, Any]:
     return result
 
 
-def bench(lines: int, workdir: Path, noise: float, spark: bool, rows: bool = True) -> None:
+def bench(
+    lines: int, workdir: Path, noise: float, spark: bool, rows: bool = True, repeat: int = 1
+) -> None:
     from peerpath.integrity.generate import generate
     from peerpath.integrity.reference import REFERENCE_RULES
 
@@ -152,35 +156,58 @@ def bench(lines: int, workdir: Path, noise: float, spark: bool, rows: bool = Tru
     if rows:
         runs.append(("Row-by-row Python (2 checks)", "rows", "duckdb"))
     ours: dict[str, Any] | None = None
-    reference: dict[str, Any] | None = None
+    measured: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in runs}
     print(
         f"{'contender':<36} {'seconds':>8} {'lines/s':>12} {'peak MB':>8} {'findings':>9}  same"
         f"  {'cpu s':>7}"
     )
-    for label, kind, engine in runs:
-        r = _measure(kind, folder, engine)
-        if ours is None:
-            ours = r
-        if kind == "reference":
-            reference = r
-        covered = {"rows": ROW_RULES, "reference": REFERENCE_RULES}.get(kind)
-        mine = [k for k in ours["keys"] if covered is None or k[0] in covered]
-        same = "yes" if r["keys"] == mine else "NO"
-        print(
-            f"{label:<36} {r['seconds']:>8.2f} {n / r['seconds']:>12,.0f} {r['peak_mb']:>8.0f} "
-            f"{r['findings']:>9,}  {same:<4}  {r['cpu']:>7.2f}",
-            flush=True,
-        )
-        if kind == "peerpath":
-            phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items())
-            print(f"{'':<4}phases: {phases}", flush=True)
+    # With --repeat, the contenders take turns (one of each, then again), so that a change
+    # in what else the machine runs falls on all of them alike.
+    for turn in range(repeat):
+        for label, kind, engine in runs:
+            r = _measure(kind, folder, engine)
+            measured[label].append(r)
+            if ours is None:
+                ours = r
+            covered = {"rows": ROW_RULES, "reference": REFERENCE_RULES}.get(kind)
+            mine = [k for k in ours["keys"] if covered is None or k[0] in covered]
+            r["same"] = "yes" if r["keys"] == mine else "NO"
+            shown = label if repeat == 1 else f"{label[:31]} #{turn + 1}"
+            print(
+                f"{shown:<36} {r['seconds']:>8.2f} {n / r['seconds']:>12,.0f} "
+                f"{r['peak_mb']:>8.0f} {r['findings']:>9,}  {r['same']:<4}  {r['cpu']:>7.2f}",
+                flush=True,
+            )
+            if kind == "peerpath":
+                phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items())
+                print(f"{'':<4}phases: {phases}", flush=True)
     if ours is not None:
         print(f"{'':<4}findings by rule: {ours['by_rule']}")
-    if ours is not None and reference is not None:
+    middle = {label: _medians(rs) for label, rs in measured.items()}
+    if repeat > 1:
+        print(f"medians of {repeat} turns:")
+        for label, m in middle.items():
+            same = "yes" if all(r["same"] == "yes" for r in measured[label]) else "NO"
+            print(
+                f"{label:<36} {m['seconds']:>8.2f} {n / m['seconds']:>12,.0f} "
+                f"{m['peak_mb']:>8.0f} {'':>9}  {same:<4}  {m['cpu']:>7.2f}",
+                flush=True,
+            )
+    mine_m = middle.get("PeerPath audit (DuckDB)")
+    ref_m = middle.get("Hand-written DuckDB SQL (7 checks)")
+    if mine_m is not None and ref_m is not None:
+        which = "" if repeat == 1 else " (medians)"
         print(
-            f"{'':<4}PeerPath / reference: {ours['seconds'] / reference['seconds']:.2f}x wall "
-            f"seconds, {ours['cpu'] / reference['cpu']:.2f}x CPU seconds"
+            f"{'':<4}PeerPath / reference{which}: {mine_m['seconds'] / ref_m['seconds']:.2f}x "
+            f"wall seconds, {mine_m['cpu'] / ref_m['cpu']:.2f}x CPU seconds"
         )
+
+
+def _medians(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Each figure's median over the turns (each figure on its own)."""
+    return {
+        key: statistics.median(r[key] for r in results) for key in ("seconds", "cpu", "peak_mb")
+    }
 
 
 def main() -> int:
@@ -191,6 +218,12 @@ def main() -> int:
     parser.add_argument("--spark", action="store_true", help="also run the Spark engine")
     parser.add_argument(
         "--no-rows", action="store_true", help="leave out the row-by-row Python version"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="turns of every contender, taken in turn; medians are printed (default 1)",
     )
     parser.add_argument(
         "--child", choices=["peerpath", "reference", "rows"], help=argparse.SUPPRESS
@@ -206,15 +239,17 @@ def main() -> int:
         }[args.child]
         print(json.dumps(worker(), default=str))
         return 0
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, not {args.repeat}")
     sizes = args.lines or [1_000_000]
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            bench(size, args.workdir, args.noise, args.spark, not args.no_rows)
+            bench(size, args.workdir, args.noise, args.spark, not args.no_rows, args.repeat)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             for size in sizes:
-                bench(size, Path(tmp), args.noise, args.spark, not args.no_rows)
+                bench(size, Path(tmp), args.noise, args.spark, not args.no_rows, args.repeat)
     return 0
 
 

@@ -158,7 +158,7 @@ def bench(
     ours: dict[str, Any] | None = None
     measured: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in runs}
     print(
-        f"{'contender':<36} {'seconds':>8} {'lines/s':>12} {'peak MB':>8} {'findings':>9}  same"
+        f"{'contender':<40} {'seconds':>8} {'lines/s':>12} {'peak MB':>8} {'findings':>9}  same"
         f"  {'cpu s':>7}"
     )
     # With --repeat, the contenders take turns (one of each, then again), so that a change
@@ -172,9 +172,9 @@ def bench(
             covered = {"rows": ROW_RULES, "reference": REFERENCE_RULES}.get(kind)
             mine = [k for k in ours["keys"] if covered is None or k[0] in covered]
             r["same"] = "yes" if r["keys"] == mine else "NO"
-            shown = label if repeat == 1 else f"{label[:31]} #{turn + 1}"
+            shown = label if repeat == 1 else f"{label} #{turn + 1}"
             print(
-                f"{shown:<36} {r['seconds']:>8.2f} {n / r['seconds']:>12,.0f} "
+                f"{shown:<40} {r['seconds']:>8.2f} {n / r['seconds']:>12,.0f} "
                 f"{r['peak_mb']:>8.0f} {r['findings']:>9,}  {r['same']:<4}  {r['cpu']:>7.2f}",
                 flush=True,
             )
@@ -189,7 +189,7 @@ def bench(
         for label, m in middle.items():
             same = "yes" if all(r["same"] == "yes" for r in measured[label]) else "NO"
             print(
-                f"{label:<36} {m['seconds']:>8.2f} {n / m['seconds']:>12,.0f} "
+                f"{label:<40} {m['seconds']:>8.2f} {n / m['seconds']:>12,.0f} "
                 f"{m['peak_mb']:>8.0f} {'':>9}  {same:<4}  {m['cpu']:>7.2f}",
                 flush=True,
             )

@@ -210,14 +210,16 @@ def map_claims(
         con.execute(
             f"""CREATE TEMP TABLE pss AS
             SELECT (h.claim_no * 10000 + l.line_number)::BIGINT AS note_id,
-                l.claim_id, l.line_number, l.service_date, l.units, l.rendering_npi,
-                l.charged, l.paid, {_modality(codes, mods)} AS modality,
+                {"" if keep else "l.claim_id, l.line_number, l.charged, "}l.service_date,
+                l.units, l.rendering_npi, l.paid, {_modality(codes, mods)} AS modality,
                 {_setting(codes)} AS setting, {_kind(codes, mods)} AS kind,
                 h.beneficiary_id, h.billing_npi, h.payer, h.state
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
             WHERE l.procedure_code IN ({pss_codes})"""
         )
         stats["lines_final"] = _count(con, "pss")
+        if _repeats_a_line(con):
+            raise extract.repeated_line()
         tables, known, units = _engine_tables(con, extract)
         lines: pa.Table | None = None
         if keep:
@@ -294,6 +296,37 @@ def _kind(codes: Codes, mods: list[str]) -> str:
     groups = ", ".join(_quoted(g) for g in codes.group_modifiers)
     said = " OR ".join(f"coalesce(l.{m} IN ({groups}), false)" for m in mods)
     return f"CASE WHEN {said} THEN 'group' ELSE 'individual' END"
+
+
+# The most bits the check for repeated line numbers sets in one bit string (128 MB).
+_MOST_BITS = 1 << 30
+
+
+def _repeats_a_line(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a line number repeats within a final claim among the lines kept (`pss`):
+    two lines would get the same note id, and every join on it would count them twice.
+
+    Claims are numbered 1 to N and lines 1 to L, so (claim - 1) x L + (line - 1) is a
+    position in a string of N x L bits: fewer bits set than lines means a repeat. That is
+    one pass over the note ids (about 0.1 CPU seconds at ten million lines, against 1.5 for
+    counting distinct ids), used while the bit string stays under `_MOST_BITS`."""
+    row = con.execute(
+        "SELECT count(*), max(note_id // 10000), max(note_id % 10000) FROM pss"
+    ).fetchone()
+    assert row is not None
+    lines, claims, width = (int(str(v)) if v is not None else 0 for v in row)
+    if lines == 0:
+        return False
+    if claims * width <= _MOST_BITS:
+        sql = (
+            "SELECT count(*) - bit_count(bitstring_agg((note_id // 10000 - 1) * {w} + "
+            "note_id % 10000 - 1, 0, {last})) FROM pss"
+        ).format(w=width, last=claims * width - 1)
+    else:
+        sql = "SELECT count(*) - count(DISTINCT note_id) FROM pss"
+    found = con.execute(sql).fetchone()
+    assert found is not None
+    return int(str(found[0])) > 0
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

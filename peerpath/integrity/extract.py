@@ -53,6 +53,7 @@ class Extract:
     columns: dict[str, frozenset[str]] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    file_names: dict[str, str] = field(default_factory=dict)  # as found in the folder
 
     def has(self, name: str, column: str | None = None) -> bool:
         if name not in self.tables and name not in self.files:
@@ -62,6 +63,44 @@ class Extract:
     @property
     def names(self) -> list[str]:
         return sorted({*self.tables, *self.files})
+
+    def repeated_line(self) -> ExtractError:
+        """The fault of a claim whose line number repeats, named at the repeat's row (the
+        mapping finds that a repeat exists, cheaply; this searches the file for it)."""
+        lfile = self.file_names.get("claim_lines", "claim_lines")
+        con = duckdb.connect()
+        try:
+            if "claim_lines" in self.files:
+                con.execute(
+                    "CREATE TEMP VIEW l AS SELECT claim_id, line_number, file_row_number AS _row "
+                    f"FROM read_parquet({_literal(self.files['claim_lines'])}, "
+                    "file_row_number = true)"
+                )
+            else:
+                table = self.tables["claim_lines"].select(["claim_id", "line_number"])
+                con.register(
+                    "l", table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+                )
+            found = con.execute(
+                "SELECT claim_id, line_number, _row FROM (SELECT *, row_number() OVER ("
+                "PARTITION BY claim_id, line_number ORDER BY _row) AS nth FROM l) "
+                "WHERE nth = 2 ORDER BY _row LIMIT 1"
+            ).fetchone()
+            first = con.execute(
+                "SELECT min(_row) FROM l WHERE claim_id = ? AND line_number = ?",
+                [found[0], found[1]] if found else [None, None],
+            ).fetchone()
+        finally:
+            con.close()
+        if found is None or first is None:
+            raise AssertionError("no line number repeats in claim_lines")
+        return ExtractError(
+            lfile,
+            f"line {found[1]} of claim {found[0]!r} appears twice "
+            f"(first at row {int(str(first[0])) + 1})",
+            row=int(str(found[2])) + 1,
+            column="line_number",
+        )
 
     def table(self, name: str) -> pa.Table:
         """The file's table as Arrow (a Parquet file left for DuckDB is read now)."""
@@ -375,4 +414,4 @@ def read_extract(folder: Path, config: Mapping[str, str] | None = None) -> Extra
                 _check_claims_sql(con, found)
     finally:
         con.close()
-    return Extract(tier, tables, columns, files, rows)
+    return Extract(tier, tables, columns, files, rows, {n: p.name for n, p in found.items()})

@@ -133,6 +133,62 @@ def test_bad_extract_writes_nothing(extract: Path, tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def _final_pss_row(folder: Path) -> int:
+    """A 0-based row of claim_lines that becomes a note: a peer-support line of an
+    original claim no other version points at."""
+    headers = pq.read_table(folder / "claim_headers.parquet").to_pylist()
+    adjusted = {h["original_claim_id"] for h in headers if h["original_claim_id"]}
+    final = {
+        h["claim_id"]
+        for h in headers
+        if h["adjustment_indicator"] == "0" and h["claim_id"] not in adjusted
+    }
+    lines = pq.read_table(folder / "claim_lines.parquet").select(["claim_id", "procedure_code"])
+    for i, line in enumerate(lines.to_pylist()):
+        if line["claim_id"] in final and line["procedure_code"] == "H0038":
+            return i
+    raise AssertionError("no final peer-support line")
+
+
+@pytest.mark.parametrize("how", ["bits", "distinct"])
+def test_a_line_number_repeated_in_a_claim_is_refused(
+    extract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Two lines of a claim with one number would be one note id counted twice by every
+    join (spurious units over the cap): the extract is refused, the repeat named at its
+    row; by the bit string and by counting distinct ids (beyond the bit string's size)."""
+    if how == "distinct":
+        monkeypatch.setattr("peerpath.integrity.claims._MOST_BITS", 0)
+    x = tmp_path / "x"
+    shutil.copytree(extract, x)
+    row = _final_pss_row(x)
+    lines = pq.read_table(x / "claim_lines.parquet")
+    pq.write_table(pa.concat_tables([lines, lines.slice(row, 1)]), x / "claim_lines.parquet")
+    claim = lines.column("claim_id")[row].as_py()
+    number = lines.column("line_number")[row].as_py()
+    out = tmp_path / "out"
+    with pytest.raises(
+        ExtractError,
+        match=rf"claim_lines.parquet, row {lines.num_rows + 1}, column 'line_number': "
+        rf"line {number} of claim '{claim}' appears twice \(first at row {row + 1}\)",
+    ):
+        run_audit(x, out)
+    assert not out.exists()
+
+
+def test_a_repeated_line_number_in_a_csv_extract_is_refused(tmp_path: Path) -> None:
+    generate(tmp_path / "csv", lines=300, fmt="csv")
+    generate(tmp_path / "pq", lines=300)
+    row = _final_pss_row(tmp_path / "pq")  # the same extract, seeded alike
+    path = tmp_path / "csv" / "claim_lines.csv"
+    text = path.read_text().splitlines()
+    path.write_text("\n".join([*text, text[row + 1]]) + "\n")
+    with pytest.raises(
+        ExtractError, match=rf"claim_lines.csv, row {len(text)}, column 'line_number'"
+    ):
+        run_audit(tmp_path / "csv", None)
+
+
 def test_memory_limit_spills_to_a_folder_removed_with_the_run(
     extract: Path, result: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -185,11 +185,21 @@ def map_claims(
             SELECT claim_id, (row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no
             FROM last WHERE adjustment_indicator <> '{VOID}'"""
         )
+        # Beneficiaries are numbered (ben_no, in the order of their ids) once, from the
+        # headers (a few hundred thousand against millions of lines), and every later step
+        # groups and joins on that number: it becomes the engine's person_id.
+        con.execute(
+            """CREATE TEMP TABLE ben_nos AS
+            SELECT beneficiary_id, (row_number() OVER (ORDER BY beneficiary_id))::BIGINT
+                AS ben_no
+            FROM (SELECT DISTINCT beneficiary_id FROM x_claim_headers)"""
+        )
         con.execute(
             """CREATE TEMP TABLE final_headers AS
-            SELECT h.claim_id, f.claim_no, h.beneficiary_id, h.billing_npi, h.payer, h.state,
-                h.service_from, h.service_to
-            FROM x_claim_headers h JOIN final_ids f USING (claim_id)"""
+            SELECT h.claim_id, f.claim_no, h.beneficiary_id, b.ben_no, h.billing_npi, h.payer,
+                h.state, h.service_from, h.service_to
+            FROM x_claim_headers h JOIN final_ids f USING (claim_id)
+            JOIN ben_nos b USING (beneficiary_id)"""
         )
         stats = {
             "claim_versions": extract.rows["claim_headers"],
@@ -213,7 +223,7 @@ def map_claims(
                 {"" if keep else "l.claim_id, l.line_number, l.charged, "}l.service_date,
                 l.units, l.rendering_npi, l.paid, {_modality(codes, mods)} AS modality,
                 {_setting(codes)} AS setting, {_kind(codes, mods)} AS kind,
-                h.beneficiary_id, h.billing_npi, h.payer, h.state
+                h.ben_no, {"" if keep else "h.beneficiary_id, "}h.billing_npi, h.payer, h.state
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
             WHERE l.procedure_code IN ({pss_codes})"""
         )
@@ -235,6 +245,7 @@ def map_claims(
             lines = con.sql(f"SELECT {LINE_COLUMNS} FROM pss").to_arrow_table()
         con.execute("DROP TABLE final_headers")
         con.execute("DROP TABLE final_ids")
+        con.execute("DROP TABLE ben_nos")
         outlier_table = None
         started = time.perf_counter()
         if with_outliers:
@@ -242,9 +253,9 @@ def map_claims(
             # `people` has (those with a payer), with their state as it says.
             outlier_table = outliers_in(
                 con,
-                "SELECT beneficiary_id, billing_npi, rendering_npi, service_date, units, kind "
-                "FROM pss",
-                "SELECT beneficiary_id, state FROM bens WHERE payer IS NOT NULL",
+                "SELECT ben_no AS beneficiary_id, billing_npi, rendering_npi, service_date, "
+                "units, kind FROM pss",
+                "SELECT person_id AS beneficiary_id, state FROM bens WHERE payer IS NOT NULL",
             )
         con.execute("DROP TABLE pss")
         outlier_seconds = time.perf_counter() - started
@@ -370,9 +381,9 @@ def _engine_tables(
     con.execute(
         f"""CREATE TEMP TABLE bens AS
         WITH latest AS (
-            SELECT beneficiary_id, arg_max(state, service_date) AS state,
+            SELECT ben_no, arg_max(state, service_date) AS state,
                 arg_max(payer, service_date) AS payer
-            FROM pss GROUP BY beneficiary_id),
+            FROM pss GROUP BY ben_no),
         e AS ({
             "SELECT beneficiary_id, max(date_of_birth) AS dob, "
             + ("arg_max(state, start)" if elig_state else "NULL::VARCHAR")
@@ -380,9 +391,9 @@ def _engine_tables(
             if elig and dob
             else "SELECT NULL::VARCHAR AS beneficiary_id, NULL::DATE AS dob, NULL::VARCHAR AS state"
         })
-        SELECT (row_number() OVER (ORDER BY l.beneficiary_id))::BIGINT AS person_id,
-            l.beneficiary_id, upper(coalesce(e.state, l.state)) AS state, l.payer, e.dob
-        FROM latest l LEFT JOIN e USING (beneficiary_id)"""
+        SELECT l.ben_no AS person_id, b.beneficiary_id,
+            upper(coalesce(e.state, l.state)) AS state, l.payer, e.dob
+        FROM latest l JOIN ben_nos b USING (ben_no) LEFT JOIN e USING (beneficiary_id)"""
     )
     con.execute(
         "CREATE TEMP TABLE payers AS SELECT payer, (row_number() OVER (ORDER BY payer))::BIGINT "
@@ -420,10 +431,10 @@ def _engine_tables(
     # added in Arrow, one array of nulls per type shared by all of them. The units each
     # note bills (`note_units`) share the notes' id columns.
     fetched = con.sql(
-        """SELECT p.note_id, b.person_id, n.staff_id, p.service_date AS date,
+        """SELECT p.note_id, p.ben_no AS person_id, n.staff_id, p.service_date AS date,
             0::BIGINT AS start_min, p.modality, p.setting, p.kind, 'signed' AS status,
             (p.units * 15)::BIGINT AS minutes, p.units::BIGINT AS units
-        FROM pss p JOIN bens b USING (beneficiary_id) JOIN npis n USING (rendering_npi)"""
+        FROM pss p JOIN npis n USING (rendering_npi)"""
     ).to_arrow_table()
     notes = _with_nulls(fetched.drop_columns(["minutes", "units"]), "notes")
     units = fetched.select(ENGINE["note_units"].names)
@@ -442,9 +453,10 @@ def _engine_tables(
             "diagnoses",
             """SELECT (row_number() OVER (ORDER BY h.claim_no, d.sequence))::BIGINT
                     AS diagnosis_id,
-                b.person_id, d.code, c.category, h.service_from AS start, h.service_to AS "end"
+                h.ben_no AS person_id, d.code, c.category, h.service_from AS start,
+                h.service_to AS "end"
             FROM x_claim_diagnoses d JOIN final_headers h USING (claim_id)
-            JOIN bens b ON b.beneficiary_id = h.beneficiary_id
+            SEMI JOIN bens b ON b.person_id = h.ben_no
             JOIN dx_category c USING (code)""",
         )
         known["diagnoses"] = frozenset(SCHEMAS["diagnoses"].names)

@@ -51,7 +51,9 @@ def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str, people_sql: str)
     """The same, in a connection that already holds the lines (the one that prepared them):
     `lines_sql` selects each final line's beneficiary_id, billing_npi, rendering_npi,
     service_date, units and kind (the note's), and is read three times; `people_sql` the
-    beneficiaries counted (beneficiary_id, state): lines of others are left out."""
+    beneficiaries counted (beneficiary_id, state): lines of others are left out. The
+    beneficiary_id is only a key (an audit passes each beneficiary's number: grouping on a
+    number is cheaper than on text)."""
     # The rolling windows: each beneficiary's units by month (numbered year x 12 + month,
     # so the window of 6 calendar months is 5 numbers back, not an interval), and whether
     # their busiest window came within 10% of the state's highest.

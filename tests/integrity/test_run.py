@@ -133,16 +133,21 @@ def test_bad_extract_writes_nothing(extract: Path, tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def _final_pss_row(folder: Path) -> int:
-    """A 0-based row of claim_lines that becomes a note: a peer-support line of an
-    original claim no other version points at."""
+def _final_claims(folder: Path) -> set[str]:
+    """The original claims no other version points at (final as they are)."""
     headers = pq.read_table(folder / "claim_headers.parquet").to_pylist()
     adjusted = {h["original_claim_id"] for h in headers if h["original_claim_id"]}
-    final = {
+    return {
         h["claim_id"]
         for h in headers
         if h["adjustment_indicator"] == "0" and h["claim_id"] not in adjusted
     }
+
+
+def _final_pss_row(folder: Path) -> int:
+    """A 0-based row of claim_lines that becomes a note: a peer-support line of an
+    original claim no other version points at."""
+    final = _final_claims(folder)
     lines = pq.read_table(folder / "claim_lines.parquet").select(["claim_id", "procedure_code"])
     for i, line in enumerate(lines.to_pylist()):
         if line["claim_id"] in final and line["procedure_code"] == "H0038":
@@ -296,3 +301,49 @@ def test_run_command_names_every_file_it_wrote(
     said = capsys.readouterr().out
     for path in out.iterdir():
         assert path.name in said
+
+
+def test_diagnoses_are_numbered_by_claim_and_sequence_unless_that_repeats(
+    extract: Path, tmp_path: Path
+) -> None:
+    """A claim's diagnoses get ids from its number and their sequence, in that order (no
+    sort of every diagnosis); two of one claim with the same sequence would repeat an id,
+    so they are numbered one after another instead. Every id is unique either way, and the
+    findings do not change."""
+    packs = load_packs()
+    x = tmp_path / "x"
+    shutil.copytree(extract, x)
+    table = pq.read_table(x / "claim_diagnoses.parquet")
+    final = pa.array(sorted(_final_claims(x)))
+    second = table.filter(pc.is_in(table.column("claim_id"), final)).slice(0, 5)
+    # ... five final claims get a second diagnosis, in scope
+    second = second.set_column(
+        second.schema.get_field_index("sequence"), "sequence", pa.array([2] * 5, pa.int64())
+    ).set_column(second.schema.get_field_index("code"), "code", pa.array(["F42.2"] * 5))
+    pq.write_table(pa.concat_tables([table, second]), x / "claim_diagnoses.parquet")
+    prepared = prepare(read_extract(extract), packs)
+    before = prepared.data["diagnoses"].num_rows
+    prepared.close()
+    prepared = prepare(read_extract(x), packs)
+    dx = prepared.data["diagnoses"].to_pylist()
+    prepared.close()
+    ids = [d["diagnosis_id"] for d in dx]
+    assert len(set(ids)) == len(ids) == before + 5
+    assert max(ids) > len(ids)  # claim number x 2 + sequence: not one after another
+    by_id = {d["diagnosis_id"]: d for d in dx}
+    added = [d for d in dx if d["code"] == "F42.2"]
+    assert len(added) == 5  # each next to its claim's first diagnosis (same claim dates)
+    for d in added:
+        first = by_id[d["diagnosis_id"] - 1]
+        assert (first["person_id"], first["start"]) == (d["person_id"], d["start"])
+        assert d["diagnosis_id"] % 2 == 0
+
+    bad = tmp_path / "bad"
+    shutil.copytree(extract, bad)
+    table = pa.concat_tables([table, table.slice(0, 1)])  # a second diagnosis, same sequence
+    pq.write_table(table, bad / "claim_diagnoses.parquet")
+    prepared = prepare(read_extract(bad), packs)
+    ids = prepared.data["diagnoses"].column("diagnosis_id").to_pylist()
+    prepared.close()
+    assert sorted(ids) == list(range(1, len(ids) + 1))
+    assert _keys(run_audit(bad, None).findings) == _keys(run_audit(extract, None).findings)

@@ -223,6 +223,7 @@ class _JudgedRows(Tables):
 
     def __init__(self, base: Tables, variants: Sequence[str]) -> None:
         self._base = base
+        self.as_of_join = base.as_of_join
         a = base.scoped_assignments
         self._judged = a.filter(a.variant.isin(list(variants))).select(person_id=a.person_id)
         self._tables: dict[str, ir.Table] = {}
@@ -328,6 +329,8 @@ class Evaluator:
 
     def __init__(self) -> None:
         self._tables = Tables()
+        # The tables as rules see them when compiled for DuckDB, which has an as-of join.
+        self._duckdb_tables = Tables(as_of_join=True)
         self._sql: dict[tuple[str, ...], str] = {}
         self._schemas: dict[tuple[str, ...], pa.Schema] = {}
         self._kept_in: Path | None = None
@@ -390,7 +393,9 @@ class Evaluator:
 
     def relation_sql(self, name: str, build: Callable[[Tables], ir.Table], dialect: str) -> str:
         key = ("relation", dialect, name)
-        return self._compiled(key, dialect, lambda: self._compile(build(self._tables), dialect))
+        return self._compiled(
+            key, dialect, lambda: self._compile(build(self._tables_for(dialect)), dialect)
+        )
 
     def relation_schema(self, name: str, build: Callable[[Tables], ir.Table]) -> pa.Schema:
         """The Arrow schema of a named relation's rows."""
@@ -400,15 +405,19 @@ class Evaluator:
             schema = self._schemas[key] = build(self._tables).schema().to_pyarrow()
         return schema
 
+    def _tables_for(self, dialect: str) -> Tables:
+        return self._duckdb_tables if dialect == "duckdb" else self._tables
+
     def sql_for(self, rule: Rule, params: Params, dialect: str = "duckdb") -> str:
         """The rule's scoped statement for these parameter values, "duckdb" or "sqlite"."""
         key = ("rule", dialect, rule.id, repr(sorted((k, repr(v)) for k, v in params.items())))
 
         def build() -> str:
-            expr = rule.build(self._tables, params)
+            tables = self._tables_for(dialect)
+            expr = rule.build(tables, params)
             if tuple(expr.columns) != FINDING_COLUMNS:
                 raise ValueError(f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}")
-            return self._compile(_scoped_findings(expr, self._tables), dialect)
+            return self._compile(_scoped_findings(expr, tables), dialect)
 
         return self._compiled(key, dialect, build)
 
@@ -435,19 +444,20 @@ class Evaluator:
         def build() -> str:
             parts = []
             narrowed: dict[tuple[str, ...], _JudgedRows] = {}
+            base = self._tables_for(dialect)
             for (rule, params), variants in zip(groups, sets, strict=True):
-                expr = rule.build(self._tables, params)
+                expr = rule.build(base, params)
                 if variants is not None and rule.per_person and expr.op().find(_WORK):
                     tables = narrowed.get(variants)
                     if tables is None:
-                        tables = narrowed[variants] = _JudgedRows(self._tables, variants)
+                        tables = narrowed[variants] = _JudgedRows(base, variants)
                     expr = rule.build(tables, params)
                 if tuple(expr.columns) != FINDING_COLUMNS:
                     raise ValueError(
                         f"rule {rule.id} returns {expr.columns}, not {FINDING_COLUMNS}"
                     )
                 parts.append(expr)
-            return self._compile(_scoped_union(parts, self._tables), dialect)
+            return self._compile(_scoped_union(parts, base), dialect)
 
         return self._compiled(key, dialect, build)
 

@@ -364,9 +364,17 @@ def derive(data: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
 
 
 class Tables:
-    """Unbound ibis tables, one per SQL schema, that rule definitions are written against."""
+    """Unbound ibis tables, one per SQL schema, that rule definitions are written against.
 
-    def __init__(self) -> None:
+    `as_of_join` says whether the engine the rules are compiled for joins each row to the
+    latest earlier row of another table (an as-of join: DuckDB has one; SQLite and Spark
+    SQL do not). A rule may use it where it has one and an equivalent portable form
+    elsewhere; tests hold the two forms to the same findings."""
+
+    as_of_join: bool = False  # (a class default, for tables made by subclasses too)
+
+    def __init__(self, *, as_of_join: bool = False) -> None:
+        self.as_of_join = as_of_join
         self._tables = {
             name: ibis.table(ibis.schema(schema), name=name) for name, schema in SQL_SCHEMAS.items()
         }

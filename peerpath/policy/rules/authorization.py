@@ -223,6 +223,45 @@ def _cap_number(cap: Mapping[str, object], key: str) -> int:
     return value
 
 
+def _used_since_cut(notes: ir.Table, by_day: ir.Table) -> ir.Table:
+    """UNITS.CAP's units used since each note's cut, without an as-of join (SQLite, Spark):
+    in one ordered pass, each day's closing total and each note's cut are put in one stream
+    per person, ordered by date (a day before a cut on the same date), and a running maximum
+    of the closing totals (they only grow) read at each cut."""
+    no_id = ibis.null().cast("int64")
+    events = by_day.select(
+        person_id=by_day.person_id,
+        at=by_day.date,
+        seq=ibis.literal(0),
+        note_id=no_id,
+        day_total=by_day.day_total.cast("int64"),
+    ).union(
+        notes.select(
+            person_id=notes.person_id,
+            at=notes.cut,
+            seq=ibis.literal(1),
+            note_id=notes.note_id,
+            day_total=no_id,
+        ),
+        distinct=False,
+    )
+    events = events.mutate(
+        before=events.day_total.max().over(
+            ibis.cumulative_window(group_by=events.person_id, order_by=[events.at, events.seq])
+        )
+    )
+    at_cut = events.filter(events.seq == 1).select(cut_note=events.note_id, before=events.before)
+    return notes.left_join(at_cut, notes.note_id == at_cut.cut_note).select(
+        note_id=notes.note_id,
+        person_id=notes.person_id,
+        staff_id=notes.staff_id,
+        date=notes.date,
+        units=notes.units,
+        cut=notes.cut,
+        used=notes.total - at_cut.before.fill_null(0),
+    )
+
+
 @rule(
     id="UNITS.CAP",
     per_person=True,
@@ -252,11 +291,8 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
     # blamed for a later one.
     #
     # Computed as the person's running total of units at this note, less the running total
-    # at the end of the last day on or before the cut. That second figure is found in one
-    # ordered pass: each day's closing total and each note's cut are put in one stream per
-    # person, ordered by date (a day before a cut on the same date), and a running maximum
-    # of the closing totals (they only grow) read at each cut. No note is paired with every
-    # other in its window, and no engine-specific join (as-of) is needed.
+    # at the end of the last day on or before the cut. No note is paired with every other
+    # in its window.
     running = notes.units.sum().over(
         ibis.cumulative_window(
             group_by=notes.person_id, order_by=[notes.date, notes.start_min, notes.note_id]
@@ -264,38 +300,28 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
     )
     notes = notes.mutate(total=running, cut=shift_date(notes.date, months=-months))
     by_day = notes.group_by([notes.person_id, notes.date]).aggregate(day_total=notes.total.max())
-    no_id = ibis.null().cast("int64")
-    events = by_day.select(
-        person_id=by_day.person_id,
-        at=by_day.date,
-        seq=ibis.literal(0),
-        note_id=no_id,
-        day_total=by_day.day_total.cast("int64"),
-    ).union(
-        notes.select(
-            person_id=notes.person_id,
-            at=notes.cut,
-            seq=ibis.literal(1),
-            note_id=notes.note_id,
-            day_total=no_id,
-        ),
-        distinct=False,
-    )
-    events = events.mutate(
-        before=events.day_total.max().over(
-            ibis.cumulative_window(group_by=events.person_id, order_by=[events.at, events.seq])
+    if t.as_of_join:
+        # Where the engine has an as-of join (DuckDB), each note is joined to its person's
+        # last day on or before the cut: the same figure as the ordered pass (held to it by
+        # tests/policy/test_units_cap_forms.py) without a stream of twice the notes sorted
+        # again (an audit of ten million claim lines: its rules 2.3 of 17 CPU seconds less).
+        day = by_day.select(
+            day_person=by_day.person_id, day=by_day.date, day_total=by_day.day_total
         )
-    )
-    at_cut = events.filter(events.seq == 1).select(cut_note=events.note_id, before=events.before)
-    joined = notes.left_join(at_cut, notes.note_id == at_cut.cut_note).select(
-        note_id=notes.note_id,
-        person_id=notes.person_id,
-        staff_id=notes.staff_id,
-        date=notes.date,
-        units=notes.units,
-        cut=notes.cut,
-        used=notes.total - at_cut.before.fill_null(0),
-    )
+        at_cut = notes.asof_join(
+            day, on=notes.cut >= day.day, predicates=[notes.person_id == day.day_person]
+        )
+        joined = at_cut.select(
+            note_id=at_cut.note_id,
+            person_id=at_cut.person_id,
+            staff_id=at_cut.staff_id,
+            date=at_cut.date,
+            units=at_cut.units,
+            cut=at_cut.cut,
+            used=at_cut.total - at_cut.day_total.fill_null(0),
+        )
+    else:
+        joined = _used_since_cut(notes, by_day)
     bad = joined.filter((joined.used > limit) & (joined.units > 0))
     return note_violations(
         bad,

@@ -170,6 +170,28 @@ def test_parquet_faults_named_by_file_row_column(small_parquet: Path, tmp_path: 
         read_extract(x)
 
 
+@pytest.mark.parametrize("statistics", [True, False])
+def test_empty_required_value_found_with_or_without_statistics(
+    small_parquet: Path, tmp_path: Path, statistics: bool
+) -> None:
+    """A file whose statistics say a column has no empty value is not read for it; one
+    without statistics (or saying it has some) is read, and the empty value named."""
+    x = _copy(small_parquet, tmp_path)
+    path = x / "claim_lines.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table, path, write_statistics=statistics)
+    assert read_extract(x).rows["claim_lines"] == table.num_rows
+    values = table.column("rendering_npi").to_pylist()
+    values[12] = None
+    i = table.schema.get_field_index("rendering_npi")
+    table = table.set_column(i, table.schema.field(i), pa.array(values, pa.string()))
+    pq.write_table(table, path, write_statistics=statistics)
+    with pytest.raises(
+        ExtractError, match=r"claim_lines.parquet, row 13, column 'rendering_npi': required"
+    ):
+        read_extract(x)
+
+
 def test_unknown_and_missing_columns_and_files(small_csv: Path, tmp_path: Path) -> None:
     x = _copy(small_csv, tmp_path)
     (x / "claim_lines.csv").unlink()

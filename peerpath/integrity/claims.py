@@ -223,7 +223,7 @@ def map_claims(
                 {"" if keep else "l.claim_id, l.line_number, l.charged, "}l.service_date,
                 l.units, l.rendering_npi, l.paid, {_modality(codes, mods)} AS modality,
                 {_setting(codes)} AS setting, {_kind(codes, mods)} AS kind,
-                h.ben_no, {"" if keep else "h.beneficiary_id, "}h.billing_npi, h.payer, h.state
+                h.ben_no, {"" if keep else "h.beneficiary_id, "}h.billing_npi
             FROM x_claim_lines l JOIN final_headers h USING (claim_id)
             WHERE l.procedure_code IN ({pss_codes})"""
         )
@@ -345,6 +345,12 @@ def _repeats_a_line(con: duckdb.DuckDBPyConnection) -> bool:
     return _repeats(con, "pss", "note_id // 10000", "note_id % 10000", width, claims)
 
 
+# Note ids stay below 10^13 (claims below a billion): days since 1900 x 10^13 + note id
+# orders lines by date, then note id, in one BIGINT (to the year 2900; earlier dates count
+# as 1 January 1900).
+_DAY = 10**13
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     return int(row[0][0])
@@ -422,12 +428,18 @@ def _engine_tables(
     elig = has("eligibility")
     dob = has("eligibility", "date_of_birth")
     elig_state = has("eligibility", "state")
+    # A beneficiary's state and payer, and a peer's state and agency (billing provider), are
+    # those of the claim of their latest line (by date, then note id): found as the largest
+    # of date x 10^13 + note id (one integer to compare), and read from the final headers,
+    # so the lines need not carry them.
+    since_1900 = "(greatest(service_date, DATE '1900-01-01') - DATE '1900-01-01')::BIGINT"
+    latest_note = f"max({since_1900} * {_DAY} + note_id) % {_DAY}"
     con.execute(
         f"""CREATE TEMP TABLE bens AS
-        WITH latest AS (
-            SELECT ben_no, arg_max(state, service_date) AS state,
-                arg_max(payer, service_date) AS payer
-            FROM pss GROUP BY ben_no),
+        WITH last_line AS (SELECT ben_no, {latest_note} AS note_id FROM pss GROUP BY ben_no),
+        latest AS (
+            SELECT l.ben_no, h.state, h.payer
+            FROM last_line l JOIN final_headers h ON h.claim_no = l.note_id // 10000),
         e AS ({
             "SELECT beneficiary_id, max(date_of_birth) AS dob, "
             + ("arg_max(state, start)" if elig_state else "NULL::VARCHAR")
@@ -454,11 +466,12 @@ def _engine_tables(
     )
     # Staff: the rendering NPIs; their agency is the billing NPI of their latest line.
     con.execute(
-        """CREATE TEMP TABLE npis AS
-        SELECT (row_number() OVER (ORDER BY rendering_npi))::BIGINT AS staff_id, rendering_npi,
-            arg_max(billing_npi, service_date) AS billing_npi,
-            upper(arg_max(state, service_date)) AS state
-        FROM pss GROUP BY rendering_npi"""
+        f"""CREATE TEMP TABLE npis AS
+        WITH last_line AS (
+            SELECT rendering_npi, {latest_note} AS note_id FROM pss GROUP BY rendering_npi)
+        SELECT (row_number() OVER (ORDER BY l.rendering_npi))::BIGINT AS staff_id,
+            l.rendering_npi, h.billing_npi, upper(h.state) AS state
+        FROM last_line l JOIN final_headers h ON h.claim_no = l.note_id // 10000"""
     )
     con.execute(
         "CREATE TEMP TABLE agencies AS SELECT billing_npi, (row_number() OVER (ORDER BY "

@@ -347,3 +347,59 @@ def test_diagnoses_are_numbered_by_claim_and_sequence_unless_that_repeats(
     prepared.close()
     assert sorted(ids) == list(range(1, len(ids) + 1))
     assert _keys(run_audit(bad, None).findings) == _keys(run_audit(extract, None).findings)
+
+
+def test_people_and_peers_take_their_latest_lines_claim(extract: Path, tmp_path: Path) -> None:
+    """A beneficiary's payer, and a peer's agency (billing provider), are those of the claim
+    of their latest final line: changing that claim's payer or billing provider moves them;
+    changing an earlier claim's does not."""
+    x = tmp_path / "x"
+    shutil.copytree(extract, x)
+    final = _final_claims(x)
+    headers = pq.read_table(x / "claim_headers.parquet")
+    lines = pq.read_table(x / "claim_lines.parquet").to_pylist()
+    by_claim = {h["claim_id"]: h for h in headers.to_pylist()}
+    mine = [ln for ln in lines if ln["claim_id"] in final and ln["procedure_code"] == "H0038"]
+    # One beneficiary with lines on several days, and one peer.
+    ben = max(
+        {by_claim[ln["claim_id"]]["beneficiary_id"] for ln in mine},
+        key=lambda b: len(
+            {ln["service_date"] for ln in mine if by_claim[ln["claim_id"]]["beneficiary_id"] == b}
+        ),
+    )
+    ben_lines = sorted(
+        (ln for ln in mine if by_claim[ln["claim_id"]]["beneficiary_id"] == ben),
+        key=lambda ln: ln["service_date"],
+    )
+    peer = ben_lines[-1]["rendering_npi"]
+    peer_last = max(
+        (ln for ln in mine if ln["rendering_npi"] == peer), key=lambda ln: ln["service_date"]
+    )
+    assert ben_lines[0]["service_date"] < ben_lines[-1]["service_date"]
+
+    def people_and_staff(changes: dict[str, dict[str, str]]) -> tuple[dict, dict]:
+        rows = headers.to_pylist()
+        for r in rows:
+            r.update(changes.get(r["claim_id"], {}))
+        pq.write_table(
+            pa.Table.from_pylist(rows, schema=headers.schema), x / "claim_headers.parquet"
+        )
+        prepared = prepare(read_extract(x), load_packs())
+        people = {r["medicaid_id"]: r for r in prepared.data["people"].to_pylist()}
+        staff = {r["staff_id"]: r for r in prepared.data["staff"].to_pylist()}
+        prepared.close()
+        return people, staff
+
+    people, _ = people_and_staff({})
+    payers = len({p["payer_id"] for p in people.values()})
+    people, _ = people_and_staff({ben_lines[0]["claim_id"]: {"payer": "ZZZ EARLIER"}})
+    assert len({p["payer_id"] for p in people.values()}) == payers  # not anyone's payer
+    people, _ = people_and_staff({ben_lines[-1]["claim_id"]: {"payer": "ZZZ LATEST"}})
+    assert people[ben]["payer_id"] == max(p["payer_id"] for p in people.values())
+    assert sum(p["payer_id"] == people[ben]["payer_id"] for p in people.values()) == 1
+    assert len({p["payer_id"] for p in people.values()}) == payers + 1
+    _, staff = people_and_staff({peer_last["claim_id"]: {"billing_npi": "9999999991"}})
+    top = max(s["agency_id"] for s in staff.values())
+    assert [s for s in staff.values() if s["agency_id"] == top]  # the new provider's peer
+    npis = sorted({ln["rendering_npi"] for ln in mine})
+    assert staff[npis.index(peer) + 1]["agency_id"] == top

@@ -18,6 +18,7 @@ from peerpath.policy.rules.base import Params, rule, text, violations
 from peerpath.policy.rules.common import (
     active_on,
     clock,
+    counted_notes,
     first_per,
     judged_notes,
     note_violations,
@@ -32,17 +33,7 @@ APPROVED = ("approved", "partial")
 def _units(t: Tables, p: Params) -> ir.Table:
     """Judged notes with their units (a note with missing times, or on a day no pack
     judges, counts 0 units): note_id, person_id, staff_id, date, start_min, units."""
-    notes = judged_notes(t)
-    counted = t.note_units
-    joined = notes.left_join(counted, notes.note_id == counted.note_id)
-    return joined.select(
-        note_id=notes.note_id,
-        person_id=notes.person_id,
-        staff_id=notes.staff_id,
-        date=notes.date,
-        start_min=notes.start_min,
-        units=counted.units.fill_null(0),
-    )
+    return counted_notes(t).drop("modality", "counted")
 
 
 def _fiscal_year(day: ir.DateValue, start_month: int) -> ir.IntegerValue:

@@ -44,6 +44,27 @@ def active_on(start: ir.DateValue, end: ir.DateValue, day: ir.DateValue) -> ir.B
     return (start <= day) & (end.isnull() | (day <= end))
 
 
+def counted_notes(t: Tables) -> ir.Table:
+    """Judged notes with their units as the engine counts them (`note_units`): note_id,
+    person_id, staff_id, date, start_min, modality, units (0 when the engine counts none)
+    and counted (whether it counted the note at all: a note on a day no pack judges is not).
+    The rules about units all start from this one join, so a statement holding several of
+    them over the same people makes it once."""
+    notes = judged_notes(t)
+    units = t.note_units
+    joined = notes.left_join(units, notes.note_id == units.note_id)
+    return joined.select(
+        note_id=notes.note_id,
+        person_id=notes.person_id,
+        staff_id=notes.staff_id,
+        date=notes.date,
+        start_min=notes.start_min,
+        modality=notes.modality,
+        units=units.units.fill_null(0),
+        counted=units.note_id.notnull(),
+    )
+
+
 def first_notes(t: Tables) -> ir.Table:
     """Each person's first judged note date: columns person_id, first_date. People without
     notes have no row, so rules built on it say nothing about them."""

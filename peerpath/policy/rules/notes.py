@@ -15,6 +15,7 @@ from peerpath.policy.rules.base import Params, rule, text, violations
 from peerpath.policy.rules.common import (
     active_on,
     clock,
+    counted_notes,
     judged_notes,
     note_violations,
     plan_in_force,
@@ -464,9 +465,8 @@ def _month_label(key: ir.IntegerValue) -> ir.StringValue:
 )
 def telehealth_share(t: Tables, p: Params) -> ir.Table:
     limit = p.float("modality.telehealth_max_share")
-    notes = judged_notes(t)
-    counted = t.note_units
-    joined = notes.join(counted, notes.note_id == counted.note_id)
+    # The notes the engine counts units for (the join other unit rules share).
+    joined = counted_notes(t).filter(lambda n: n.counted)
     remote = joined.modality.isin(["audio_video", "audio_only"])
     rows = joined.select(
         person_id=joined.person_id,

@@ -50,7 +50,7 @@ def outliers(lines: pa.Table, notes: pa.Table, people: pa.Table) -> pa.Table:
 def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str, people_sql: str) -> pa.Table:
     """The same, in a connection that already holds the lines (the one that prepared them):
     `lines_sql` selects each final line's beneficiary_id, billing_npi, rendering_npi,
-    service_date, units and kind (the note's), and is read three times; `people_sql` the
+    service_date, units and kind (the note's), and is read twice; `people_sql` the
     beneficiaries counted (beneficiary_id, state): lines of others are left out. The
     beneficiary_id is only a key (an audit passes each beneficiary's number: grouping on a
     number is cheaper than on text)."""
@@ -76,31 +76,32 @@ def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str, people_sql: str)
         FROM busiest"""
     )
     # Each provider's figures from its beneficiaries': the lines counted by provider and
-    # beneficiary in one pass each (a beneficiary has few providers, so these are about as
-    # many rows as beneficiaries, never as many as lines), nothing counted distinct.
-    parts = []
-    for level, column in (
-        ("billing provider", "billing_npi"),
-        ("rendering peer", "rendering_npi"),
-    ):
-        parts.append(
-            f"""SELECT '{level}' AS level, npi, state,
-                count(*) AS beneficiaries,
-                sum(lines)::BIGINT AS lines, sum(units) AS units,
-                sum(units) / count(*) AS units_per_beneficiary,
-                sum(units) / sum(lines) AS units_per_line,
-                sum(weekend) / sum(lines) AS weekend_share,
-                sum(grouped) / sum(lines) AS group_share,
-                count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
-            FROM (
-                SELECT {column} AS npi, beneficiary_id, count(*) AS lines,
-                    sum(units) AS units,
-                    count(*) FILTER (WHERE isodow(service_date) >= 6) AS weekend,
-                    count(*) FILTER (WHERE kind = 'group') AS grouped
-                FROM ({lines_sql}) GROUP BY ALL) x
-            JOIN outlier_near USING (beneficiary_id)
-            GROUP BY npi, state"""
-        )
+    # beneficiary (a beneficiary has few providers, so these are about as many rows as
+    # beneficiaries, never as many as lines), for both kinds of provider in one pass over
+    # the lines (grouping sets), nothing counted distinct.
+    parts = [
+        f"""SELECT level, npi, state,
+            count(*) AS beneficiaries,
+            sum(lines)::BIGINT AS lines, sum(units) AS units,
+            sum(units) / count(*) AS units_per_beneficiary,
+            sum(units) / sum(lines) AS units_per_line,
+            sum(weekend) / sum(lines) AS weekend_share,
+            sum(grouped) / sum(lines) AS group_share,
+            count(*) FILTER (WHERE near_cap) / count(*) AS near_cap_share
+        FROM (
+            SELECT CASE WHEN grouping(billing_npi) = 0 THEN 'billing provider'
+                    ELSE 'rendering peer' END AS level,
+                CASE WHEN grouping(billing_npi) = 0 THEN billing_npi ELSE rendering_npi END
+                    AS npi,
+                beneficiary_id, count(*) AS lines, sum(units) AS units,
+                count(*) FILTER (WHERE isodow(service_date) >= 6) AS weekend,
+                count(*) FILTER (WHERE kind = 'group') AS grouped
+            FROM ({lines_sql})
+            GROUP BY GROUPING SETS ((billing_npi, beneficiary_id),
+                (rendering_npi, beneficiary_id))) x
+        JOIN outlier_near USING (beneficiary_id)
+        GROUP BY level, npi, state"""
+    ]
     ranks = ", ".join(
         f"percent_rank() OVER (PARTITION BY level, state ORDER BY {m}) AS {m}_percentile"
         for m in METRICS

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from peerpath.policy.engine import EVALUATOR, BatchSession, LiveSession, Scope, Session
-from peerpath.policy.findings import FINDINGS_SCHEMA
+from peerpath.policy.findings import FINDINGS_SCHEMA, ORDER
 from peerpath.policy.parameters import Pack, load_packs
 from peerpath.policy.rules.base import REGISTRY
 from peerpath.policy.tables import SCHEMAS
@@ -319,6 +319,7 @@ def _run(
             packs=packs,
             session=_session(engine, spark_url, within, prepared.con),
             note_units=prepared.note_units,
+            ordered=False,  # ordered by the dollars' statement
         ).table
         timings["rules"] = time.perf_counter() - t
         blocked = [(v.rule_id, v.pack_id) for v in verdicts if not v.assessable]
@@ -361,7 +362,7 @@ def _run(
 def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
     con = prepared.con
     if con is None:
-        return _no_dollars(found)
+        return _no_dollars(found.sort_by([(c, "ascending") for c in ORDER]))
     notes = prepared.data["notes"].select(["note_id", "person_id", "staff_id", "date"])
     people = prepared.data["people"].select(["person_id", "medicaid_id"])
     try:
@@ -381,7 +382,7 @@ def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> pa.Table
         "f", findings.append_column("_row", pa.array(range(findings.num_rows), pa.int64()))
     )
     table = con.sql(
-        """
+        f"""
         WITH ln AS (SELECT f._row, c.claim_id, (f.subject_id % 10000)::BIGINT AS line_number,
                 c.beneficiary_id, c.billing_npi, r.rendering_npi, m.paid
             FROM f JOIN kept_paid m ON f.subject_type = 'note' AND m.note_id = f.subject_id
@@ -401,7 +402,7 @@ def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> pa.Table
                  ELSE 'paid on the person''s lines on the finding date' END AS dollars_basis
         FROM f LEFT JOIN ln USING (_row) LEFT JOIN pd USING (_row)
         LEFT JOIN people_ids pp ON pp.person_id = f.person_id
-        ORDER BY f._row"""
+        ORDER BY {", ".join(f"f.{c}" for c in ORDER)}, f._row"""
     ).to_arrow_table()
     return table.select(FINDINGS_OUT.names).cast(FINDINGS_OUT)
 

@@ -143,6 +143,12 @@ def to_json(value: object) -> str:
     return json.dumps(_jsonable(value), sort_keys=True)
 
 
+# The order findings are listed in (`Findings.sorted`; nulls last): by date, rule and
+# subject; ties (one staff member short of several trainings on a day) by their words, so
+# the live and batch engines list them in the same order.
+ORDER = ("date", "rule_id", "subject_type", "subject_id", "variant", "evidence")
+
+
 class Findings:
     """Findings as an Arrow table (`table`), with the few columnar operations callers need;
     `objects()` makes Python objects only for what is shown."""
@@ -185,17 +191,7 @@ class Findings:
         return self.where(pc.or_(pc.is_null(col), pc.greater_equal(col, pa.scalar(day, _D))))
 
     def sorted(self) -> Findings:
-        order = [
-            ("date", "ascending"),
-            ("rule_id", "ascending"),
-            ("subject_type", "ascending"),
-            ("subject_id", "ascending"),
-            ("variant", "ascending"),
-            # Ties (one staff member short of several trainings on a day) by their words,
-            # so the live and batch engines list them in the same order.
-            ("evidence", "ascending"),
-        ]
-        return Findings(self.table.sort_by(order))
+        return Findings(self.table.sort_by([(c, "ascending") for c in ORDER]))
 
     def counts(self) -> dict[str, int]:
         """Findings per rule id."""

@@ -403,3 +403,13 @@ def test_people_and_peers_take_their_latest_lines_claim(extract: Path, tmp_path:
     assert [s for s in staff.values() if s["agency_id"] == top]  # the new provider's peer
     npis = sorted({ln["rendering_npi"] for ln in mine})
     assert staff[npis.index(peer) + 1]["agency_id"] == top
+
+
+def test_findings_are_listed_in_the_engines_order(result: Path) -> None:
+    """The engine leaves the audit's findings unordered and the dollars' statement orders
+    them: the file lists them as `Findings.sorted` would."""
+    from peerpath.policy.findings import ORDER
+
+    findings = pq.read_table(result / "findings.parquet")
+    assert findings.num_rows > 10
+    assert findings.equals(findings.sort_by([(c, "ascending") for c in ORDER]))

@@ -165,26 +165,6 @@ def map_claims(
         con.execute("SET enable_progress_bar = false")
         extract.register(con)  # views x_<file>: Arrow tables, or the Parquet files themselves
         con.register("x_family", _families(con, extract.columns["claim_headers"]))
-        # The last version of each family: a claim in no chain of adjustments is its own
-        # last version; only the chains (few) are ranked. Voids are dropped. Claims are
-        # numbered in claim-number order (claim_no): each note is numbered claim number x
-        # 10,000 + line, so the engine, which breaks ties of a day by note id, follows the
-        # line order. Only the final headers are sorted, never the lines.
-        con.execute(
-            f"""CREATE TEMP TABLE final_ids AS
-            WITH last AS (
-                SELECT h.claim_id, h.adjustment_indicator
-                FROM x_claim_headers h ANTI JOIN x_family f USING (claim_id)
-                UNION ALL
-                SELECT claim_id, adjustment_indicator FROM (
-                    SELECT h.claim_id, h.adjustment_indicator, row_number() OVER (
-                        PARTITION BY f.family ORDER BY h.adjudication_date DESC,
-                        (h.adjustment_indicator <> '0') DESC, h.claim_id DESC) AS rk
-                    FROM x_claim_headers h JOIN x_family f USING (claim_id))
-                WHERE rk = 1)
-            SELECT claim_id, (row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no
-            FROM last WHERE adjustment_indicator <> '{VOID}'"""
-        )
         # Beneficiaries are numbered (ben_no, in the order of their ids) once, from the
         # headers (a few hundred thousand against millions of lines), and every later step
         # groups and joins on that number: it becomes the engine's person_id.
@@ -194,8 +174,27 @@ def map_claims(
                 AS ben_no
             FROM (SELECT DISTINCT beneficiary_id FROM x_claim_headers)"""
         )
+        # The last version of each family: a claim in no chain of adjustments is its own
+        # last version; only the chains (few) are ranked. Voids are dropped. Claims are
+        # numbered in claim-number order (claim_no): each note is numbered claim number x
+        # 10,000 + line, so the engine, which breaks ties of a day by note id, follows the
+        # line order. Only the final claims' numbers are sorted (never the lines, nor the
+        # headers' other columns, which are joined to the numbers in the same statement).
         con.execute(
-            """CREATE TEMP TABLE final_headers AS
+            f"""CREATE TEMP TABLE final_headers AS
+            WITH last AS (
+                SELECT h.claim_id, h.adjustment_indicator
+                FROM x_claim_headers h ANTI JOIN x_family f USING (claim_id)
+                UNION ALL
+                SELECT claim_id, adjustment_indicator FROM (
+                    SELECT h.claim_id, h.adjustment_indicator, row_number() OVER (
+                        PARTITION BY f.family ORDER BY h.adjudication_date DESC,
+                        (h.adjustment_indicator <> '0') DESC, h.claim_id DESC) AS rk
+                    FROM x_claim_headers h JOIN x_family f USING (claim_id))
+                WHERE rk = 1),
+            final_ids AS (
+                SELECT claim_id, (row_number() OVER (ORDER BY claim_id))::BIGINT AS claim_no
+                FROM last WHERE adjustment_indicator <> '{VOID}')
             SELECT h.claim_id, f.claim_no, h.beneficiary_id, b.ben_no, h.billing_npi, h.payer,
                 h.state, h.service_from, h.service_to
             FROM x_claim_headers h JOIN final_ids f USING (claim_id)
@@ -245,7 +244,6 @@ def map_claims(
         else:
             lines = con.sql(f"SELECT {LINE_COLUMNS} FROM pss").to_arrow_table()
             con.execute("DROP TABLE final_headers")
-        con.execute("DROP TABLE final_ids")
         con.execute("DROP TABLE ben_nos")
         outlier_table = None
         started = time.perf_counter()

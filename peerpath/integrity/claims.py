@@ -240,7 +240,6 @@ def map_claims(
             for column in ("ben_no", "payer", "state", "service_from", "service_to"):
                 con.execute(f"ALTER TABLE final_headers DROP COLUMN {column}")
             con.execute("ALTER TABLE final_headers RENAME TO kept_claims")
-            con.execute("CREATE TEMP TABLE kept_paid AS SELECT note_id, paid FROM pss")
         else:
             lines = con.sql(f"SELECT {LINE_COLUMNS} FROM pss").to_arrow_table()
             con.execute("DROP TABLE final_headers")
@@ -256,8 +255,14 @@ def map_claims(
                 "units, kind FROM pss",
                 "SELECT person_id AS beneficiary_id, state FROM bens WHERE payer IS NOT NULL",
             )
-        con.execute("DROP TABLE pss")
         outlier_seconds = time.perf_counter() - started
+        if keep:  # the lines' payments, by note id, are what the dollars keep of them
+            for column in _columns(con, "pss"):
+                if column not in ("note_id", "paid"):
+                    con.execute(f"ALTER TABLE pss DROP COLUMN {column}")
+            con.execute("ALTER TABLE pss RENAME TO kept_paid")
+        else:
+            con.execute("DROP TABLE pss")
     except BaseException:
         con.close()
         raise
@@ -347,6 +352,10 @@ def _repeats_a_line(con: duckdb.DuckDBPyConnection) -> bool:
 # orders lines by date, then note id, in one BIGINT (to the year 2900; earlier dates count
 # as 1 January 1900).
 _DAY = 10**13
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [str(r[0]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -363,7 +363,7 @@ def _with_dollars(found: pa.Table, prepared: Prepared) -> pa.Table:
     con = prepared.con
     if con is None:
         return _no_dollars(found.sort_by([(c, "ascending") for c in ORDER]))
-    notes = prepared.data["notes"].select(["note_id", "person_id", "staff_id", "date"])
+    notes = prepared.data["notes"].select(["note_id", "person_id", "date"])
     people = prepared.data["people"].select(["person_id", "medicaid_id"])
     try:
         con.register("notes_people", notes)
@@ -387,8 +387,7 @@ def _dollars_sql(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> pa.Table
                 c.beneficiary_id, c.billing_npi, r.rendering_npi, m.paid
             FROM f JOIN kept_paid m ON f.subject_type = 'note' AND m.note_id = f.subject_id
             JOIN kept_claims c ON c.claim_no = f.subject_id // 10000
-            JOIN notes_people np ON np.note_id = f.subject_id
-            JOIN npis r ON r.staff_id = np.staff_id),
+            JOIN npis r ON r.staff_id = f.staff_id),
         pd AS (SELECT f._row, sum(m.paid) AS paid, min(c.billing_npi) AS billing_npi
             FROM f JOIN notes_people np ON np.person_id = f.person_id AND np.date = f.date
             JOIN kept_paid m ON m.note_id = np.note_id

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -48,14 +49,23 @@ def memory_limit(given: str | None = None) -> str:
     """The limit asked for, else the environment's, else the default; refused (ValueError)
     when DuckDB does not read it as an amount of memory."""
     limit = given or os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
+    problem = _refusal(limit)
+    if problem:
+        raise ValueError(
+            f"memory limit {limit!r} is not an amount of memory (say 2GB or 500MB): {problem}"
+        )
+    return limit
+
+
+@lru_cache(maxsize=16)
+def _refusal(limit: str) -> str:
+    """DuckDB's words refusing `limit`, or "" (asked once per limit: a connection opened
+    to ask takes a twentieth of a second)."""
     try:
         duckdb.connect(config={"memory_limit": limit}).close()
     except duckdb.Error as exc:
-        raise ValueError(
-            f"memory limit {limit!r} is not an amount of memory (say 2GB or 500MB): "
-            f"{str(exc).splitlines()[0]}"
-        ) from None
-    return limit
+        return str(exc).splitlines()[0]
+    return ""
 
 
 @contextmanager

@@ -50,7 +50,6 @@ from . import assign
 from .findings import FINDINGS_SCHEMA, Citation, Finding, Findings, to_json
 from .parameters import Pack, ParameterNotFound, load_packs
 from .rules.base import FINDING_COLUMNS, REGISTRY, Params, Rule
-from .sqlite import SQLITE_COMPILER, sqlite_connection
 from .tables import DERIVED, ENGINE, SCHEMAS, SQL_SCHEMAS, Tables, derive, empty
 
 __all__ = [
@@ -388,6 +387,11 @@ class Evaluator:
         if custom is not None:
             return custom(expr)
         if dialect == "sqlite":
+            # Imported when first needed: a batch run (an audit) with its statements kept
+            # never compiles for SQLite, and ibis's SQLite compiler takes a tenth of a second
+            # to import.
+            from .sqlite import SQLITE_COMPILER
+
             return str(SQLITE_COMPILER.to_sqlglot(expr.unbind()).sql(dialect="sqlite"))
         return str(ibis.to_sql(expr, dialect="duckdb"))
 
@@ -1010,6 +1014,8 @@ class _LiveSession(_Session):
     dialect = "sqlite"
 
     def __init__(self) -> None:
+        from .sqlite import sqlite_connection
+
         self.con = sqlite_connection(SQL_SCHEMAS)
 
     def load(self, data: Mapping[str, pa.Table]) -> None:

@@ -68,9 +68,10 @@ def outliers_in(con: duckdb.DuckDBPyConnection, lines_sql: str, people_sql: str)
                 ORDER BY month RANGE BETWEEN 5 PRECEDING AND CURRENT ROW) AS window_units
             FROM months),
         busiest AS (
-            SELECT r.beneficiary_id, p.state, max(r.window_units) AS top
-            FROM rolling r JOIN ({people_sql}) p USING (beneficiary_id)
-            GROUP BY r.beneficiary_id, p.state)
+            SELECT r.beneficiary_id, p.state, r.top
+            FROM (SELECT beneficiary_id, max(window_units) AS top FROM rolling
+                GROUP BY beneficiary_id) r
+            JOIN ({people_sql}) p USING (beneficiary_id))
         SELECT beneficiary_id, state,
             top >= 0.9 * max(top) OVER (PARTITION BY state) AS near_cap
         FROM busiest"""

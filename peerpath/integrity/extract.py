@@ -54,6 +54,7 @@ class Extract:
     files: dict[str, Path] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     file_names: dict[str, str] = field(default_factory=dict)  # as found in the folder
+    keys_checked: bool = True  # claims' keys checked by the reader (`read_extract(keys=)`)
 
     def has(self, name: str, column: str | None = None) -> bool:
         if name not in self.tables and name not in self.files:
@@ -63,6 +64,25 @@ class Extract:
     @property
     def names(self) -> list[str]:
         return sorted({*self.tables, *self.files})
+
+    def check_keys(self) -> None:
+        """The claims' keys, checked in full (raises ExtractError naming the first fault):
+        for a caller that found, cheaply, that something is wrong with them."""
+        names = {n: Path(self.file_names.get(n, n)) for n in ("claim_headers", "claim_lines")}
+        if not self.files:
+            _check_keys(
+                self.tables["claim_headers"],
+                self.tables["claim_lines"],
+                names["claim_headers"].name,
+                names["claim_lines"].name,
+            )
+            return
+        con = duckdb.connect()
+        try:
+            _claim_views(con, self.tables, self.files)
+            _check_keys_sql(con, names["claim_headers"].name, names["claim_lines"].name)
+        finally:
+            con.close()
 
     def repeated_line(self) -> ExtractError:
         """The fault of a claim whose line number repeats, named at the repeat's row (the
@@ -257,7 +277,9 @@ def _read_file(path: Path, fmt: FileFormat) -> pa.Table:
     return pa.table(arrays)
 
 
-def _check_claims(tables: Mapping[str, pa.Table], files: Mapping[str, Path]) -> None:
+def _check_claims(
+    tables: Mapping[str, pa.Table], files: Mapping[str, Path], keys: bool = True
+) -> None:
     headers, lines = tables["claim_headers"], tables["claim_lines"]
     hfile, lfile = files["claim_headers"].name, files["claim_lines"].name
     ind = headers.column("adjustment_indicator")
@@ -270,6 +292,21 @@ def _check_claims(tables: Mapping[str, pa.Table], files: Mapping[str, Path]) -> 
             row=bad + 1,
             column="adjustment_indicator",
         )
+    if keys:
+        _check_keys(headers, lines, hfile, lfile)
+    numbers = lines.column("line_number")
+    odd = _first_true(pc.or_(pc.less(numbers, 1), pc.greater(numbers, 9999)))
+    if odd is not None:
+        raise ExtractError(
+            lfile, "line numbers run from 1 to 9999", row=odd + 1, column="line_number"
+        )
+    negative = _first_true(pc.less(lines.column("units"), 0))
+    if negative is not None:
+        raise ExtractError(lfile, "units cannot be negative", row=negative + 1, column="units")
+
+
+def _check_keys(headers: pa.Table, lines: pa.Table, hfile: str, lfile: str) -> None:
+    """Claim numbers given once in the headers; every line's claim in them."""
     dup = pc.value_counts(headers.column("claim_id"))
     twice = pc.filter(dup, pc.greater(dup.field("counts"), 1))
     if len(twice):
@@ -289,26 +326,23 @@ def _check_claims(tables: Mapping[str, pa.Table], files: Mapping[str, Path]) -> 
             row=orphan + 1,
             column="claim_id",
         )
-    numbers = lines.column("line_number")
-    odd = _first_true(pc.or_(pc.less(numbers, 1), pc.greater(numbers, 9999)))
-    if odd is not None:
-        raise ExtractError(
-            lfile, "line numbers run from 1 to 9999", row=odd + 1, column="line_number"
-        )
-    negative = _first_true(pc.less(lines.column("units"), 0))
-    if negative is not None:
-        raise ExtractError(lfile, "units cannot be negative", row=negative + 1, column="units")
 
 
-def _check_claims_sql(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path]) -> None:
+def _first(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[object, ...] | None:
+    rows = con.execute(sql).fetchall()
+    return rows[0] if rows else None
+
+
+def _check_claims_sql(
+    con: duckdb.DuckDBPyConnection, files: Mapping[str, Path], keys: bool = True
+) -> None:
     """The checks of `_check_claims`, in the same order and with the same words, on the
     views `c_claim_headers` and `c_claim_lines` (each with its 0-based row number `_row`)."""
     hfile, lfile = files["claim_headers"].name, files["claim_lines"].name
     values = ", ".join(f"'{v}'" for v in ADJUSTMENT_VALUES)
 
     def first(sql: str) -> tuple[object, ...] | None:
-        rows = con.execute(sql).fetchall()
-        return rows[0] if rows else None
+        return _first(con, sql)
 
     bad = first(
         "SELECT _row, adjustment_indicator FROM c_claim_headers "
@@ -323,42 +357,8 @@ def _check_claims_sql(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path])
             row=int(str(bad[0])) + 1,
             column="adjustment_indicator",
         )
-    # Each check first asks only whether there is a fault (cheaper: no row numbers carried,
-    # nothing ordered), and looks for the first faulty row only when there is one.
-    repeats = first("SELECT count(*) - count(DISTINCT claim_id) FROM c_claim_headers")
-    dup = (
-        first(
-            "SELECT claim_id, min(_row) AS first_row FROM c_claim_headers GROUP BY claim_id "
-            "HAVING count(*) > 1 ORDER BY first_row LIMIT 1"
-        )
-        if repeats is not None and repeats[0]
-        else None
-    )
-    if dup is not None:
-        raise ExtractError(
-            hfile,
-            f"claim number {dup[0]!r} appears twice",
-            row=int(str(dup[1])) + 1,
-            column="claim_id",
-        )
-    orphans = first(
-        "SELECT count(*) FROM c_claim_lines l ANTI JOIN c_claim_headers h USING (claim_id)"
-    )
-    orphan = (
-        first(
-            "SELECT l._row, l.claim_id FROM c_claim_lines l "
-            "ANTI JOIN c_claim_headers h USING (claim_id) ORDER BY l._row LIMIT 1"
-        )
-        if orphans is not None and orphans[0]
-        else None
-    )
-    if orphan is not None:
-        raise ExtractError(
-            lfile,
-            f"claim {orphan[1]!r} is not in claim_headers",
-            row=int(str(orphan[0])) + 1,
-            column="claim_id",
-        )
+    if keys:
+        _check_keys_sql(con, hfile, lfile)
     odd = first(
         "SELECT min(_row) FILTER (WHERE line_number < 1 OR line_number > 9999), "
         "min(_row) FILTER (WHERE units < 0) FROM c_claim_lines"
@@ -374,9 +374,56 @@ def _check_claims_sql(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path])
         )
 
 
-def read_extract(folder: Path, config: Mapping[str, str] | None = None) -> Extract:
+def _check_keys_sql(con: duckdb.DuckDBPyConnection, hfile: str, lfile: str) -> None:
+    """`_check_keys` on the views `c_claim_headers` and `c_claim_lines`."""
+    # Each check first asks only whether there is a fault (cheaper: no row numbers carried,
+    # nothing ordered), and looks for the first faulty row only when there is one.
+    repeats = _first(con, "SELECT count(*) - count(DISTINCT claim_id) FROM c_claim_headers")
+    dup = (
+        _first(
+            con,
+            "SELECT claim_id, min(_row) AS first_row FROM c_claim_headers GROUP BY claim_id "
+            "HAVING count(*) > 1 ORDER BY first_row LIMIT 1",
+        )
+        if repeats is not None and repeats[0]
+        else None
+    )
+    if dup is not None:
+        raise ExtractError(
+            hfile,
+            f"claim number {dup[0]!r} appears twice",
+            row=int(str(dup[1])) + 1,
+            column="claim_id",
+        )
+    orphans = _first(
+        con, "SELECT count(*) FROM c_claim_lines l ANTI JOIN c_claim_headers h USING (claim_id)"
+    )
+    orphan = (
+        _first(
+            con,
+            "SELECT l._row, l.claim_id FROM c_claim_lines l "
+            "ANTI JOIN c_claim_headers h USING (claim_id) ORDER BY l._row LIMIT 1",
+        )
+        if orphans is not None and orphans[0]
+        else None
+    )
+    if orphan is not None:
+        raise ExtractError(
+            lfile,
+            f"claim {orphan[1]!r} is not in claim_headers",
+            row=int(str(orphan[0])) + 1,
+            column="claim_id",
+        )
+
+
+def read_extract(
+    folder: Path, config: Mapping[str, str] | None = None, *, keys: bool = True
+) -> Extract:
     """Read and check every file in `folder` (raises ExtractError naming the first fault).
-    `config` is DuckDB's for the checks (peerpath.integrity.duck)."""
+    `config` is DuckDB's for the checks (peerpath.integrity.duck). `keys` False leaves the
+    claims' keys (claim numbers given once, every line's claim in the headers) to a caller
+    that checks them where they matter, more cheaply (`peerpath audit run`, through
+    peerpath.integrity.claims; `Extract.check_keys` is the full check)."""
     if not folder.is_dir():
         raise ExtractError(str(folder), "is not a folder")
     found: dict[str, Path] = {}
@@ -427,23 +474,29 @@ def read_extract(folder: Path, config: Mapping[str, str] | None = None) -> Extra
                 columns[name] = frozenset(tables[name].column_names)
         if tier == "claims":
             if not files:
-                _check_claims(tables, found)
+                _check_claims(tables, found, keys)
             else:
-                for name in ("claim_headers", "claim_lines"):
-                    if name in files:
-                        con.execute(
-                            f"CREATE TEMP VIEW c_{name} AS SELECT *, file_row_number AS _row "
-                            f"FROM read_parquet({_literal(files[name])}, file_row_number = true)"
-                        )
-                    else:
-                        table = tables[name]
-                        con.register(
-                            f"c_{name}",
-                            table.append_column(
-                                "_row", pa.array(range(table.num_rows), pa.int64())
-                            ),
-                        )
-                _check_claims_sql(con, found)
+                _claim_views(con, tables, files)
+                _check_claims_sql(con, found, keys)
     finally:
         con.close()
-    return Extract(tier, tables, columns, files, rows, {n: p.name for n, p in found.items()})
+    names = {n: p.name for n, p in found.items()}
+    return Extract(tier, tables, columns, files, rows, names, keys_checked=keys)
+
+
+def _claim_views(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table], files: Mapping[str, Path]
+) -> None:
+    """The views `c_claim_headers` and `c_claim_lines`, each with its 0-based row `_row`."""
+    for name in ("claim_headers", "claim_lines"):
+        if name in files:
+            con.execute(
+                f"CREATE TEMP VIEW c_{name} AS SELECT *, file_row_number AS _row "
+                f"FROM read_parquet({_literal(files[name])}, file_row_number = true)"
+            )
+        else:
+            table = tables[name]
+            con.register(
+                f"c_{name}",
+                table.append_column("_row", pa.array(range(table.num_rows), pa.int64())),
+            )

@@ -413,3 +413,44 @@ def test_findings_are_listed_in_the_engines_order(result: Path) -> None:
     findings = pq.read_table(result / "findings.parquet")
     assert findings.num_rows > 10
     assert findings.equals(findings.sort_by([(c, "ascending") for c in ORDER]))
+
+
+@pytest.mark.parametrize("fault", ["claim given twice", "line of no claim"])
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_run_checks_the_claims_keys_while_mapping(tmp_path: Path, fault: str, fmt: str) -> None:
+    """`audit run` leaves the claims' keys to the mapping (cheaper), which still refuses a
+    final claim's number given twice and a peer-support line whose claim is not in the
+    headers, naming the file, row and column as the reader does; nothing is written."""
+    generate(tmp_path / "pq", lines=300)
+    final = sorted(_final_claims(tmp_path / "pq"))
+    headers = pq.read_table(tmp_path / "pq" / "claim_headers.parquet")
+    lines = pq.read_table(tmp_path / "pq" / "claim_lines.parquet")
+    if fault == "claim given twice":
+        row = headers.column("claim_id").to_pylist().index(final[3])
+        headers = pa.concat_tables([headers, headers.slice(row, 1)])
+        expect = rf"claim_headers.{fmt}, row {row + 1}, column 'claim_id': claim number"
+    else:
+        row = _final_pss_row(tmp_path / "pq")
+        ids = lines.column("claim_id").to_pylist()
+        ids[row] = "NOPE"
+        lines = lines.set_column(
+            lines.schema.get_field_index("claim_id"), "claim_id", pa.array(ids, pa.string())
+        )
+        expect = rf"claim_lines.{fmt}, row {row + 1}, column 'claim_id': claim 'NOPE' is not"
+    x = tmp_path / "x"
+    x.mkdir()
+    for path in (tmp_path / "pq").glob("*.parquet"):
+        table = {"claim_headers": headers, "claim_lines": lines}.get(path.stem, pq.read_table(path))
+        if fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, x / f"{path.stem}.csv")
+        else:
+            pq.write_table(table, x / path.name)
+    assert not read_extract(x, keys=False).keys_checked  # the reader let it through
+    out = tmp_path / "out"
+    with pytest.raises(ExtractError, match=expect):
+        run_audit(x, out)
+    assert not out.exists()
+    with pytest.raises(ExtractError, match=expect):  # the reader's full check agrees
+        read_extract(x)

@@ -242,14 +242,21 @@ def _used_since_cut(notes: ir.Table, by_day: ir.Table) -> ir.Table:
         )
     )
     at_cut = events.filter(events.seq == 1).select(cut_note=events.note_id, before=events.before)
-    return notes.left_join(at_cut, notes.note_id == at_cut.cut_note).select(
+    joined = notes.left_join(at_cut, notes.note_id == at_cut.cut_note)
+    return _used(joined, joined.before)
+
+
+def _used(notes: ir.Table, before: ir.IntegerValue) -> ir.Table:
+    """Each note with its running total less `before` (the total at the end of the last
+    day on or before its cut; none: 0) as `used`."""
+    return notes.select(
         note_id=notes.note_id,
         person_id=notes.person_id,
         staff_id=notes.staff_id,
         date=notes.date,
         units=notes.units,
         cut=notes.cut,
-        used=notes.total - at_cut.before.fill_null(0),
+        used=notes.total - before.fill_null(0),
     )
 
 
@@ -302,15 +309,7 @@ def units_cap(t: Tables, p: Params) -> ir.Table:
         at_cut = notes.asof_join(
             day, on=notes.cut >= day.day, predicates=[notes.person_id == day.day_person]
         )
-        joined = at_cut.select(
-            note_id=at_cut.note_id,
-            person_id=at_cut.person_id,
-            staff_id=at_cut.staff_id,
-            date=at_cut.date,
-            units=at_cut.units,
-            cut=at_cut.cut,
-            used=at_cut.total - at_cut.day_total.fill_null(0),
-        )
+        joined = _used(at_cut, at_cut.day_total)
     else:
         joined = _used_since_cut(notes, by_day)
     bad = joined.filter((joined.used > limit) & (joined.units > 0))

@@ -90,17 +90,10 @@ class Extract:
         lfile = self.file_names.get("claim_lines", "claim_lines")
         con = duckdb.connect()
         try:
-            if "claim_lines" in self.files:
-                con.execute(
-                    "CREATE TEMP VIEW l AS SELECT claim_id, line_number, file_row_number AS _row "
-                    f"FROM read_parquet({_literal(self.files['claim_lines'])}, "
-                    "file_row_number = true)"
-                )
-            else:
-                table = self.tables["claim_lines"].select(["claim_id", "line_number"])
-                con.register(
-                    "l", table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
-                )
+            _claim_views(con, self.tables, self.files)
+            con.execute(
+                "CREATE TEMP VIEW l AS SELECT claim_id, line_number, _row FROM c_claim_lines"
+            )
             found = con.execute(
                 "SELECT claim_id, line_number, _row FROM (SELECT *, row_number() OVER ("
                 "PARTITION BY claim_id, line_number ORDER BY _row) AS nth FROM l) "

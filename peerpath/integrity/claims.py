@@ -231,7 +231,7 @@ def map_claims(
             WHERE l.procedure_code IN ({pss_codes})"""
         )
         stats["lines_final"] = _count(con, "pss")
-        if not extract.keys_checked and not _keys_hold(con, pss_codes):
+        if not extract.keys_checked and not _keys_hold(con, pss_codes, stats["lines_final"]):
             extract.check_keys()  # raises, naming the file, row and column
             raise ExtractError("claim_headers", "claim numbers do not match the lines")
         con.execute("DROP TABLE chain_ranks")
@@ -325,7 +325,7 @@ def _kind(codes: Codes, mods: list[str]) -> str:
 _MOST_BITS = 1 << 30
 
 
-def _keys_hold(con: duckdb.DuckDBPyConnection, pss_codes: str) -> bool:
+def _keys_hold(con: duckdb.DuckDBPyConnection, pss_codes: str, prepared: int) -> bool:
     """Whether the claims' keys hold where the audit relies on them (when the reader left
     them to the mapping, `read_extract(keys=False)`): no final claim's number given twice
     (its lines would be joined to each copy), and every peer-support line's claim in the
@@ -337,7 +337,9 @@ def _keys_hold(con: duckdb.DuckDBPyConnection, pss_codes: str) -> bool:
       than N.
     - Every peer-support line of the file is a line of a final claim (a prepared line), a
       line of a version that is not final (a replaced or voided one: few, known from the
-      chains of adjustments and the voids), or a line of no claim in the headers."""
+      chains of adjustments and the voids), or a line of no claim in the headers.
+
+    `prepared` is the number of prepared lines (`pss`)."""
     rows, top = con.execute("SELECT count(*), max(claim_no) FROM final_headers").fetchall()[0]
     if int(str(rows)) != int(str(top or 0)):
         return False
@@ -355,8 +357,7 @@ def _keys_hold(con: duckdb.DuckDBPyConnection, pss_codes: str) -> bool:
         ).fetchall()[0]
     finally:
         con.execute("DROP TABLE not_final")
-    prepared = con.execute("SELECT count(*) FROM pss").fetchall()[0][0]
-    return int(str(lines)) == int(str(prepared)) + int(str(of_others))
+    return int(str(lines)) == prepared + int(str(of_others))
 
 
 def _repeats(

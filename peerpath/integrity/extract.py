@@ -91,27 +91,22 @@ class Extract:
         con = duckdb.connect()
         try:
             _claim_views(con, self.tables, self.files)
-            con.execute(
-                "CREATE TEMP VIEW l AS SELECT claim_id, line_number, _row FROM c_claim_lines"
+            found = _first(
+                con,
+                "SELECT claim_id, line_number, _row, first_row FROM (SELECT claim_id, "
+                "line_number, _row, min(_row) OVER (PARTITION BY claim_id, line_number) "
+                "AS first_row, row_number() OVER (PARTITION BY claim_id, line_number "
+                "ORDER BY _row) AS nth FROM c_claim_lines) WHERE nth = 2 ORDER BY _row LIMIT 1",
             )
-            found = con.execute(
-                "SELECT claim_id, line_number, _row FROM (SELECT *, row_number() OVER ("
-                "PARTITION BY claim_id, line_number ORDER BY _row) AS nth FROM l) "
-                "WHERE nth = 2 ORDER BY _row LIMIT 1"
-            ).fetchone()
-            first = con.execute(
-                "SELECT min(_row) FROM l WHERE claim_id = ? AND line_number = ?",
-                [found[0], found[1]] if found else [None, None],
-            ).fetchone()
         finally:
             con.close()
-        if found is None or first is None:
+        if found is None:
             raise AssertionError("no line number repeats in claim_lines")
+        claim, number, row, first = found
         return ExtractError(
             lfile,
-            f"line {found[1]} of claim {found[0]!r} appears twice "
-            f"(first at row {int(str(first[0])) + 1})",
-            row=int(str(found[2])) + 1,
+            f"line {number} of claim {claim!r} appears twice (first at row {int(str(first)) + 1})",
+            row=int(str(row)) + 1,
             column="line_number",
         )
 
@@ -334,13 +329,11 @@ def _check_claims_sql(
     hfile, lfile = files["claim_headers"].name, files["claim_lines"].name
     values = ", ".join(f"'{v}'" for v in ADJUSTMENT_VALUES)
 
-    def first(sql: str) -> tuple[object, ...] | None:
-        return _first(con, sql)
-
-    bad = first(
+    bad = _first(
+        con,
         "SELECT _row, adjustment_indicator FROM c_claim_headers "
         f"WHERE adjustment_indicator IS NULL OR adjustment_indicator NOT IN ({values}) "
-        "ORDER BY _row LIMIT 1"
+        "ORDER BY _row LIMIT 1",
     )
     if bad is not None:
         raise ExtractError(
@@ -352,9 +345,10 @@ def _check_claims_sql(
         )
     if keys:
         _check_keys_sql(con, hfile, lfile)
-    odd = first(
+    odd = _first(
+        con,
         "SELECT min(_row) FILTER (WHERE line_number < 1 OR line_number > 9999), "
-        "min(_row) FILTER (WHERE units < 0) FROM c_claim_lines"
+        "min(_row) FILTER (WHERE units < 0) FROM c_claim_lines",
     )
     assert odd is not None
     if odd[0] is not None:
